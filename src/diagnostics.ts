@@ -1,0 +1,52 @@
+/**
+ * The agent's own voice: warnings on stderr prefixed with `sspi-agent:`, each distinct problem said
+ * once, and a count of internal errors by where they happened. An exception inside the agent must
+ * never reach the app, so every hook and exporter routes its failures here.
+ */
+import { writeSync } from 'node:fs';
+
+const PREFIX = 'sspi-agent: ';
+const saidOnce = new Set<string>();
+const errorCounts = new Map<string, number>();
+let debugEnabled = false;
+
+export function setDebug(enabled: boolean): void {
+  debugEnabled = enabled;
+}
+
+/** Writes synchronously: warnings must not be lost when the process exits right after. */
+export function writeStderr(text: string): void {
+  try {
+    writeSync(2, text.endsWith('\n') ? text : text + '\n');
+  } catch {
+    // stderr closed: nowhere left to say anything.
+  }
+}
+
+export function warn(message: string): void {
+  writeStderr(PREFIX + message);
+}
+
+/** Warns the first time `topic` comes up; later calls with the same topic are silent. */
+export function warnOnce(topic: string, message: string): void {
+  if (saidOnce.has(topic)) return;
+  saidOnce.add(topic);
+  warn(message);
+}
+
+/** Startup and hook diagnostics, silent unless SSPI_AGENT_DEBUG asks for them. */
+export function debug(message: string): void {
+  if (debugEnabled) writeStderr(PREFIX + '[debug] ' + message);
+}
+
+/** Counts an internal failure under `where` and logs the first one of each `where`. */
+export function agentError(where: string, err: unknown): void {
+  errorCounts.set(where, (errorCounts.get(where) ?? 0) + 1);
+  const detail = err instanceof Error ? err.stack ?? err.message : String(err);
+  warnOnce('error:' + where, `internal error in ${where} (the app's call was not affected): ${detail}`);
+}
+
+/** Internal error counts by place, for `sspi_agent_errors_total{where}`. */
+export function agentErrorCounts(): ReadonlyMap<string, number> {
+  return errorCounts;
+}
