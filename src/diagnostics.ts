@@ -9,18 +9,28 @@ const PREFIX = 'sspi-agent: ';
 const saidOnce = new Set<string>();
 const errorCounts = new Map<string, number>();
 let debugEnabled = false;
+let sink: (text: string) => void = writeStderrSync;
 
 export function setDebug(enabled: boolean): void {
   debugEnabled = enabled;
 }
 
-/** Writes synchronously: warnings must not be lost when the process exits right after. */
-export function writeStderr(text: string): void {
+/** Synchronous: a warning or the exit report must not be lost when the process ends right after. */
+function writeStderrSync(text: string): void {
   try {
-    writeSync(2, text.endsWith('\n') ? text : text + '\n');
+    writeSync(2, text);
   } catch {
     // stderr closed: nowhere left to say anything.
   }
+}
+
+/** Where the agent's messages go: stderr unless redirected (tests, or an app that wants them). */
+export function setMessageSink(write: (text: string) => void): void {
+  sink = write;
+}
+
+export function writeStderr(text: string): void {
+  sink(text.endsWith('\n') ? text : text + '\n');
 }
 
 export function warn(message: string): void {

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a fresh Debian 12 machine: WinPR (libwinpr2-2, the
+# Linux stand-in for secur32.dll), then the npm packages from the lockfile. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+if [ "$(uname -s)" = Linux ] && ! dpkg-query -W -f='${Status}' libwinpr2-2 2>/dev/null | grep -q 'install ok installed'; then
+  echo "setup: installing libwinpr2-2 (WinPR's SSPI)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libwinpr2-2
+fi
+
+npm ci --no-audit --no-fund

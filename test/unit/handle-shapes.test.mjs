@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { handleKey, readHandle, readString } from '../../dist/hooks/handle-shapes.js';
+
+const noPointers = () => {
+  throw new Error('no pointer expected');
+};
+
+describe('handle shapes', function () {
+  const lower = 0xfffffffff71bcb3fn;
+  const upper = 0xffff80e9d3ba6e7en;
+  const key = handleKey(lower, upper);
+
+  it('gives Number and BigInt fields the same identity', function () {
+    assert.equal(handleKey(5, 7), handleKey(5n, 7n));
+    assert.equal(readHandle({ dwLower: 5, dwUpper: 7 }, noPointers), readHandle({ dwLower: 5n, dwUpper: 7n }, noPointers));
+  });
+
+  it('reads objects, arrays, buffers and typed arrays alike', function () {
+    const buf = Buffer.alloc(16);
+    buf.writeBigUInt64LE(lower, 0);
+    buf.writeBigUInt64LE(upper, 8);
+    const shifted = new Uint8Array(new ArrayBuffer(40), 24, 16);
+    shifted.set(buf);
+    assert.equal(readHandle({ dwLower: lower, dwUpper: upper }, noPointers), key);
+    assert.equal(readHandle([{ dwLower: lower, dwUpper: upper }], noPointers), key);
+    assert.equal(readHandle(buf, noPointers), key);
+    assert.equal(readHandle(new BigUint64Array([lower, upper]), noPointers), key);
+    assert.equal(readHandle(shifted, noPointers), key);
+  });
+
+  it('reads a pointer through the supplied reader', function () {
+    assert.equal(readHandle(1234n, (p) => (p === 1234n ? [lower, upper] : undefined)), key);
+  });
+
+  it('tells NULL apart from shapes it cannot read', function () {
+    for (const nothing of [null, undefined, 0, 0n]) assert.equal(readHandle(nothing, noPointers), null);
+    assert.equal(readHandle(Buffer.alloc(8), noPointers), undefined, 'too short to be a handle');
+    assert.equal(readHandle({}, () => undefined), undefined, 'an unfilled out-struct');
+    assert.equal(readHandle('0x1.0x2', noPointers), undefined);
+  });
+
+  it('reads package names from strings and NUL-terminated buffers', function () {
+    assert.equal(readString('NTLM', true), 'NTLM');
+    assert.equal(readString(Buffer.from('Kerberos\0junk', 'latin1'), false), 'Kerberos');
+    assert.equal(readString(Buffer.from('Negotiate\0', 'utf16le'), true), 'Negotiate');
+    assert.equal(readString(42, true), undefined);
+  });
+});

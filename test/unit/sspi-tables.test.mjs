@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { statusName, toStatus } from '../../dist/sspi/status.js';
+import { packageLabel } from '../../dist/sspi/packages.js';
+import { providerMatcher } from '../../dist/sspi/libraries.js';
+import { sspiFunction } from '../../dist/sspi/functions.js';
+
+describe('SSPI tables', function () {
+  it('names statuses however the return type was declared', function () {
+    assert.equal(statusName(toStatus(0x8009030c)), 'SEC_E_LOGON_DENIED');
+    assert.equal(statusName(toStatus(0x8009030c | 0)), 'SEC_E_LOGON_DENIED');
+    assert.equal(statusName(toStatus(0x8009030cn)), 'SEC_E_LOGON_DENIED');
+    assert.equal(statusName(0x00090312), 'SEC_I_CONTINUE_NEEDED');
+    assert.equal(statusName(toStatus(0xc0000022)), '0xc0000022');
+  });
+
+  it('collapses unknown package names into other', function () {
+    assert.equal(packageLabel('ntlm'), 'NTLM');
+    assert.equal(packageLabel('Microsoft Unified Security Protocol Provider'), 'Schannel');
+    assert.equal(packageLabel('evil\n{label="x"}'), 'other');
+    assert.equal(packageLabel(undefined), 'other');
+  });
+
+  it('matches provider libraries by file name, pattern and absolute path', function () {
+    const messages = [];
+    const m = providerMatcher(['libcustom-sspi*.so', '/opt/nowhere/libsspi.so', 'relative/lib.so'], (s) => messages.push(s));
+    assert.equal(m.match('C:\\Windows\\System32\\SECUR32.DLL'), 'secur32.dll');
+    assert.equal(m.match('/usr/lib/x86_64-linux-gnu/libwinpr2.so.2'), 'libwinpr2.so.2');
+    assert.equal(m.match('libwinpr3.so.3'), 'libwinpr3.so.3');
+    assert.equal(m.match('/x/libcustom-sspi-1.so'), 'libcustom-sspi-1.so');
+    assert.equal(m.match('/opt/nowhere/libsspi.so'), 'libsspi.so');
+    assert.equal(m.match('libc.so.6'), undefined);
+    assert.equal(m.match(undefined), undefined);
+    assert.equal(messages.length, 2);
+    assert.match(messages[0], /\/opt\/nowhere\/libsspi\.so, which does not exist/);
+    assert.match(messages[1], /relative\/lib\.so is neither a file name nor an absolute path/);
+  });
+
+  it('knows where each lifecycle function keeps its handles', function () {
+    assert.deepEqual(
+      { ...sspiFunction('InitializeSecurityContextW') },
+      { name: 'InitializeSecurityContextW', wide: true, role: 'init-context', credentialArg: 0, contextArg: 1, outHandleArg: 8 },
+    );
+    assert.equal(sspiFunction('AcceptSecurityContext').outHandleArg, 5);
+    assert.equal(sspiFunction('AcquireCredentialsHandleA').wide, false);
+    assert.equal(sspiFunction('GetProcAddress'), undefined);
+  });
+});
