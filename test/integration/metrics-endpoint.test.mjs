@@ -1,0 +1,108 @@
+// The /metrics endpoint as a scraper sees it, and how it behaves when it cannot serve.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { runApp, explain, REPO, FIXTURES } from '../helpers/run-app.mjs';
+import { parseMetrics, metricValue, hasSeries } from '../helpers/prom-text.mjs';
+
+async function freePort() {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Starts the holding fixture under the agent and resolves once it says it is ready. */
+async function startHolder(port) {
+  const child = spawn(process.execPath, ['--import', 'sspi-agent', `${FIXTURES}/hold-handles.mjs`, '--stay'], {
+    cwd: REPO,
+    env: { ...process.env, WLOG_LEVEL: 'OFF', SSPI_AGENT_METRICS_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  while (!out.includes('"ready"')) {
+    const [exited] = await Promise.race([once(child.stdout, 'data'), once(child, 'exit').then(() => [true])]);
+    if (exited === true) throw new Error(`holder exited early: ${out}`);
+  }
+  return child;
+}
+
+async function scrape(url, init) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (attempt > 50) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+describe('metrics endpoint', function () {
+  it('serves the sspi_* series over HTTP on 127.0.0.1', async function () {
+    const port = await freePort();
+    const child = await startHolder(port);
+    try {
+      const res = await scrape(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+      const samples = parseMetrics(await res.text());
+      assert.equal(metricValue(samples, 'sspi_handles_live', { kind: 'credential', package: 'NTLM', direction: 'outbound' }), 2);
+      assert.equal(metricValue(samples, 'sspi_handles_live', { kind: 'credential', package: 'Negotiate', direction: 'inbound' }), 1);
+      assert.equal(metricValue(samples, 'sspi_handles_live', { kind: 'context' }), 0);
+      assert.equal(metricValue(samples, 'sspi_handles_opened_total', { kind: 'credential' }), 4);
+      assert.equal(metricValue(samples, 'sspi_handles_closed_total', { kind: 'credential', package: 'NTLM' }), 1);
+      assert.equal(metricValue(samples, 'sspi_calls_total', { function: 'AcquireCredentialsHandleW', status: 'SEC_E_OK' }), 4);
+      assert.equal(metricValue(samples, 'sspi_call_duration_seconds_count', { function: 'FreeCredentialsHandle' }), 1);
+      assert.equal(metricValue(samples, 'sspi_handle_lifetime_seconds_count', { kind: 'credential' }), 1);
+      assert.ok(metricValue(samples, 'sspi_handle_oldest_age_seconds', { kind: 'credential' }) > 0);
+      assert.ok(hasSeries(samples, 'sspi_handle_oldest_age_seconds', { kind: 'context' }));
+
+      assert.equal((await scrape(`http://127.0.0.1:${port}/`)).status, 404);
+      assert.equal((await scrape(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status, 405);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('never keeps the process alive', async function () {
+    const port = await freePort();
+    const run = await runApp('hold-handles.mjs', { env: { SSPI_AGENT_METRICS_PORT: String(port) }, timeoutMs: 10_000 });
+    assert.equal(run.signal, null, 'the app had to be killed: the endpoint kept it alive');
+    assert.equal(run.code, 0, explain(run));
+  });
+
+  it('warns once and lets the app run when the port is taken', async function () {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    try {
+      const run = await runApp('hold-handles.mjs', { env: { SSPI_AGENT_METRICS_PORT: String(blocker.address().port) } });
+      assert.equal(run.code, 0, explain(run));
+      assert.deepEqual(run.results[0], { ready: true, held: 3 });
+      const warnings = run.stderr.split('\n').filter((l) => l.includes('metrics endpoint not started'));
+      assert.equal(warnings.length, 1, explain(run));
+      assert.match(warnings[0], new RegExp(`127\\.0\\.0\\.1:${blocker.address().port} is in use; set SSPI_AGENT_METRICS_PORT`));
+      assert.equal(run.report.total, 3, 'tracking goes on without the endpoint');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('loads nothing when SSPI_AGENT_ENABLED=0', async function () {
+    const run = await runApp('hold-handles.mjs', { env: { SSPI_AGENT_ENABLED: '0' } });
+    assert.equal(run.code, 0, explain(run));
+    assert.equal(run.report, undefined);
+    assert.equal(run.stderr, '');
+  });
+
+  it('warns about a bad setting by name and keeps its default', async function () {
+    const run = await runApp('hold-handles.mjs', { env: { SSPI_AGENT_STACKS: 'sometimes', SSPI_AGENT_TYPO: '1' } });
+    assert.equal(run.code, 0, explain(run));
+    assert.match(run.stderr, /sspi-agent: SSPI_AGENT_STACKS="sometimes" is not valid .* using the default all/);
+    assert.match(run.stderr, /sspi-agent: unknown variable SSPI_AGENT_TYPO is ignored/);
+    assert.ok(run.report.handles.every((h) => h.site.includes('hold-handles.mjs')), 'stacks stay on by default');
+  });
+});
