@@ -1,7 +1,7 @@
 /**
  * Every `SSPI_AGENT_*` variable, declared once: its type, default and meaning. The agent reads its
  * settings only through this table, and the README's configuration table is generated from it
- * (`npm run docs:config`), so code and documentation cannot drift apart.
+ * (`npm run docs`; a test fails when they differ), so code and documentation cannot drift apart.
  */
 import { warn } from './diagnostics.js';
 

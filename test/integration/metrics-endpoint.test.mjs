@@ -106,3 +106,11 @@ describe('metrics endpoint', function () {
     assert.ok(run.report.handles.every((h) => h.site.includes('hold-handles.mjs')), 'stacks stay on by default');
   });
 });
+
+describe('merging into an app registry', function () {
+  it("puts the agent's series beside the app's in one prom-client registry", async function () {
+    const run = await runApp('merge-registry.mjs');
+    assert.equal(run.code, 0, explain(run));
+    assert.deepEqual(run.results[0].lines, ['app_requests_total 3', 'sspi_handles_opened_total{kind="credential",package="NTLM"} 1']);
+  });
+});
