@@ -36,7 +36,8 @@ type PerKind<T> = Record<HandleKind, T>;
 export class HandleRegistry {
   private readonly byKey: PerKind<Map<HandleKey, TrackedHandle>> = { credential: new Map(), context: new Map() };
   private readonly live: PerKind<LiveList> = { credential: new LiveList(), context: new LiveList() };
-  private readonly groups = new Map<string, LiveGroup>();
+  /** kind → package → direction → group: nested, so the hot path builds no key strings. */
+  private readonly groups: PerKind<Map<string, Map<Direction, LiveGroup>>> = { credential: new Map(), context: new Map() };
   private readonly listeners: RegistryListener[] = [];
   private nextId = 1;
 
@@ -113,8 +114,8 @@ export class HandleRegistry {
   }
 
   /** Live counts by metric labels; the number of groups is bounded by the label values, not by handles. */
-  liveGroups(): Iterable<LiveGroup> {
-    return this.groups.values();
+  liveGroups(): LiveGroup[] {
+    return HANDLE_KINDS.flatMap((kind) => [...this.groups[kind].values()].flatMap((byDirection) => [...byDirection.values()]));
   }
 
   /** Every live handle, oldest first, credentials then contexts. */
@@ -137,24 +138,32 @@ export class HandleRegistry {
   }
 
   private group(handle: TrackedHandle): LiveGroup {
-    const id = `${handle.kind}\0${handle.package}\0${handle.direction}`;
-    let group = this.groups.get(id);
+    const byPackage = this.groups[handle.kind];
+    let byDirection = byPackage.get(handle.package);
+    if (!byDirection) {
+      byDirection = new Map();
+      byPackage.set(handle.package, byDirection);
+    }
+    let group = byDirection.get(handle.direction);
     if (!group) {
       group = { kind: handle.kind, package: handle.package, direction: handle.direction, count: 0 };
-      this.groups.set(id, group);
+      byDirection.set(handle.direction, group);
     }
     return group;
   }
 
-  private emit<E extends keyof RegistryListener>(
-    event: E,
-    ...args: Parameters<NonNullable<RegistryListener[E]>>
-  ): void {
+  /** Fixed arity rather than rest arguments: this runs on every SSPI call and should not allocate. */
+  private emit(event: 'onOpen', handle: TrackedHandle): void;
+  private emit(event: 'onClose', handle: TrackedHandle, lifetimeSeconds: number): void;
+  private emit(event: 'onInvalidRelease', kind: HandleKind, reason: InvalidReleaseReason): void;
+  private emit(event: 'onLeak', handle: TrackedHandle, reason: LeakReason): void;
+  private emit(event: 'onCall', fn: string, status: number, durationSeconds: number): void;
+  private emit(event: keyof RegistryListener, a: unknown, b?: unknown, c?: unknown): void {
     for (const listener of this.listeners) {
-      const fn = listener[event] as ((...a: typeof args) => void) | undefined;
-      if (!fn) continue;
+      const fn = listener[event] as ((a: unknown, b: unknown, c: unknown) => void) | undefined;
+      if (fn === undefined) continue;
       try {
-        fn.apply(listener, args);
+        fn.call(listener, a, b, c);
       } catch (err) {
         agentError(`listener.${event}`, err);
       }

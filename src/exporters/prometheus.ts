@@ -10,16 +10,32 @@ import { HANDLE_KINDS, type HandleRegistry } from '../registry.js';
 import { statusName } from '../sspi/status.js';
 import type { HandleKind, InvalidReleaseReason, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
 import { CALL_DURATION_BUCKETS, LIFETIME_BUCKETS, METRICS } from './metric-names.js';
+import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './series.js';
+
+/** The series one function's calls touch, found with one Map lookup per call. */
+interface CallSeries {
+  duration: HistogramSeries;
+  byStatus: Map<number, CounterSeries>;
+}
+
+/** The series one kind and package of handle touches. */
+interface HandleSeries {
+  opened: CounterSeries;
+  closed: CounterSeries;
+  lifetime: HistogramSeries;
+}
 
 export class PrometheusExporter implements RegistryListener {
   readonly registry = new client.Registry();
-  private readonly opened: client.Counter<'kind' | 'package'>;
-  private readonly closed: client.Counter<'kind' | 'package'>;
+  private readonly opened: FastCounter;
+  private readonly closed: FastCounter;
   private readonly leaked: client.Counter<'kind' | 'package' | 'reason'>;
-  private readonly lifetime: client.Histogram<'kind' | 'package'>;
-  private readonly calls: client.Counter<'function' | 'status'>;
-  private readonly callDuration: client.Histogram<'function'>;
+  private readonly lifetime: FastHistogram;
+  private readonly calls: FastCounter;
+  private readonly callDuration: FastHistogram;
   private readonly invalidReleases: client.Counter<'kind' | 'reason'>;
+  private readonly callSeries = new Map<string, CallSeries>();
+  private readonly handleSeries: Record<HandleKind, Map<string, HandleSeries>> = { credential: new Map(), context: new Map() };
   private readonly unsubscribe: () => void;
 
   constructor(handles: HandleRegistry) {
@@ -47,44 +63,38 @@ export class PrometheusExporter implements RegistryListener {
         }
       },
     });
-    this.opened = new client.Counter({
-      name: METRICS.handlesOpened,
-      help: 'SSPI handles created: credentials acquired, contexts created or imported.',
-      labelNames: ['kind', 'package'] as const,
-      registers,
-    });
-    this.closed = new client.Counter({
-      name: METRICS.handlesClosed,
-      help: 'SSPI handles released: credentials freed, contexts deleted.',
-      labelNames: ['kind', 'package'] as const,
-      registers,
-    });
+    this.opened = new FastCounter(
+      METRICS.handlesOpened,
+      'SSPI handles created: credentials acquired, contexts created or imported.',
+      ['kind', 'package'],
+      this.registry,
+    );
+    this.closed = new FastCounter(
+      METRICS.handlesClosed,
+      'SSPI handles released: credentials freed, contexts deleted.',
+      ['kind', 'package'],
+      this.registry,
+    );
     this.leaked = new client.Counter({
       name: METRICS.handlesLeaked,
       help: 'SSPI handles found leaked, by how the agent knows (exit: still live when the process ended).',
       labelNames: ['kind', 'package', 'reason'] as const,
       registers,
     });
-    this.lifetime = new client.Histogram({
-      name: METRICS.lifetime,
-      help: 'Time from a handle’s creation to its release.',
-      labelNames: ['kind', 'package'] as const,
-      buckets: LIFETIME_BUCKETS,
-      registers,
-    });
-    this.calls = new client.Counter({
-      name: METRICS.calls,
-      help: 'SSPI calls by function and returned SECURITY_STATUS (by name; unknown codes as 0x-hex).',
-      labelNames: ['function', 'status'] as const,
-      registers,
-    });
-    this.callDuration = new client.Histogram({
-      name: METRICS.callDuration,
-      help: 'Duration of SSPI calls.',
-      labelNames: ['function'] as const,
-      buckets: CALL_DURATION_BUCKETS,
-      registers,
-    });
+    this.lifetime = new FastHistogram(
+      METRICS.lifetime,
+      'Time from a handle’s creation to its release.',
+      ['kind', 'package'],
+      LIFETIME_BUCKETS,
+      this.registry,
+    );
+    this.calls = new FastCounter(
+      METRICS.calls,
+      'SSPI calls by function and returned SECURITY_STATUS (by name; unknown codes as 0x-hex).',
+      ['function', 'status'],
+      this.registry,
+    );
+    this.callDuration = new FastHistogram(METRICS.callDuration, 'Duration of SSPI calls.', ['function'], CALL_DURATION_BUCKETS, this.registry);
     this.invalidReleases = new client.Counter({
       name: METRICS.invalidReleases,
       help: 'Free/Delete calls that did not end a tracked handle (unknown: never seen; failed: error status).',
@@ -105,12 +115,13 @@ export class PrometheusExporter implements RegistryListener {
   }
 
   onOpen(handle: TrackedHandle): void {
-    this.opened.inc({ kind: handle.kind, package: handle.package });
+    this.seriesOf(handle).opened.value++;
   }
 
   onClose(handle: TrackedHandle, lifetimeSeconds: number): void {
-    this.closed.inc({ kind: handle.kind, package: handle.package });
-    this.lifetime.observe({ kind: handle.kind, package: handle.package }, lifetimeSeconds);
+    const series = this.seriesOf(handle);
+    series.closed.value++;
+    this.lifetime.observe(series.lifetime, lifetimeSeconds);
   }
 
   onInvalidRelease(kind: HandleKind, reason: InvalidReleaseReason): void {
@@ -122,8 +133,32 @@ export class PrometheusExporter implements RegistryListener {
   }
 
   onCall(fn: string, status: number, durationSeconds: number): void {
-    this.calls.inc({ function: fn, status: statusName(status) });
-    this.callDuration.observe({ function: fn }, durationSeconds);
+    let series = this.callSeries.get(fn);
+    if (!series) {
+      series = { duration: this.callDuration.labels(fn), byStatus: new Map() };
+      this.callSeries.set(fn, series);
+    }
+    let calls = series.byStatus.get(status);
+    if (!calls) {
+      calls = this.calls.labels(fn, statusName(status));
+      series.byStatus.set(status, calls);
+    }
+    calls.value++;
+    this.callDuration.observe(series.duration, durationSeconds);
+  }
+
+  private seriesOf(handle: TrackedHandle): HandleSeries {
+    const byPackage = this.handleSeries[handle.kind];
+    let series = byPackage.get(handle.package);
+    if (!series) {
+      series = {
+        opened: this.opened.labels(handle.kind, handle.package),
+        closed: this.closed.labels(handle.kind, handle.package),
+        lifetime: this.lifetime.labels(handle.kind, handle.package),
+      };
+      byPackage.set(handle.package, series);
+    }
+    return series;
   }
 
   /** The exposition text, as `/metrics` serves it. */

@@ -61,7 +61,11 @@ function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], before:
     // A function declared with a void result tells nothing: it is taken as succeeded.
     status: toStatus(result) ?? SEC_E_OK,
     durationSeconds: seconds,
-    ...before,
+    packageName: before.packageName,
+    credentialUse: before.credentialUse,
+    credential: before.credential,
+    context: before.context,
+    site: before.site,
     outHandle: fn.outHandleArg === undefined ? undefined : readHandle(args[fn.outHandleArg], ctx.readPointer),
   };
   applyCall(ctx.registry, call);

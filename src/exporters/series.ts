@@ -1,0 +1,126 @@
+/**
+ * Counters and histograms for the per-call hot path. prom-client's own `inc`/`observe` hash the
+ * label object and convert the bucket bound to a string on every call (about 1 µs each, as much as
+ * an SSPI call); these keep one series object per label set, which the caller looks up once and
+ * bumps with plain arithmetic. They implement the interface a prom-client `Registry` reads
+ * (`name`, `help`, `type`, `get()`), so they are registered and served beside prom-client's own.
+ */
+import type { Registry } from 'prom-client';
+
+type Labels = Record<string, string>;
+
+interface MetricValue {
+  labels: Labels;
+  value: number;
+  metricName?: string;
+}
+
+interface MetricObject {
+  name: string;
+  help: string;
+  type: 'counter' | 'histogram';
+  values: MetricValue[];
+  aggregator: 'sum';
+}
+
+export interface CounterSeries {
+  readonly labels: Labels;
+  value: number;
+}
+
+export interface HistogramSeries {
+  readonly labels: Labels;
+  /** Non-cumulative count per bucket; the last slot is +Inf. */
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+abstract class SeriesMetric<S extends { labels: Labels }> {
+  protected readonly byLabels = new Map<string, S>();
+  readonly labelNames: readonly string[];
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    labelNames: readonly string[],
+    registry: Registry,
+  ) {
+    this.labelNames = labelNames;
+    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  /** The series for these label values (in `labelNames` order); look it up once, keep it. */
+  labels(...values: string[]): S {
+    const key = values.join('\u0000');
+    let s = this.byLabels.get(key);
+    if (!s) {
+      const labels: Labels = {};
+      this.labelNames.forEach((n, i) => (labels[n] = values[i] ?? ''));
+      s = this.create(labels);
+      this.byLabels.set(key, s);
+    }
+    return s;
+  }
+
+  /** What a prom-client `Registry` reads at scrape time. */
+  get(): Promise<MetricObject> {
+    return Promise.resolve(this.collect());
+  }
+
+  reset(): void {
+    this.byLabels.clear();
+  }
+
+  protected abstract create(labels: Labels): S;
+  protected abstract collect(): MetricObject;
+}
+
+export class FastCounter extends SeriesMetric<CounterSeries> {
+  readonly type = 'counter';
+
+  protected create(labels: Labels): CounterSeries {
+    return { labels, value: 0 };
+  }
+
+  protected collect(): MetricObject {
+    const values = [...this.byLabels.values()].map((s) => ({ labels: s.labels, value: s.value }));
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
+  }
+}
+
+export class FastHistogram extends SeriesMetric<HistogramSeries> {
+  readonly type = 'histogram';
+
+  constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[], registry: Registry) {
+    super(name, help, labelNames, registry);
+  }
+
+  observe(series: HistogramSeries, value: number): void {
+    const bounds = this.buckets;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    series.counts[i]!++;
+    series.sum += value;
+    series.count++;
+  }
+
+  protected create(labels: Labels): HistogramSeries {
+    return { labels, counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
+  }
+
+  protected collect(): MetricObject {
+    const values: MetricValue[] = [];
+    for (const s of this.byLabels.values()) {
+      let cumulative = 0;
+      this.buckets.forEach((le, i) => {
+        cumulative += s.counts[i]!;
+        values.push({ labels: { ...s.labels, le: String(le) }, value: cumulative, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { ...s.labels, le: '+Inf' }, value: s.count, metricName: `${this.name}_bucket` });
+      values.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: s.labels, value: s.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
+  }
+}
