@@ -1,21 +1,26 @@
 /**
- * Wires the agent together, once per process: configuration → registry → hooks (which feed it) →
- * exporters (which read it). Nothing here runs on the app's hot path.
+ * Wires the agent together, once per process: configuration → registry → hooks (which feed it) and
+ * detectors (which watch it) → exporters (which read it). Nothing here runs on the app's hot path.
  */
 import { register } from 'node:module';
-import { writeFileSync } from 'node:fs';
-import type { Registry } from 'prom-client';
+import { forceCleanup } from './cleanup.js';
 import { readConfig, type AgentConfig } from './config.js';
-import { agentError, debug, setDebug, warn, writeStderr } from './diagnostics.js';
-import { buildLeakReport, formatLeakReport, type LeakReport } from './exporters/leak-report.js';
+import { debug, setDebug, warn } from './diagnostics.js';
+import { CollectedHandleDetector } from './detectors/collected-handles.js';
+import { startStaleChecks } from './detectors/stale-handles.js';
+import { buildLeakReport, type LeakReport } from './exporters/leak-report.js';
+import { LeakLog } from './exporters/leak-log.js';
 import { startMetricsServer, type MetricsServer } from './exporters/metrics-server.js';
 import { PrometheusExporter } from './exporters/prometheus.js';
 import { setActiveKoffiHook } from './hooks/koffi-esm-bridge.js';
 import { KoffiHook } from './hooks/koffi-hook.js';
 import { hookRequire } from './hooks/require-hook.js';
+import { installProcessEnd } from './process-end.js';
 import { HandleRegistry } from './registry.js';
 import { providerMatcher } from './sspi/libraries.js';
-import { stackCapturer } from './stacks.js';
+import { stackPolicy } from './stacks.js';
+import { loadSuppressions, type Suppressions } from './suppressions.js';
+import type { ForcedRelease } from './types.js';
 
 export interface Agent {
   readonly config: AgentConfig;
@@ -25,6 +30,8 @@ export interface Agent {
   readonly metricsServer: MetricsServer | undefined;
   /** The report of the handles live right now. */
   report(reason?: string): LeakReport;
+  /** The forced ordered cleanup, now: contexts, then credentials, then buffers. */
+  cleanup(): ForcedRelease[];
   /** Unhooks everything and closes the endpoint; handles stay tracked no more. */
   stop(): Promise<void>;
 }
@@ -43,11 +50,10 @@ function registerEsmHook(): void {
   register('./hooks/esm-loader.js', import.meta.url, { data: { bridgeUrl } });
 }
 
-function writeExitReport(agent: Agent): void {
-  const leaked = agent.handles.declareLeaks('exit');
-  const report = buildLeakReport(leaked, 'exit');
-  if (leaked.length > 0 && agent.config.report) writeStderr(formatLeakReport(report));
-  if (agent.config.reportFile) writeFileSync(agent.config.reportFile, JSON.stringify(report, null, 2) + '\n');
+function startEndpoint(config: AgentConfig, prometheus: PrometheusExporter): MetricsServer | undefined {
+  if (config.metricsPort === 0) return undefined;
+  const source = { metrics: () => prometheus.metrics(), contentType: prometheus.registry.contentType };
+  return startMetricsServer(source, config.metricsHost, config.metricsPort);
 }
 
 export function startAgent(config: AgentConfig = readConfig()): Agent | undefined {
@@ -59,11 +65,25 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     return undefined;
   }
   const handles = new HandleRegistry();
+  const suppressions: Suppressions | undefined = loadSuppressions(config.suppressions, warn);
   const prometheus = new PrometheusExporter(handles);
+  const leakLog = new LeakLog();
+  const unsubscribeLog = handles.subscribe(leakLog);
+  const collected = new CollectedHandleDetector(handles);
+  const stopStaleChecks = startStaleChecks(handles, {
+    credential: config.maxAgeCredential,
+    context: config.maxAgeContext,
+    buffer: config.maxAgeBuffer,
+    handshake: config.maxHandshake,
+  });
   const koffi = new KoffiHook({
     registry: handles,
     providers: providerMatcher(config.libraries, warn),
-    captureStack: stackCapturer(config.stacks, config.stackDepth),
+    stacks: stackPolicy(config.stacks, config.stackDepth),
+    guard: config.guard,
+    beforeUnload: (provider) => {
+      if (config.cleanup !== 'off') forceCleanup(handles, 'unload', (h) => h.provider === provider);
+    },
   });
   const unhookRequire = hookRequire((exports) => koffi.patchModule(exports));
   setActiveKoffiHook(koffi);
@@ -72,19 +92,8 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
   } catch (err) {
     warn(`ES module hook not registered, so \`import { load } from 'koffi'\` is not instrumented: ${String(err)}`);
   }
-  const metricsServer =
-    config.metricsPort === 0
-      ? undefined
-      : startMetricsServer({ metrics: () => prometheus.metrics(), contentType: prometheus.registry.contentType }, config.metricsHost, config.metricsPort);
-
-  const onExit = () => {
-    try {
-      writeExitReport(agent);
-    } catch (err) {
-      agentError('exit-report', err);
-    }
-  };
-  process.on('exit', onExit);
+  const metricsServer = startEndpoint(config, prometheus);
+  const processEnd = installProcessEnd(handles, config, suppressions);
 
   const agent: Agent = {
     config,
@@ -92,12 +101,16 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     prometheus,
     koffi,
     metricsServer,
-    report: (reason = 'report') => buildLeakReport(handles.liveHandles(), reason),
+    report: (reason = 'report') => buildLeakReport(handles.liveHandles(), reason, { suppressions }),
+    cleanup: () => forceCleanup(handles, 'api'),
     async stop() {
-      process.off('exit', onExit);
+      processEnd.uninstall();
+      stopStaleChecks();
       unhookRequire();
       koffi.unpatchAll();
       setActiveKoffiHook(undefined);
+      collected.stop();
+      unsubscribeLog();
       prometheus.stop();
       await metricsServer?.close();
       delete (globalThis as GlobalWithAgent)[SLOT];
@@ -107,5 +120,3 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
   debug('started');
   return agent;
 }
-
-export type { Registry };

@@ -4,6 +4,7 @@
  * (`npm run docs`; a test fails when they differ), so code and documentation cannot drift apart.
  */
 import { warn } from './diagnostics.js';
+import type { StackMode } from './stacks.js';
 
 export const ENV_PREFIX = 'SSPI_AGENT_';
 
@@ -43,6 +44,24 @@ function oneOf<T extends string>(values: readonly T[], aliases: Record<string, T
   };
 }
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `10m`, `1.5h`, `500ms`, `2d`; `0` turns the check off. In milliseconds. */
+const duration: Parser<number> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (v === '0' || v === 'off') return 0;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v);
+  return m ? Number(m[1]) * DURATION_UNITS[m[2]!]! : undefined;
+};
+
+function formatDuration(ms: number): string {
+  if (ms === 0) return '`0` (off)';
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `\`${ms / size}${unit}\``;
+  }
+  return `\`${ms}ms\``;
+}
+
 const text: Parser<string> = (raw) => (raw.trim() === '' ? undefined : raw.trim());
 
 const list: Parser<string[]> = (raw) =>
@@ -51,7 +70,7 @@ const list: Parser<string[]> = (raw) =>
     .map((s) => s.trim())
     .filter((s) => s !== '');
 
-export type StackMode = 'all' | 'off';
+export type CleanupMode = 'off' | 'exit' | 'signals' | 'all';
 
 /** The table. Order is the README's order. */
 export const SETTINGS = {
@@ -76,11 +95,13 @@ export const SETTINGS = {
   } as Setting<string[]>,
   stacks: {
     name: 'STACKS',
-    type: '`all` \\| `off` (`1`/`0`)',
+    type: '`all` \\| `sampled` \\| `off` (`1`/`0`)',
     default: 'all',
     shownDefault: '`all`',
-    doc: 'Capture an allocation stack (app frames only) for each handle, shown in the leak report.',
-    parse: oneOf<StackMode>(['all', 'off'], { '1': 'all', true: 'all', on: 'all', '0': 'off', false: 'off', none: 'off' }),
+    doc:
+      'Allocation stacks (app frames only) for the leak report: `all` captures one per handle (and per release, for ' +
+      'the double-free warning); `sampled` the first 16 handles each SSPI function creates and one in 64 after; `off` none.',
+    parse: oneOf<StackMode>(['all', 'sampled', 'off'], { '1': 'all', true: 'all', on: 'all', '0': 'off', false: 'off', none: 'off' }),
   } as Setting<StackMode>,
   stackDepth: {
     name: 'STACK_DEPTH',
@@ -90,6 +111,86 @@ export const SETTINGS = {
     doc: 'How many app frames an allocation stack keeps.',
     parse: integer(1, 50),
   } as Setting<number>,
+  guard: {
+    name: 'GUARD',
+    type: 'boolean',
+    default: true,
+    shownDefault: '`1`',
+    doc:
+      'Stop a release of an already released handle (double free) and any call passing one (use after release) ' +
+      'before it reaches the provider; the call returns `SEC_E_INVALID_HANDLE`. `0` forwards everything.',
+    parse: bool,
+  } as Setting<boolean>,
+  maxAgeCredential: {
+    name: 'MAX_AGE_CREDENTIAL',
+    type: 'duration (`90s`, `10m`, `2h`, `0`)',
+    default: 0,
+    shownDefault: '`0` (off)',
+    doc: 'A credential live longer than this is stale (servers usually hold one for their whole life, hence off).',
+    parse: duration,
+  } as Setting<number>,
+  maxAgeContext: {
+    name: 'MAX_AGE_CONTEXT',
+    type: 'duration',
+    default: 3_600_000,
+    shownDefault: formatDuration(3_600_000),
+    doc: 'A security context live longer than this is stale.',
+    parse: duration,
+  } as Setting<number>,
+  maxAgeBuffer: {
+    name: 'MAX_AGE_BUFFER',
+    type: 'duration',
+    default: 300_000,
+    shownDefault: formatDuration(300_000),
+    doc: 'A buffer SSPI allocated and not yet returned with `FreeContextBuffer` after this long is stale.',
+    parse: duration,
+  } as Setting<number>,
+  maxHandshake: {
+    name: 'MAX_HANDSHAKE',
+    type: 'duration',
+    default: 120_000,
+    shownDefault: formatDuration(120_000),
+    doc: 'A context whose handshake is still unfinished (`SEC_I_CONTINUE_NEEDED`) this long after it was created is abandoned.',
+    parse: duration,
+  } as Setting<number>,
+  cleanup: {
+    name: 'CLEANUP',
+    type: '`off` \\| `exit` \\| `signals` \\| `all`',
+    default: 'off',
+    shownDefault: '`off`',
+    doc:
+      'Forced ordered cleanup of live handles — contexts, then credentials, then buffers — at a normal end, ' +
+      '`process.exit()` or an uncaught exception (`exit`), on SIGINT/SIGTERM/SIGHUP when the app has no handler ' +
+      '(`signals`), or both (`all`); also before a provider library is unloaded.',
+    parse: oneOf<CleanupMode>(['off', 'exit', 'signals', 'all'], { '0': 'off', '1': 'all' }),
+  } as Setting<CleanupMode>,
+  failOnLeak: {
+    name: 'FAIL_ON_LEAK',
+    type: 'boolean',
+    default: false,
+    shownDefault: '`0`',
+    doc: 'A process that ends with leaks (not suppressed) exits with `SSPI_AGENT_FAIL_ON_LEAK_EXIT_CODE`; the app’s own non-zero code wins.',
+    parse: bool,
+  } as Setting<boolean>,
+  failOnLeakExitCode: {
+    name: 'FAIL_ON_LEAK_EXIT_CODE',
+    type: 'integer 1–255',
+    default: 1,
+    shownDefault: '`1`',
+    doc: 'The exit code `SSPI_AGENT_FAIL_ON_LEAK` uses.',
+    parse: integer(1, 255),
+  } as Setting<number>,
+  suppressions: {
+    name: 'SUPPRESSIONS',
+    type: 'path',
+    default: '',
+    shownDefault: '(none)',
+    doc:
+      'A file of patterns, one per line (`#` comments; `*` matches anything; an optional `leak:` prefix as in ' +
+      'LeakSanitizer), matched against each frame of a leak’s allocation stack and its creating function: ' +
+      'matching leaks are listed as suppressed and do not fail the process.',
+    parse: text,
+  } as Setting<string>,
   metricsHost: {
     name: 'METRICS_HOST',
     type: 'host',

@@ -1,20 +1,31 @@
 /**
  * SSPI's handle rules, applied to the registry. A hook (koffi, or another binding) turns each call
  * into an `ObservedCall`, the facts read from its arguments, and this module decides what the call
- * did: a credential or context came to life, ended, or nothing changed.
+ * did: a credential, context or buffer came to life, ended, was used, or nothing changed; and, before
+ * the call runs, whether it must not reach the provider at all (a handle already released).
  */
 import { warnOnce } from './diagnostics.js';
-import type { SspiFunction } from './sspi/functions.js';
+import { isHandshakeStep, type SspiFunction } from './sspi/functions.js';
 import { packageLabel, OTHER_PACKAGE } from './sspi/packages.js';
 import { isSuccess } from './sspi/status.js';
 import type { HandleRegistry } from './registry.js';
-import type { ReadHandle } from './hooks/handle-shapes.js';
-import type { AllocationSite, Direction } from './types.js';
+import type { AllocationSite, Direction, HandleKind, HandleReleaser, InvalidRelease, ReadHandle, TrackedHandle } from './types.js';
+
+/** A buffer SSPI allocated during the call, and the JS value that holds its pointer. */
+export interface AllocatedBuffer {
+  readonly key: string;
+  readonly holder: object | undefined;
+}
+
+/** What releases the handles one provider library makes, and stands for that library. */
+export interface Provider {
+  readonly library: string;
+  readonly releasers: Partial<Record<HandleKind, HandleReleaser>>;
+}
 
 export interface ObservedCall {
   readonly fn: SspiFunction;
-  /** The provider library's label. */
-  readonly library: string;
+  readonly provider: Provider;
   /** SECURITY_STATUS, signed. */
   readonly status: number;
   readonly durationSeconds: number;
@@ -23,9 +34,21 @@ export interface ObservedCall {
   readonly credentialUse?: number | undefined;
   readonly credential?: ReadHandle;
   readonly context?: ReadHandle;
-  /** Read after the call: the handle it wrote. */
+  /** FreeContextBuffer's argument. */
+  readonly buffer?: ReadHandle;
+  /** Read after the call: the handle it wrote, the JS object holding it, and the buffers SSPI allocated. */
   readonly outHandle?: ReadHandle;
+  readonly outHolder?: object | undefined;
+  readonly outBuffers?: readonly AllocatedBuffer[];
+  /** Where the call came from: the allocation site of what it creates, or the release site. */
   readonly site?: AllocationSite | undefined;
+}
+
+/** The inputs the guard looks at, read before the call. */
+export interface CallInputs {
+  readonly credential?: ReadHandle;
+  readonly context?: ReadHandle;
+  readonly buffer?: ReadHandle;
 }
 
 /** `fCredentialUse` may carry flags above the two direction bits (e.g. SECPKG_CRED_AUTOLOGON_RESTRICTED). */
@@ -47,6 +70,7 @@ export function mayCreateHandle(fn: SspiFunction, context: ReadHandle): boolean 
   switch (fn.role) {
     case 'acquire-credential':
     case 'import-context':
+    case 'allocate-buffer':
       return true;
     case 'init-context':
     case 'accept-context':
@@ -56,31 +80,83 @@ export function mayCreateHandle(fn: SspiFunction, context: ReadHandle): boolean 
   }
 }
 
+export function isRelease(fn: SspiFunction): boolean {
+  return fn.role === 'free-credential' || fn.role === 'delete-context' || fn.role === 'free-buffer';
+}
+
+function releasedKind(fn: SspiFunction): HandleKind | undefined {
+  return fn.role === 'free-credential' ? 'credential' : fn.role === 'delete-context' ? 'context' : fn.role === 'free-buffer' ? 'buffer' : undefined;
+}
+
+/**
+ * Before the call: a release of a handle the agent saw released (and not re-issued since) is a
+ * double free, any other call passing one a use after release. Either must not reach the provider:
+ * WinPR aborts the process on a double free, and Windows' behaviour is undefined.
+ */
+export function guardCall(registry: HandleRegistry, fn: SspiFunction, inputs: CallInputs): InvalidRelease | undefined {
+  const kind = releasedKind(fn);
+  if (kind) {
+    const key = kind === 'credential' ? inputs.credential : kind === 'context' ? inputs.context : inputs.buffer;
+    return releasedOnly(registry, kind, key, 'double', fn);
+  }
+  return (
+    releasedOnly(registry, 'context', inputs.context, 'use_after_release', fn) ??
+    releasedOnly(registry, 'credential', inputs.credential, 'use_after_release', fn)
+  );
+}
+
+function releasedOnly(
+  registry: HandleRegistry,
+  kind: HandleKind,
+  key: ReadHandle,
+  reason: 'double' | 'use_after_release',
+  fn: SspiFunction,
+): InvalidRelease | undefined {
+  if (typeof key !== 'string' || registry.get(kind, key)) return undefined;
+  const released = registry.releasedHandle(kind, key);
+  return released ? { kind, reason, fn: fn.name, released } : undefined;
+}
+
 export function applyCall(registry: HandleRegistry, call: ObservedCall): void {
   registry.recordCall(call.fn.name, call.status, call.durationSeconds);
+  const context = typeof call.context === 'string' ? registry.get('context', call.context) : undefined;
+  if (context && call.fn.role !== 'delete-context') registry.touch(context, call.fn.name, call.status, isHandshakeStep(call.fn));
   switch (call.fn.role) {
     case 'acquire-credential':
-      return openHandle(registry, call, 'credential', packageLabel(call.packageName), credentialDirection(call.credentialUse));
+      openHandle(registry, call, 'credential', packageLabel(call.packageName), credentialDirection(call.credentialUse));
+      return;
     case 'init-context':
-    case 'accept-context':
+    case 'accept-context': {
+      const credential = typeof call.credential === 'string' ? registry.get('credential', call.credential) : undefined;
       // Only the first call of a handshake (phContext NULL) creates the context; later calls reuse it.
-      if (call.context !== null) return;
-      return openContextFromCredential(registry, call);
+      if (call.context === null) {
+        const direction: Direction = call.fn.role === 'init-context' ? 'outbound' : 'inbound';
+        openHandle(registry, call, 'context', credential?.package ?? OTHER_PACKAGE, direction, credential);
+      }
+      openBuffers(registry, call, context?.package ?? credential?.package ?? OTHER_PACKAGE);
+      return;
+    }
     case 'import-context':
-      return openHandle(registry, call, 'context', packageLabel(call.packageName), 'unknown');
+      openHandle(registry, call, 'context', packageLabel(call.packageName), 'unknown');
+      return;
+    case 'allocate-buffer':
+      openBuffers(registry, call, call.packageName === undefined ? OTHER_PACKAGE : packageLabel(call.packageName));
+      return;
+    case 'query-attributes':
+      openBuffers(registry, call, context?.package ?? OTHER_PACKAGE);
+      return;
     case 'free-credential':
-      return releaseHandle(registry, 'credential', call);
+      releaseHandle(registry, 'credential', call.credential, call);
+      return;
     case 'delete-context':
-      return releaseHandle(registry, 'context', call);
+      releaseHandle(registry, 'context', call.context, call);
+      return;
+    case 'free-buffer':
+      releaseHandle(registry, 'buffer', call.buffer, call);
+      return;
     case 'call':
       return;
   }
-}
-
-function openContextFromCredential(registry: HandleRegistry, call: ObservedCall): void {
-  const credential = typeof call.credential === 'string' ? registry.get('credential', call.credential) : undefined;
-  const direction: Direction = call.fn.role === 'init-context' ? 'outbound' : 'inbound';
-  openHandle(registry, call, 'context', credential?.package ?? OTHER_PACKAGE, direction, credential);
 }
 
 function openHandle(
@@ -89,7 +165,7 @@ function openHandle(
   kind: 'credential' | 'context',
   pkg: string,
   direction: Direction,
-  credential = undefined as ReturnType<HandleRegistry['get']>,
+  credential?: TrackedHandle,
 ): void {
   if (!isSuccess(call.status)) return;
   if (typeof call.outHandle !== 'string') {
@@ -106,14 +182,35 @@ function openHandle(
     package: pkg,
     direction,
     createdBy: call.fn.name,
-    library: call.library,
+    library: call.provider.library,
     credential,
     site: call.site,
+    releaser: call.provider.releasers[kind],
+    provider: call.provider,
+    holder: call.outHolder,
+    status: call.status,
   });
 }
 
-function releaseHandle(registry: HandleRegistry, kind: 'credential' | 'context', call: ObservedCall): void {
-  const key = kind === 'credential' ? call.credential : call.context;
+function openBuffers(registry: HandleRegistry, call: ObservedCall, pkg: string): void {
+  if (!isSuccess(call.status) || !call.outBuffers) return;
+  for (const buffer of call.outBuffers) {
+    registry.open({
+      kind: 'buffer',
+      key: buffer.key,
+      package: pkg,
+      direction: 'unknown',
+      createdBy: call.fn.name,
+      library: call.provider.library,
+      site: call.site,
+      releaser: call.provider.releasers.buffer,
+      provider: call.provider,
+      holder: buffer.holder,
+    });
+  }
+}
+
+function releaseHandle(registry: HandleRegistry, kind: HandleKind, key: ReadHandle, call: ObservedCall): void {
   // NULL or an unreadable shape: nothing the agent handed out, so it is a release of an unknown handle.
-  registry.release(kind, typeof key === 'string' ? key : '', call.status);
+  registry.release(kind, typeof key === 'string' ? key : '', call.status, call.fn.name, call.site);
 }

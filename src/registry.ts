@@ -1,22 +1,38 @@
 /**
- * The one owner of handle state. Hooks tell it what SSPI calls did; it keeps the live handles, and
- * tells its listeners (the exporters) what changed. It knows nothing of koffi or Prometheus.
+ * The one owner of handle state. Hooks tell it what SSPI calls did; detectors tell it what they
+ * found; it keeps the live handles and the recently released ones, and tells its listeners (the
+ * exporters) what changed. It knows nothing of koffi or Prometheus.
  */
 import { performance } from 'node:perf_hooks';
 import { agentError } from './diagnostics.js';
 import { LiveList } from './live-list.js';
 import type {
+  AllocationSite,
   Direction,
+  ForcedRelease,
   HandleKey,
   HandleKind,
   HandleOpening,
+  InvalidRelease,
   InvalidReleaseReason,
   LeakReason,
   RegistryListener,
+  ReleasedHandle,
+  StaleReason,
   TrackedHandle,
 } from './types.js';
 
-export const HANDLE_KINDS: readonly HandleKind[] = ['credential', 'context'];
+export const HANDLE_KINDS: readonly HandleKind[] = ['credential', 'context', 'buffer'];
+
+/** How many calls a context's history keeps: enough for a handshake and what went wrong after. */
+export const HISTORY_SIZE = 8;
+
+/** How many released handles are remembered for the double-free guard (oldest forgotten first). */
+export const RELEASED_MEMORY = 10_000;
+
+const SEC_I_CONTINUE_NEEDED = 0x00090312;
+const SEC_I_COMPLETE_NEEDED = 0x00090313;
+const SEC_I_COMPLETE_AND_CONTINUE = 0x00090314;
 
 /** Live handles that share every metric label: what a gauge series counts. */
 export interface LiveGroup {
@@ -26,6 +42,14 @@ export interface LiveGroup {
   count: number;
 }
 
+/** Age limits in milliseconds; 0 turns a check off. */
+export interface StaleLimits {
+  credential: number;
+  context: number;
+  buffer: number;
+  handshake: number;
+}
+
 /** What a release call did to the registry. */
 export type ReleaseOutcome =
   | { result: 'released'; handle: TrackedHandle; lifetimeSeconds: number }
@@ -33,11 +57,27 @@ export type ReleaseOutcome =
 
 type PerKind<T> = Record<HandleKind, T>;
 
+function perKind<T>(make: () => T): PerKind<T> {
+  return { credential: make(), context: make(), buffer: make() };
+}
+
+function handshakeStateOf(status: number): TrackedHandle['handshake'] {
+  if (status < 0) return 'failed';
+  if (status === SEC_I_CONTINUE_NEEDED || status === SEC_I_COMPLETE_NEEDED || status === SEC_I_COMPLETE_AND_CONTINUE) return 'in-progress';
+  return 'complete';
+}
+
 export class HandleRegistry {
-  private readonly byKey: PerKind<Map<HandleKey, TrackedHandle>> = { credential: new Map(), context: new Map() };
-  private readonly live: PerKind<LiveList> = { credential: new LiveList(), context: new LiveList() };
+  private readonly byKey = perKind(() => new Map<HandleKey, TrackedHandle>());
+  private readonly live = perKind(() => new LiveList());
   /** kind → package → direction → group: nested, so the hot path builds no key strings. */
-  private readonly groups: PerKind<Map<string, Map<Direction, LiveGroup>>> = { credential: new Map(), context: new Map() };
+  private readonly groups = perKind(() => new Map<string, Map<Direction, LiveGroup>>());
+  private readonly released = perKind(() => new Map<HandleKey, ReleasedHandle>());
+  /** The first live handle not yet checked for age: every live handle before it is stale. */
+  private readonly ageCursor: PerKind<TrackedHandle | undefined> = perKind(() => undefined);
+  /** Contexts mid-handshake, in creation order (a Set keeps insertion order). */
+  private readonly handshaking = new Set<TrackedHandle>();
+  private readonly staleCounts = perKind(() => ({ age: 0, abandoned: 0 }) as Record<StaleReason, number>);
   private readonly listeners: RegistryListener[] = [];
   private nextId = 1;
 
@@ -54,27 +94,46 @@ export class HandleRegistry {
    * release the agent did not see: the old record is closed so that opened − closed = live holds.
    */
   open(opening: HandleOpening): TrackedHandle {
-    const stale = this.byKey[opening.kind].get(opening.key);
+    const { kind, key } = opening;
+    const stale = this.byKey[kind].get(key);
     if (stale) this.close(stale);
+    // Allocators reuse values: a re-issued value is live again, no longer "released".
+    this.released[kind].delete(key);
+    const now = performance.now();
+    const isContext = kind === 'context';
+    const status = opening.status ?? 0;
     const handle: TrackedHandle = {
       id: this.nextId++,
-      key: opening.key,
-      kind: opening.kind,
+      key,
+      kind,
       package: opening.package,
       direction: opening.direction,
       createdBy: opening.createdBy,
       library: opening.library,
-      createdAt: performance.now(),
+      createdAt: now,
       createdAtEpochMs: Date.now(),
       credential: opening.credential,
       site: opening.site,
+      releaser: opening.releaser,
+      provider: opening.provider,
+      history: isContext ? [{ fn: opening.createdBy, status, atMs: 0 }] : undefined,
+      handshake: isContext ? handshakeStateOf(status) : undefined,
+      contexts: undefined,
+      stale: undefined,
+      staleAt: undefined,
+      collected: false,
       prev: undefined,
       next: undefined,
     };
-    this.byKey[handle.kind].set(handle.key, handle);
-    this.live[handle.kind].append(handle);
+    this.byKey[kind].set(key, handle);
+    this.live[kind].append(handle);
+    if (this.ageCursor[kind] === undefined) this.ageCursor[kind] = handle;
     this.group(handle).count++;
-    this.emit('onOpen', handle);
+    if (handle.handshake === 'in-progress') this.handshaking.add(handle);
+    if (isContext && opening.credential && this.byKey.credential.get(opening.credential.key) === opening.credential) {
+      (opening.credential.contexts ??= new Set()).add(handle);
+    }
+    this.emit('onOpen', handle, opening.holder);
     return handle;
   }
 
@@ -82,19 +141,82 @@ export class HandleRegistry {
     return this.byKey[kind].get(key);
   }
 
+  /** The record of a released handle, while it is remembered and its value not re-issued. */
+  releasedHandle(kind: HandleKind, key: HandleKey): ReleasedHandle | undefined {
+    return this.released[kind].get(key);
+  }
+
+  /** A call on a live context: appended to its history; `handshakeStep` calls also move its handshake. */
+  touch(handle: TrackedHandle, fn: string, status: number, handshakeStep: boolean): void {
+    const history = handle.history;
+    if (history) {
+      if (history.length >= HISTORY_SIZE) history.shift();
+      history.push({ fn, status, atMs: performance.now() - handle.createdAt });
+    }
+    if (!handshakeStep || handle.handshake === undefined) return;
+    handle.handshake = handshakeStateOf(status);
+    if (handle.handshake !== 'in-progress') this.handshaking.delete(handle);
+  }
+
   /**
-   * A release call returned `status`. A release of a handle never seen counts as `unknown`; an error
-   * status as `failed`, and the handle stays live: the provider still holds it.
+   * A release call returned `status`. A release of a handle not live counts as `double` when the
+   * agent remembers releasing it, `unknown` otherwise. An error status counts as `failed`, and the
+   * handle ends all the same: an error from Free/Delete (SEC_E_INVALID_HANDLE, mostly) means the
+   * provider holds nothing the app could still release.
    */
-  release(kind: HandleKind, key: HandleKey, status: number): ReleaseOutcome {
+  release(kind: HandleKind, key: HandleKey, status: number, fn: string, site?: AllocationSite): ReleaseOutcome {
     const handle = this.byKey[kind].get(key);
-    if (!handle) return this.invalid(kind, 'unknown', undefined);
-    if (status < 0) return this.invalid(kind, 'failed', handle);
-    return { result: 'released', handle, lifetimeSeconds: this.close(handle) };
+    if (!handle) {
+      const released = key === '' ? undefined : this.released[kind].get(key);
+      const reason = released ? 'double' : 'unknown';
+      this.emit('onInvalidRelease', { kind, reason, fn, released, site });
+      return { result: reason, handle: undefined };
+    }
+    if (status < 0) this.emit('onInvalidRelease', { kind, reason: 'failed', fn, handle, site });
+    const lifetimeSeconds = this.close(handle);
+    this.remember(handle, fn, site);
+    return status < 0 ? { result: 'failed', handle } : { result: 'released', handle, lifetimeSeconds };
+  }
+
+  /** The guard stopped a call on a released handle before it reached the provider. */
+  blocked(event: InvalidRelease): void {
+    this.emit('onInvalidRelease', event);
   }
 
   recordCall(fn: string, status: number, durationSeconds: number): void {
     this.emit('onCall', fn, status, durationSeconds);
+  }
+
+  /** The JS object holding a live handle was garbage-collected: nobody can release it any more. */
+  markCollected(handle: TrackedHandle): void {
+    if (handle.collected || this.byKey[handle.kind].get(handle.key) !== handle) return;
+    handle.collected = true;
+    this.emit('onLeak', handle, 'collected');
+  }
+
+  /**
+   * Flags live handles older than their limits, and contexts whose handshake is unfinished after
+   * `limits.handshake`, each once. Walks only what it flags (plus one handle per list), never the
+   * whole registry: the live lists are in creation order, and a cursor marks where the last check
+   * stopped.
+   */
+  flagStale(limits: StaleLimits, now = performance.now()): void {
+    for (const kind of HANDLE_KINDS) {
+      const maxAge = limits[kind];
+      if (maxAge <= 0) continue;
+      let h = this.ageCursor[kind];
+      while (h && now - h.createdAt > maxAge) {
+        if (!h.stale) this.flag(h, 'age', now);
+        h = h.next;
+      }
+      this.ageCursor[kind] = h;
+    }
+    if (limits.handshake <= 0) return;
+    for (const h of this.handshaking) {
+      if (now - h.createdAt <= limits.handshake) break;
+      this.handshaking.delete(h);
+      if (!h.stale) this.flag(h, 'abandoned', now);
+    }
   }
 
   /** Declares every live handle leaked for `reason` (they stay live: nothing released them). */
@@ -102,6 +224,21 @@ export class HandleRegistry {
     const leaked = this.liveHandles();
     for (const handle of leaked) this.emit('onLeak', handle, reason);
     return leaked;
+  }
+
+  /** The agent released `handle` itself (forced cleanup); it is closed whatever the status. */
+  forcedRelease(handle: TrackedHandle, status: number, trigger: string): ForcedRelease {
+    const event: ForcedRelease = { handle, status, result: status < 0 ? 'failed' : 'released', trigger };
+    if (this.byKey[handle.kind].get(handle.key) === handle) {
+      this.close(handle);
+      this.remember(handle, `${trigger} cleanup`, undefined);
+    }
+    this.emit('onForcedRelease', event);
+    return event;
+  }
+
+  unloadedWithLiveHandles(library: string, live: readonly TrackedHandle[]): void {
+    this.emit('onUnloadWithLiveHandles', library, live);
   }
 
   liveCount(kind: HandleKind): number {
@@ -118,23 +255,53 @@ export class HandleRegistry {
     return HANDLE_KINDS.flatMap((kind) => [...this.groups[kind].values()].flatMap((byDirection) => [...byDirection.values()]));
   }
 
-  /** Every live handle, oldest first, credentials then contexts. */
-  liveHandles(): TrackedHandle[] {
-    return HANDLE_KINDS.flatMap((kind) => [...this.live[kind]]);
+  staleCount(kind: HandleKind, reason: StaleReason): number {
+    return this.staleCounts[kind][reason];
+  }
+
+  /** Every live handle, oldest first, by kind (credentials, contexts, buffers). */
+  liveHandles(filter?: (h: TrackedHandle) => boolean): TrackedHandle[] {
+    const all = HANDLE_KINDS.flatMap((kind) => [...this.live[kind]]);
+    return filter ? all.filter(filter) : all;
+  }
+
+  private flag(handle: TrackedHandle, reason: StaleReason, now: number): void {
+    handle.stale = reason;
+    handle.staleAt = now;
+    this.staleCounts[handle.kind][reason]++;
+    this.emit('onLeak', handle, reason);
   }
 
   private close(handle: TrackedHandle): number {
-    this.byKey[handle.kind].delete(handle.key);
-    this.live[handle.kind].remove(handle);
+    const { kind } = handle;
+    this.byKey[kind].delete(handle.key);
+    if (this.ageCursor[kind] === handle) this.ageCursor[kind] = handle.next;
+    this.live[kind].remove(handle);
     this.group(handle).count--;
+    this.handshaking.delete(handle);
+    if (handle.stale) this.staleCounts[kind][handle.stale]--;
     const lifetimeSeconds = (performance.now() - handle.createdAt) / 1000;
+    if (kind === 'credential' && handle.contexts && handle.contexts.size > 0) {
+      this.emit('onOutOfOrderRelease', handle, [...handle.contexts]);
+    }
+    handle.credential?.contexts?.delete(handle);
     this.emit('onClose', handle, lifetimeSeconds);
+    if (handle.stale) this.emit('onStaleReleased', handle, lifetimeSeconds);
     return lifetimeSeconds;
   }
 
-  private invalid(kind: HandleKind, reason: InvalidReleaseReason, handle: TrackedHandle | undefined): ReleaseOutcome {
-    this.emit('onInvalidRelease', kind, reason);
-    return { result: reason, handle };
+  private remember(handle: TrackedHandle, releasedBy: string, releaseSite: AllocationSite | undefined): void {
+    const released = this.released[handle.kind];
+    if (released.size >= RELEASED_MEMORY) released.delete(released.keys().next().value as HandleKey);
+    released.set(handle.key, {
+      kind: handle.kind,
+      id: handle.id,
+      createdBy: handle.createdBy,
+      releasedBy,
+      releasedAt: performance.now(),
+      site: handle.site,
+      releaseSite,
+    });
   }
 
   private group(handle: TrackedHandle): LiveGroup {
@@ -153,10 +320,13 @@ export class HandleRegistry {
   }
 
   /** Fixed arity rather than rest arguments: this runs on every SSPI call and should not allocate. */
-  private emit(event: 'onOpen', handle: TrackedHandle): void;
-  private emit(event: 'onClose', handle: TrackedHandle, lifetimeSeconds: number): void;
-  private emit(event: 'onInvalidRelease', kind: HandleKind, reason: InvalidReleaseReason): void;
+  private emit(event: 'onOpen', handle: TrackedHandle, holder: object | undefined): void;
+  private emit(event: 'onClose' | 'onStaleReleased', handle: TrackedHandle, lifetimeSeconds: number): void;
+  private emit(event: 'onInvalidRelease', detail: InvalidRelease): void;
   private emit(event: 'onLeak', handle: TrackedHandle, reason: LeakReason): void;
+  private emit(event: 'onOutOfOrderRelease', credential: TrackedHandle, contexts: TrackedHandle[]): void;
+  private emit(event: 'onForcedRelease', detail: ForcedRelease): void;
+  private emit(event: 'onUnloadWithLiveHandles', library: string, live: readonly TrackedHandle[]): void;
   private emit(event: 'onCall', fn: string, status: number, durationSeconds: number): void;
   private emit(event: keyof RegistryListener, a: unknown, b?: unknown, c?: unknown): void {
     for (const listener of this.listeners) {

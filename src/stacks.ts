@@ -3,12 +3,13 @@
  * V8 records the raw frames at `captureStackTrace` and builds the text on first read of `.stack`,
  * so a handle that is released normally never pays for formatting.
  */
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, sep } from 'node:path';
 import type { AllocationSite } from './types.js';
 
-/** The agent's own files: frames from here are never the app's. */
-const AGENT_DIR = dirname(fileURLToPath(import.meta.url));
+/** The agent's own files, as a path (CommonJS-style frames) and as a URL (ES module frames). */
+const AGENT_DIR = dirname(fileURLToPath(import.meta.url)) + sep;
+const AGENT_URL = pathToFileURL(AGENT_DIR).href;
 
 /** Frames that are not the app's: Node's internals, the agent, and the FFI the app called through. */
 function isAppFrame(line: string): boolean {
@@ -16,7 +17,8 @@ function isAppFrame(line: string): boolean {
     line.startsWith('    at ') &&
     !line.includes('node:internal') &&
     !line.includes('(node:') &&
-    !line.includes(AGENT_DIR + sep) &&
+    !line.includes(AGENT_DIR) &&
+    !line.includes(AGENT_URL) &&
     !/[\\/]node_modules[\\/]koffi[\\/]/.test(line)
   );
 }
@@ -50,11 +52,40 @@ class CapturedSite implements AllocationSite {
   }
 }
 
-export type StackCapturer = (skipAbove: Function) => AllocationSite | undefined;
+export type StackMode = 'all' | 'sampled' | 'off';
 
-export function stackCapturer(mode: 'all' | 'off', depth: number): StackCapturer {
-  if (mode === 'off') return () => undefined;
-  return (skipAbove) => new CapturedSite(depth, skipAbove);
+/**
+ * When to pay for a stack (about 4–10 µs each on a small VM, more than an SSPI acquire+free):
+ * `all` captures every allocation and release; `sampled` the first allocations of each creating
+ * function and one in `SAMPLE_EVERY` after, and no release stacks; `off` none. A call the guard
+ * stops always gets one: that path is rare and its warning needs it.
+ */
+export interface StackPolicy {
+  readonly mode: StackMode;
+  forCreation(fn: string, skipAbove: Function): AllocationSite | undefined;
+  forRelease(skipAbove: Function): AllocationSite | undefined;
+  always(skipAbove: Function): AllocationSite;
+}
+
+/** In `sampled` mode: how many allocations of each function always get a stack, then one in how many. */
+export const SAMPLE_FIRST = 16;
+export const SAMPLE_EVERY = 64;
+
+export function stackPolicy(mode: StackMode, depth: number): StackPolicy {
+  const capture = (skipAbove: Function) => new CapturedSite(depth, skipAbove);
+  const seen = new Map<string, number>();
+  return {
+    mode,
+    forCreation(fn, skipAbove) {
+      if (mode === 'all') return capture(skipAbove);
+      if (mode === 'off') return undefined;
+      const n = (seen.get(fn) ?? 0) + 1;
+      seen.set(fn, n);
+      return n <= SAMPLE_FIRST || n % SAMPLE_EVERY === 0 ? capture(skipAbove) : undefined;
+    },
+    forRelease: (skipAbove) => (mode === 'all' ? capture(skipAbove) : undefined),
+    always: capture,
+  };
 }
 
 /** `file:line` of the first app frame, the site key reports group by. */

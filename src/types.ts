@@ -2,8 +2,11 @@
  * The data the agent keeps. Hooks produce these records, the registry owns them, exporters read them.
  */
 
-/** What an SSPI handle stands for. */
-export type HandleKind = 'credential' | 'context';
+/**
+ * What an SSPI handle stands for: a credential (`CredHandle`), a security context (`CtxtHandle`), or
+ * a buffer SSPI allocated that the app must return with `FreeContextBuffer`.
+ */
+export type HandleKind = 'credential' | 'context' | 'buffer';
 
 /**
  * Which way a handle authenticates: a credential's `fCredentialUse` (1 inbound, 2 outbound, 3 both);
@@ -18,10 +21,32 @@ export type Direction = 'inbound' | 'outbound' | 'both' | 'unknown';
  */
 export type HandleKey = string;
 
+/** A handle read from a call's argument. `null`: the app passed NULL. `undefined`: a shape the agent cannot read. */
+export type ReadHandle = HandleKey | null | undefined;
+
 /** Where a handle was created, captured cheaply; formatted only when a report needs it. */
 export interface AllocationSite {
   /** App frames, most recent first, as `at fn (file:line:col)` lines. */
   frames(): string[];
+}
+
+/** One SSPI call on a live context: its handshake history, as the leak report shows it. */
+export interface CallRecord {
+  readonly fn: string;
+  readonly status: number;
+  /** Milliseconds since the context was created. */
+  readonly atMs: number;
+}
+
+/** Where a context's handshake stands, after the last ISC/ASC/CompleteAuthToken call on it. */
+export type HandshakeState = 'in-progress' | 'complete' | 'failed';
+
+/**
+ * How the agent can release a handle itself (forced cleanup): the provider's own native function,
+ * called with the recorded handle. Supplied by the hook that saw the handle created.
+ */
+export interface HandleReleaser {
+  release(handle: TrackedHandle): number;
 }
 
 /** Everything the agent knows about one live handle. */
@@ -42,8 +67,23 @@ export interface TrackedHandle {
   readonly createdAtEpochMs: number;
   /** For a context: the credential it was made from, if the agent saw that credential. */
   readonly credential: TrackedHandle | undefined;
-  /** Undefined when stack capture is off. */
+  /** Undefined when stack capture is off (or this allocation was not sampled). */
   readonly site: AllocationSite | undefined;
+  /** Undefined when the agent cannot release it (forced cleanup skips it). */
+  readonly releaser: HandleReleaser | undefined;
+  /** An opaque token of the provider library instance, so an unload finds its own handles. */
+  readonly provider: object | undefined;
+  /** For a context: its last calls, oldest first, at most a few. */
+  history: CallRecord[] | undefined;
+  /** For a context: where its handshake stands. */
+  handshake: HandshakeState | undefined;
+  /** For a credential: the live contexts made from it (created when the first one is). */
+  contexts: Set<TrackedHandle> | undefined;
+  /** Set once the handle is found stale; it stays live. */
+  stale: StaleReason | undefined;
+  staleAt: number | undefined;
+  /** Set once the JS object that held it was garbage-collected while it was live. */
+  collected: boolean;
   /** Intrusive links of the registry's creation-ordered live list (O(1) oldest, O(1) removal). */
   prev: TrackedHandle | undefined;
   next: TrackedHandle | undefined;
@@ -59,21 +99,88 @@ export interface HandleOpening {
   library: string;
   credential?: TrackedHandle | undefined;
   site?: AllocationSite | undefined;
+  releaser?: HandleReleaser | undefined;
+  provider?: object | undefined;
+  /** The JS object that holds the handle (out-struct, Buffer, External): watched for collection, never kept. */
+  holder?: object | undefined;
+  /** The creating call's status, the first entry of a context's history. */
+  status?: number;
 }
 
-/** Why a release did not end a tracked handle. */
-export type InvalidReleaseReason = 'unknown' | 'failed';
+/** A handle the app released, remembered (bounded) so a second release or a later use is caught. */
+export interface ReleasedHandle {
+  readonly kind: HandleKind;
+  readonly id: number;
+  readonly createdBy: string;
+  readonly releasedBy: string;
+  readonly releasedAt: number;
+  /** Where it was created and where it was released, when stacks are on. */
+  readonly site: AllocationSite | undefined;
+  readonly releaseSite: AllocationSite | undefined;
+}
 
-/** Why the agent counts a handle as leaked. Later detectors add reasons. */
-export type LeakReason = 'exit';
+/**
+ * Why a release (or a use) did not go to a live tracked handle: never seen (`unknown`), the native
+ * release failed (`failed`), already released (`double`), or a call used a released handle
+ * (`use_after_release`).
+ */
+export type InvalidReleaseReason = 'unknown' | 'failed' | 'double' | 'use_after_release';
+export const INVALID_RELEASE_REASONS: readonly InvalidReleaseReason[] = ['unknown', 'failed', 'double', 'use_after_release'];
+
+/**
+ * Why the agent counts a handle as leaked: still live at exit; its JS holder was garbage-collected
+ * while live (`collected`); older than its maximum age (`age`); a handshake left unfinished
+ * (`abandoned`).
+ */
+export type LeakReason = 'exit' | 'collected' | 'age' | 'abandoned';
+export const LEAK_REASONS: readonly LeakReason[] = ['exit', 'collected', 'age', 'abandoned'];
+
+/** Why a live handle is stale: too old, or a handshake that stopped half way. */
+export type StaleReason = 'age' | 'abandoned';
+export const STALE_REASONS: readonly StaleReason[] = ['age', 'abandoned'];
+
+/** How a release the agent forced (cleanup at exit or unload) went. */
+export type ForcedResult = 'released' | 'failed';
+export const FORCED_RESULTS: readonly ForcedResult[] = ['released', 'failed'];
+
+/** Details of a release or use that did not reach a live handle. */
+export interface InvalidRelease {
+  readonly kind: HandleKind;
+  readonly reason: InvalidReleaseReason;
+  /** The function that was called. */
+  readonly fn: string;
+  /** The live handle, for `failed`. */
+  readonly handle?: TrackedHandle | undefined;
+  /** What the agent remembers of the earlier release, for `double` and `use_after_release`. */
+  readonly released?: ReleasedHandle | undefined;
+  /** Where this call came from, when stacks are on. */
+  readonly site?: AllocationSite | undefined;
+}
+
+/** The result of one release the agent forced. */
+export interface ForcedRelease {
+  readonly handle: TrackedHandle;
+  readonly status: number;
+  readonly result: ForcedResult;
+  /** Why: `exit`, `signal`, `unload`, `api`. */
+  readonly trigger: string;
+}
 
 /** The registry's events, in the order they happen; exporters subscribe to them. */
 export interface RegistryListener {
-  onOpen?(handle: TrackedHandle): void;
+  /** `holder` is the JS object holding the handle, if any: watch it, never keep it. */
+  onOpen?(handle: TrackedHandle, holder: object | undefined): void;
   /** `lifetimeSeconds` from creation to release. */
   onClose?(handle: TrackedHandle, lifetimeSeconds: number): void;
-  onInvalidRelease?(kind: HandleKind, reason: InvalidReleaseReason): void;
+  onInvalidRelease?(event: InvalidRelease): void;
   onLeak?(handle: TrackedHandle, reason: LeakReason): void;
+  /** A stale handle was released after all: a slow but correct caller, not a leak. */
+  onStaleReleased?(handle: TrackedHandle, lifetimeSeconds: number): void;
+  /** A credential was freed while contexts made from it were live. */
+  onOutOfOrderRelease?(credential: TrackedHandle, liveContexts: readonly TrackedHandle[]): void;
+  onForcedRelease?(event: ForcedRelease): void;
+  /** A provider library was unloaded while handles it made were live. */
+  onUnloadWithLiveHandles?(library: string, live: readonly TrackedHandle[]): void;
   /** Every wrapped SSPI call, with its SECURITY_STATUS as a signed 32-bit number. */
   onCall?(fn: string, status: number, durationSeconds: number): void;
 }

@@ -1,11 +1,14 @@
 /**
  * The leak report: handles still live when it is made, grouped by allocation site so that a loop
- * leaking thousands of contexts reads as one entry with a count, in the spirit of LeakSanitizer.
- * Built from registry records only; it never holds or prints a handle value or a secret.
+ * leaking thousands of contexts reads as one entry with a count, in the spirit of LeakSanitizer;
+ * a context's handshake history, in the spirit of Netty's leak records; and what the forced cleanup
+ * did. Built from registry records only; it never holds or prints a handle value or a secret.
  */
 import { performance } from 'node:perf_hooks';
 import { siteLocation } from '../stacks.js';
-import type { Direction, HandleKind, TrackedHandle } from '../types.js';
+import { statusName } from '../sspi/status.js';
+import type { Suppressions } from '../suppressions.js';
+import type { CallRecord, Direction, ForcedRelease, HandleKind, StaleReason, TrackedHandle } from '../types.js';
 
 /** One leaked handle, as the JSON report lists it. */
 export interface LeakedHandle {
@@ -21,6 +24,11 @@ export interface LeakedHandle {
   credentialId?: number;
   /** `file:line:col` of the first app frame, or `(no stack)`. */
   site: string;
+  /** For a context: its last calls, e.g. `AcceptSecurityContext SEC_I_CONTINUE_NEEDED +0ms`. */
+  history?: string[];
+  stale?: StaleReason;
+  /** Its JS holder was garbage-collected: nobody could have released it. */
+  collected?: boolean;
 }
 
 /** Leaked handles that share kind, package, direction, creating function and allocation stack. */
@@ -35,6 +43,19 @@ export interface LeakGroup {
   site: string;
   stack: string[];
   handleIds: number[];
+  /** The history of the group's first handle (contexts). */
+  history?: string[];
+  /** The suppression pattern that matched, if any. */
+  suppressedBy?: string;
+}
+
+/** One release of the forced cleanup. */
+export interface CleanupEntry {
+  id: number;
+  kind: HandleKind;
+  function: string;
+  status: string;
+  result: ForcedRelease['result'];
 }
 
 export interface LeakReport {
@@ -42,70 +63,111 @@ export interface LeakReport {
   pid: number;
   generatedAt: string;
   total: number;
+  /** Leaks not matched by a suppression: what fail-on-leak counts. */
+  unsuppressed: number;
+  suppressed: number;
   byKind: Record<HandleKind, number>;
   groups: LeakGroup[];
   handles: LeakedHandle[];
+  cleanup: CleanupEntry[];
+}
+
+export interface ReportOptions {
+  suppressions?: Suppressions | undefined;
+  cleanup?: readonly ForcedRelease[];
+}
+
+const RELEASE_FUNCTION: Record<HandleKind, string> = {
+  credential: 'FreeCredentialsHandle',
+  context: 'DeleteSecurityContext',
+  buffer: 'FreeContextBuffer',
+};
+
+function formatHistory(history: readonly CallRecord[] | undefined): string[] | undefined {
+  return history?.map((c) => `${c.fn} ${statusName(c.status)} +${Math.round(c.atMs)}ms`);
 }
 
 function groupKey(h: TrackedHandle, stack: readonly string[]): string {
   return [h.kind, h.package, h.direction, h.createdBy, h.library, ...stack].join('\n');
 }
 
-export function buildLeakReport(handles: readonly TrackedHandle[], reason: string): LeakReport {
+function describe(h: TrackedHandle, now: number, site: string): LeakedHandle {
+  const entry: LeakedHandle = {
+    id: h.id,
+    kind: h.kind,
+    package: h.package,
+    direction: h.direction,
+    createdBy: h.createdBy,
+    library: h.library,
+    createdAt: new Date(h.createdAtEpochMs).toISOString(),
+    ageSeconds: (now - h.createdAt) / 1000,
+    site,
+  };
+  if (h.credential) entry.credentialId = h.credential.id;
+  const history = formatHistory(h.history);
+  if (history) entry.history = history;
+  if (h.stale) entry.stale = h.stale;
+  if (h.collected) entry.collected = true;
+  return entry;
+}
+
+export function buildLeakReport(handles: readonly TrackedHandle[], reason: string, options: ReportOptions = {}): LeakReport {
   const now = performance.now();
   const groups = new Map<string, LeakGroup>();
-  const byKind: Record<HandleKind, number> = { credential: 0, context: 0 };
+  const byKind: Record<HandleKind, number> = { credential: 0, context: 0, buffer: 0 };
   const listed: LeakedHandle[] = [];
   for (const h of handles) {
     const stack = h.site?.frames() ?? [];
-    const site = siteLocation(h.site);
-    const ageSeconds = (now - h.createdAt) / 1000;
+    const entry = describe(h, now, siteLocation(h.site));
     byKind[h.kind]++;
-    listed.push({
-      id: h.id,
-      kind: h.kind,
-      package: h.package,
-      direction: h.direction,
-      createdBy: h.createdBy,
-      library: h.library,
-      createdAt: new Date(h.createdAtEpochMs).toISOString(),
-      ageSeconds,
-      ...(h.credential ? { credentialId: h.credential.id } : {}),
-      site,
-    });
+    listed.push(entry);
     const key = groupKey(h, stack);
     const group = groups.get(key);
     if (group) {
       group.count++;
       group.handleIds.push(h.id);
-      group.oldestAgeSeconds = Math.max(group.oldestAgeSeconds, ageSeconds);
-    } else {
-      groups.set(key, {
-        kind: h.kind,
-        package: h.package,
-        direction: h.direction,
-        createdBy: h.createdBy,
-        library: h.library,
-        count: 1,
-        oldestAgeSeconds: ageSeconds,
-        site,
-        stack: [...stack],
-        handleIds: [h.id],
-      });
+      group.oldestAgeSeconds = Math.max(group.oldestAgeSeconds, entry.ageSeconds);
+      continue;
     }
+    const suppressedBy = options.suppressions?.match(stack, h.createdBy);
+    groups.set(key, {
+      kind: h.kind,
+      package: h.package,
+      direction: h.direction,
+      createdBy: h.createdBy,
+      library: h.library,
+      count: 1,
+      oldestAgeSeconds: entry.ageSeconds,
+      site: entry.site,
+      stack: [...stack],
+      handleIds: [h.id],
+      ...(entry.history ? { history: entry.history } : {}),
+      ...(suppressedBy ? { suppressedBy } : {}),
+    });
   }
+  const sorted = [...groups.values()].sort((a, b) => b.count - a.count);
+  const suppressed = sorted.filter((g) => g.suppressedBy).reduce((n, g) => n + g.count, 0);
   return {
     reason,
     pid: process.pid,
     generatedAt: new Date().toISOString(),
     total: handles.length,
+    unsuppressed: handles.length - suppressed,
+    suppressed,
     byKind,
-    groups: [...groups.values()].sort((a, b) => b.count - a.count),
+    groups: sorted,
     handles: listed,
+    cleanup: (options.cleanup ?? []).map((r) => ({
+      id: r.handle.id,
+      kind: r.handle.kind,
+      function: RELEASE_FUNCTION[r.handle.kind],
+      status: statusName(r.status),
+      result: r.result,
+    })),
   };
 }
 
-function plural(n: number, one: string, many: string): string {
+function plural(n: number, one: string, many = one + 's'): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
@@ -121,24 +183,38 @@ function formatIds(ids: readonly number[]): string {
   return ids.length > 10 ? `${shown}, … (${ids.length - 10} more)` : shown;
 }
 
+function formatGroup(g: LeakGroup): string[] {
+  const lines = [
+    '',
+    `${g.suppressedBy ? 'Suppressed leak' : 'Leak'} of ${plural(g.count, g.kind)} [${g.package}, ${g.direction}] created by ${g.createdBy} ` +
+      `(${g.library}), never passed to ${RELEASE_FUNCTION[g.kind]}; oldest ${formatAge(g.oldestAgeSeconds)}; handles ${formatIds(g.handleIds)}` +
+      (g.suppressedBy ? ` (suppressed by "${g.suppressedBy}")` : ''),
+  ];
+  if (g.history) lines.push(`    history of #${g.handleIds[0]}: ${g.history.join(', ')}, never deleted`);
+  if (g.stack.length === 0) lines.push('    (no allocation stack: SSPI_AGENT_STACKS is off, or this allocation was not sampled)');
+  for (const frame of g.stack) lines.push(`    ${frame}`);
+  return lines;
+}
+
+function formatCleanup(cleanup: readonly CleanupEntry[]): string[] {
+  if (cleanup.length === 0) return [];
+  const failed = cleanup.filter((c) => c.result === 'failed').length;
+  const lines = ['', `Forced cleanup (SSPI_AGENT_CLEANUP), contexts first, then credentials, then buffers: ${plural(cleanup.length, 'release')}, ${failed} failed`];
+  for (const c of cleanup) lines.push(`    ${c.function}(#${c.id}) → ${c.status}`);
+  return lines;
+}
+
 /** The text written to stderr. */
 export function formatLeakReport(report: LeakReport): string {
-  const { credential, context } = report.byKind;
+  const { credential, context, buffer } = report.byKind;
   const lines = [
-    `==${report.pid}== sspi-agent: ${plural(report.total, 'SSPI handle', 'SSPI handles')} still live at ${report.reason} ` +
-      `(${plural(credential, 'credential', 'credentials')}, ${plural(context, 'context', 'contexts')}), ` +
-      `${plural(report.groups.length, 'allocation site', 'allocation sites')}`,
+    `==${report.pid}== sspi-agent: ${plural(report.total, 'SSPI handle')} still live at ${report.reason} ` +
+      `(${plural(credential, 'credential')}, ${plural(context, 'context')}${buffer ? `, ${plural(buffer, 'buffer')}` : ''}), ` +
+      `${plural(report.groups.length, 'allocation site')}`,
   ];
-  for (const g of report.groups) {
-    const release = g.kind === 'credential' ? 'FreeCredentialsHandle' : 'DeleteSecurityContext';
-    lines.push(
-      '',
-      `Leak of ${plural(g.count, g.kind, g.kind + 's')} [${g.package}, ${g.direction}] created by ${g.createdBy} ` +
-        `(${g.library}), never passed to ${release}; oldest ${formatAge(g.oldestAgeSeconds)}; handles ${formatIds(g.handleIds)}`,
-    );
-    if (g.stack.length === 0) lines.push('    (no allocation stack: SSPI_AGENT_STACKS=off)');
-    for (const frame of g.stack) lines.push(`    ${frame}`);
-  }
-  lines.push('', `SUMMARY: sspi-agent: ${plural(report.total, 'leaked SSPI handle', 'leaked SSPI handles')} in ${plural(report.groups.length, 'site', 'sites')}.`);
+  for (const g of report.groups) lines.push(...formatGroup(g));
+  lines.push(...formatCleanup(report.cleanup));
+  const suppressed = report.suppressed ? ` (${report.suppressed} suppressed)` : '';
+  lines.push('', `SUMMARY: sspi-agent: ${plural(report.total, 'leaked SSPI handle')}${suppressed} in ${plural(report.groups.length, 'site')}.`);
   return lines.join('\n') + '\n';
 }

@@ -12,6 +12,10 @@ export const METRICS = {
   calls: 'sspi_calls_total',
   callDuration: 'sspi_call_duration_seconds',
   invalidReleases: 'sspi_invalid_releases_total',
+  handlesStale: 'sspi_handles_stale',
+  outOfOrderReleases: 'sspi_out_of_order_releases_total',
+  forcedReleases: 'sspi_forced_releases_total',
+  unloadWithLiveHandles: 'sspi_unload_with_live_handles_total',
   agentErrors: 'sspi_agent_errors_total',
 } as const;
 

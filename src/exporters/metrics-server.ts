@@ -43,7 +43,8 @@ export function startMetricsServer(source: MetricsSource, host: string, port: nu
   });
   server.on('connection', (socket) => socket.unref());
   const ready = new Promise<number | undefined>((resolve) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
+    // `on`, not `once`: an 'error' with no listener later would throw into the app.
+    server.on('error', (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'is in use' : `cannot be bound (${err.code ?? err.message})`;
       warn(
         `metrics endpoint not started: ${host}:${port} ${why}; set SSPI_AGENT_METRICS_PORT to a free port, or 0 for no endpoint`,

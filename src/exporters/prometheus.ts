@@ -2,13 +2,25 @@
  * The agent's Prometheus metrics, in a prom-client `Registry` of their own (so an app's registry is
  * never touched; apps merge it with `Registry.merge`). Counters follow the handle registry's events;
  * gauges are computed from its state at scrape time, so their cost grows with series, not handles.
+ * Series an alert watches for its first increment (leaks, invalid releases, …) exist at 0 from the
+ * start, so `increase()` sees that first increment.
  */
 import { performance } from 'node:perf_hooks';
 import client from 'prom-client';
 import { agentErrorCounts } from '../diagnostics.js';
 import { HANDLE_KINDS, type HandleRegistry } from '../registry.js';
 import { statusName } from '../sspi/status.js';
-import type { HandleKind, InvalidReleaseReason, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
+import {
+  FORCED_RESULTS,
+  INVALID_RELEASE_REASONS,
+  LEAK_REASONS,
+  STALE_REASONS,
+  type ForcedRelease,
+  type InvalidRelease,
+  type LeakReason,
+  type RegistryListener,
+  type TrackedHandle,
+} from '../types.js';
 import { CALL_DURATION_BUCKETS, LIFETIME_BUCKETS, METRICS } from './metric-names.js';
 import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './series.js';
 
@@ -29,22 +41,28 @@ export class PrometheusExporter implements RegistryListener {
   readonly registry = new client.Registry();
   private readonly opened: FastCounter;
   private readonly closed: FastCounter;
-  private readonly leaked: client.Counter<'kind' | 'package' | 'reason'>;
+  private readonly leaked: FastCounter;
   private readonly lifetime: FastHistogram;
   private readonly calls: FastCounter;
   private readonly callDuration: FastHistogram;
-  private readonly invalidReleases: client.Counter<'kind' | 'reason'>;
+  private readonly invalidReleases: FastCounter;
+  private readonly outOfOrder: FastCounter;
+  private readonly forced: FastCounter;
+  private readonly unloads: FastCounter;
   private readonly callSeries = new Map<string, CallSeries>();
-  private readonly handleSeries: Record<HandleKind, Map<string, HandleSeries>> = { credential: new Map(), context: new Map() };
+  private readonly handleSeries = { credential: new Map(), context: new Map(), buffer: new Map() } as Record<
+    TrackedHandle['kind'],
+    Map<string, HandleSeries>
+  >;
   private readonly unsubscribe: () => void;
 
   constructor(handles: HandleRegistry) {
-    const registers = [this.registry];
+    const r = this.registry;
     new client.Gauge({
       name: METRICS.handlesLive,
       help: 'SSPI handles currently live (acquired or created, not yet freed or deleted).',
       labelNames: ['kind', 'package', 'direction'] as const,
-      registers,
+      registers: [r],
       collect() {
         this.reset();
         for (const g of handles.liveGroups()) this.set({ kind: g.kind, package: g.package, direction: g.direction }, g.count);
@@ -54,7 +72,7 @@ export class PrometheusExporter implements RegistryListener {
       name: METRICS.oldestAge,
       help: 'Age of the oldest live SSPI handle of each kind (0 when none is live).',
       labelNames: ['kind'] as const,
-      registers,
+      registers: [r],
       collect() {
         const now = performance.now();
         for (const kind of HANDLE_KINDS) {
@@ -63,54 +81,51 @@ export class PrometheusExporter implements RegistryListener {
         }
       },
     });
-    this.opened = new FastCounter(
-      METRICS.handlesOpened,
-      'SSPI handles created: credentials acquired, contexts created or imported.',
-      ['kind', 'package'],
-      this.registry,
-    );
-    this.closed = new FastCounter(
-      METRICS.handlesClosed,
-      'SSPI handles released: credentials freed, contexts deleted.',
-      ['kind', 'package'],
-      this.registry,
-    );
-    this.leaked = new client.Counter({
-      name: METRICS.handlesLeaked,
-      help: 'SSPI handles found leaked, by how the agent knows (exit: still live when the process ended).',
-      labelNames: ['kind', 'package', 'reason'] as const,
-      registers,
-    });
-    this.lifetime = new FastHistogram(
-      METRICS.lifetime,
-      'Time from a handle’s creation to its release.',
-      ['kind', 'package'],
-      LIFETIME_BUCKETS,
-      this.registry,
-    );
-    this.calls = new FastCounter(
-      METRICS.calls,
-      'SSPI calls by function and returned SECURITY_STATUS (by name; unknown codes as 0x-hex).',
-      ['function', 'status'],
-      this.registry,
-    );
-    this.callDuration = new FastHistogram(METRICS.callDuration, 'Duration of SSPI calls.', ['function'], CALL_DURATION_BUCKETS, this.registry);
-    this.invalidReleases = new client.Counter({
-      name: METRICS.invalidReleases,
-      help: 'Free/Delete calls that did not end a tracked handle (unknown: never seen; failed: error status).',
+    new client.Gauge({
+      name: METRICS.handlesStale,
+      help: 'Live handles found stale: older than their maximum age (age), or a handshake left unfinished (abandoned).',
       labelNames: ['kind', 'reason'] as const,
-      registers,
+      registers: [r],
+      collect() {
+        for (const kind of HANDLE_KINDS) for (const reason of STALE_REASONS) this.set({ kind, reason }, handles.staleCount(kind, reason));
+      },
     });
+    this.opened = new FastCounter(METRICS.handlesOpened, 'SSPI handles created: credentials acquired, contexts created or imported, buffers allocated.', ['kind', 'package'], r);
+    this.closed = new FastCounter(METRICS.handlesClosed, 'SSPI handles released: credentials freed, contexts deleted, buffers returned.', ['kind', 'package'], r);
+    this.leaked = new FastCounter(
+      METRICS.handlesLeaked,
+      'SSPI handles found leaked, once each per reason: exit (live when the process ended), collected (its JS holder was garbage-collected), age, abandoned.',
+      ['kind', 'package', 'reason'],
+      r,
+    );
+    this.lifetime = new FastHistogram(METRICS.lifetime, 'Time from a handle’s creation to its release.', ['kind', 'package'], LIFETIME_BUCKETS, r);
+    this.calls = new FastCounter(METRICS.calls, 'SSPI calls by function and returned SECURITY_STATUS (by name; unknown codes as 0x-hex).', ['function', 'status'], r);
+    this.callDuration = new FastHistogram(METRICS.callDuration, 'Duration of SSPI calls.', ['function'], CALL_DURATION_BUCKETS, r);
+    this.invalidReleases = new FastCounter(
+      METRICS.invalidReleases,
+      'Calls that did not reach a live handle: release of a handle never seen (unknown), failed release, second release (double), call on a released handle (use_after_release).',
+      ['kind', 'reason'],
+      r,
+    );
+    this.outOfOrder = new FastCounter(METRICS.outOfOrderReleases, 'Credentials freed while contexts made from them were still live.', ['kind'], r);
+    this.forced = new FastCounter(METRICS.forcedReleases, 'Handles the agent released itself in its ordered cleanup, by result.', ['kind', 'result'], r);
+    this.unloads = new FastCounter(METRICS.unloadWithLiveHandles, 'Provider libraries unloaded while handles they made were live.', [], r);
     new client.Counter({
       name: METRICS.agentErrors,
       help: 'Internal errors of the agent, by where they happened (the app’s calls were not affected).',
       labelNames: ['where'] as const,
-      registers,
+      registers: [r],
       collect() {
         this.reset();
         for (const [where, count] of agentErrorCounts()) this.inc({ where }, count);
       },
     });
+    for (const kind of HANDLE_KINDS) {
+      for (const reason of INVALID_RELEASE_REASONS) this.invalidReleases.labels(kind, reason);
+      for (const result of FORCED_RESULTS) this.forced.labels(kind, result);
+    }
+    this.outOfOrder.labels('credential');
+    this.unloads.labels();
     this.unsubscribe = handles.subscribe(this);
   }
 
@@ -124,12 +139,24 @@ export class PrometheusExporter implements RegistryListener {
     this.lifetime.observe(series.lifetime, lifetimeSeconds);
   }
 
-  onInvalidRelease(kind: HandleKind, reason: InvalidReleaseReason): void {
-    this.invalidReleases.inc({ kind, reason });
+  onInvalidRelease(event: InvalidRelease): void {
+    this.invalidReleases.labels(event.kind, event.reason).value++;
   }
 
   onLeak(handle: TrackedHandle, reason: LeakReason): void {
-    this.leaked.inc({ kind: handle.kind, package: handle.package, reason });
+    this.leaked.labels(handle.kind, handle.package, reason).value++;
+  }
+
+  onOutOfOrderRelease(credential: TrackedHandle): void {
+    this.outOfOrder.labels(credential.kind).value++;
+  }
+
+  onForcedRelease(event: ForcedRelease): void {
+    this.forced.labels(event.handle.kind, event.result).value++;
+  }
+
+  onUnloadWithLiveHandles(): void {
+    this.unloads.labels().value++;
   }
 
   onCall(fn: string, status: number, durationSeconds: number): void {
@@ -147,6 +174,16 @@ export class PrometheusExporter implements RegistryListener {
     this.callDuration.observe(series.duration, durationSeconds);
   }
 
+  /** The exposition text, as `/metrics` serves it. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  stop(): void {
+    this.unsubscribe();
+  }
+
+  /** Created with the first handle of a kind and package, together with its leak series at 0. */
   private seriesOf(handle: TrackedHandle): HandleSeries {
     const byPackage = this.handleSeries[handle.kind];
     let series = byPackage.get(handle.package);
@@ -157,16 +194,8 @@ export class PrometheusExporter implements RegistryListener {
         lifetime: this.lifetime.labels(handle.kind, handle.package),
       };
       byPackage.set(handle.package, series);
+      for (const reason of LEAK_REASONS) this.leaked.labels(handle.kind, handle.package, reason);
     }
     return series;
-  }
-
-  /** The exposition text, as `/metrics` serves it. */
-  metrics(): Promise<string> {
-    return this.registry.metrics();
-  }
-
-  stop(): void {
-    this.unsubscribe();
   }
 }

@@ -68,11 +68,13 @@ abstract class SeriesMetric<S extends { labels: Labels }> {
     return Promise.resolve(this.collect());
   }
 
+  /** Zeroes every series in place: callers keep their series objects (prom-client's resetMetrics). */
   reset(): void {
-    this.byLabels.clear();
+    for (const s of this.byLabels.values()) this.zero(s);
   }
 
   protected abstract create(labels: Labels): S;
+  protected abstract zero(series: S): void;
   protected abstract collect(): MetricObject;
 }
 
@@ -81,6 +83,10 @@ export class FastCounter extends SeriesMetric<CounterSeries> {
 
   protected create(labels: Labels): CounterSeries {
     return { labels, value: 0 };
+  }
+
+  protected zero(series: CounterSeries): void {
+    series.value = 0;
   }
 
   protected collect(): MetricObject {
@@ -107,6 +113,12 @@ export class FastHistogram extends SeriesMetric<HistogramSeries> {
 
   protected create(labels: Labels): HistogramSeries {
     return { labels, counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
+  }
+
+  protected zero(series: HistogramSeries): void {
+    series.counts.fill(0);
+    series.sum = 0;
+    series.count = 0;
   }
 
   protected collect(): MetricObject {

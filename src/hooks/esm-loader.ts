@@ -43,7 +43,8 @@ function isShim(url: string | undefined): boolean {
 
 export async function resolve(specifier: string, context: ResolveContext, next: NextResolve): Promise<ResolveResult> {
   const resolved = await next(specifier, context);
-  if (!bridgeUrl || resolved.format !== 'module' || isShim(context.parentURL) || !resolved.url.startsWith('file:')) return resolved;
+  // koffi 2 is CommonJS: the require hook sees it. A loader earlier in the chain may leave format unset.
+  if (!bridgeUrl || resolved.format === 'commonjs' || isShim(context.parentURL) || !resolved.url.startsWith('file:')) return resolved;
   const url = new URL(resolved.url);
   if (!KOFFI_ESM_ENTRY.test(url.pathname) || url.searchParams.has(SHIM_PARAM)) return resolved;
   url.searchParams.set(SHIM_PARAM, '1');

@@ -3,13 +3,17 @@
  * koffi function in many shapes. Every shape gives the same identity, whether koffi hands the fields
  * back as Number or BigInt.
  */
-import type { HandleKey } from '../types.js';
+import type { HandleKey, ReadHandle } from '../types.js';
 
-/** Reads 16 bytes of native memory behind a pointer; supplied by the koffi the app uses. */
-export type PointerReader = (pointer: unknown) => readonly [bigint | number, bigint | number] | undefined;
+/** Native memory as the koffi the app uses reads it (so no second FFI is ever loaded). */
+export interface NativeMemory {
+  /** `count` 64-bit words at `pointer` (a BigInt in koffi 3, an External in koffi 2). */
+  words(pointer: unknown, count: number): readonly bigint[] | undefined;
+  /** The address a pointer value stands for; 0n for NULL. */
+  address(pointer: unknown): bigint | undefined;
+}
 
-/** `null`: the app passed NULL (no handle). `undefined`: a shape the agent cannot read. */
-export type ReadHandle = HandleKey | null | undefined;
+export type { ReadHandle } from '../types.js';
 
 const HANDLE_BYTES = 16;
 
@@ -43,19 +47,107 @@ function isNullPointer(value: unknown): boolean {
  * through `readPointer`. A struct whose fields are not set yet (an out-param before the call) reads
  * as undefined.
  */
-export function readHandle(arg: unknown, readPointer: PointerReader): ReadHandle {
+export function readHandle(arg: unknown, memory: NativeMemory): ReadHandle {
   if (isNullPointer(arg)) return null;
-  if (Array.isArray(arg)) return arg.length > 0 ? readHandle(arg[0], readPointer) : undefined;
+  if (Array.isArray(arg)) return arg.length > 0 ? readHandle(arg[0], memory) : undefined;
   if (ArrayBuffer.isView(arg) || arg instanceof ArrayBuffer) return fromBytes(arg);
-  if (typeof arg === 'object') {
-    const struct = arg as { dwLower?: unknown; dwUpper?: unknown };
-    if ('dwLower' in struct || 'dwUpper' in struct) return handleKey(struct.dwLower, struct.dwUpper);
-  }
-  if (typeof arg === 'bigint' || typeof arg === 'number' || typeof arg === 'object') {
-    const parts = readPointer(arg);
-    return parts ? handleKey(parts[0], parts[1]) : undefined;
-  }
+  if (typeof arg === 'object' && arg !== null && isPlainObject(arg)) return fromStruct(arg as Record<string, unknown>);
+  // A pointer: a BigInt (koffi 3) or an External (koffi 2). A Number is never one, and reading
+  // through it would touch arbitrary memory.
+  if (typeof arg === 'bigint' || typeof arg === 'object') return fromPointer(arg, memory);
   return undefined;
+}
+
+/** A struct object; koffi 2's External pointers have a null prototype and are pointers, not structs. */
+function isPlainObject(value: object): boolean {
+  return Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** `{dwLower, dwUpper}`, or a struct the app declared with other names: its two fields, in order. */
+function fromStruct(struct: Record<string, unknown>): ReadHandle {
+  if ('dwLower' in struct || 'dwUpper' in struct) return handleKey(struct.dwLower, struct.dwUpper);
+  const values = Object.values(struct);
+  return values.length === 2 ? handleKey(values[0], values[1]) : undefined;
+}
+
+function fromPointer(pointer: unknown, memory: NativeMemory): ReadHandle {
+  try {
+    const parts = memory.words(pointer, 2);
+    return parts && parts.length >= 2 ? handleKey(parts[0], parts[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A buffer's identity: its address, as a decimal string; null for NULL. */
+export function bufferKey(pointer: unknown, memory: NativeMemory): ReadHandle {
+  if (isNullPointer(pointer)) return null;
+  const address = typeof pointer === 'bigint' ? pointer : memory.address(pointer);
+  if (address === undefined) return undefined;
+  return address === 0n ? null : BigInt.asUintN(64, address).toString();
+}
+
+function wordAt(view: ArrayBufferView, offset: number): bigint | undefined {
+  if (view.byteLength < offset + 8) return undefined;
+  return new DataView(view.buffer, view.byteOffset, view.byteLength).getBigUint64(offset, true);
+}
+
+/**
+ * The pointer a `void **` out-param received: `[ptr]` (koffi fills the array), memory holding it
+ * (Buffer, typed array), or a pointer to it.
+ */
+export function readPointerOut(arg: unknown, memory: NativeMemory): unknown {
+  if (Array.isArray(arg)) return arg[0];
+  if (ArrayBuffer.isView(arg)) return wordAt(arg, 0);
+  if (isNullPointer(arg) || typeof arg === 'string') return undefined;
+  return memory.words(arg, 1)?.[0];
+}
+
+/**
+ * The pointer-sized `slots` of a result struct: an object koffi filled (its values in declaration
+ * order), memory holding the struct, or a pointer to it. A slot koffi decoded as a string has lost
+ * its pointer and is skipped.
+ */
+export function readStructPointers(arg: unknown, slots: readonly number[], memory: NativeMemory): unknown[] {
+  if (isNullPointer(arg) || typeof arg !== 'object' && typeof arg !== 'bigint') return [];
+  if (ArrayBuffer.isView(arg)) return slots.map((slot) => wordAt(arg, slot * 8));
+  if (typeof arg === 'object' && arg !== null && !Array.isArray(arg) && isPlainObject(arg)) {
+    const values = Object.values(arg as Record<string, unknown>);
+    return slots.map((slot) => values[slot]).filter((v) => typeof v === 'bigint' || (typeof v === 'object' && v !== null && !ArrayBuffer.isView(v)));
+  }
+  const words = memory.words(arg, Math.max(...slots) + 1);
+  return words ? slots.map((slot) => words[slot]) : [];
+}
+
+/**
+ * The `pvBuffer` of each SecBuffer in a SecBufferDesc (`{ulVersion, cBuffers, pBuffers}`) the call
+ * filled: as an object koffi filled, as memory, or behind a pointer; each SecBuffer is 16 bytes on
+ * x64, `pvBuffer` its second word.
+ */
+export function readSecBufferPointers(desc: unknown, memory: NativeMemory): unknown[] {
+  if (isNullPointer(desc)) return [];
+  let count: number | undefined;
+  let buffers: unknown;
+  if (ArrayBuffer.isView(desc)) {
+    if (desc.byteLength < 16) return [];
+    const view = new DataView(desc.buffer, desc.byteOffset, desc.byteLength);
+    count = view.getUint32(4, true);
+    buffers = view.getBigUint64(8, true);
+  } else if (typeof desc === 'object' && desc !== null && 'pBuffers' in desc) {
+    const d = desc as { cBuffers?: unknown; pBuffers?: unknown };
+    count = Number(d.cBuffers);
+    buffers = d.pBuffers;
+  } else {
+    const words = memory.words(desc, 2);
+    if (!words) return [];
+    count = Number(words[0]! >> 32n);
+    buffers = words[1];
+  }
+  if (!count || !Number.isInteger(count) || count > 64) return [];
+  if (Array.isArray(buffers)) return buffers.slice(0, count).map((b) => (b as { pvBuffer?: unknown })?.pvBuffer);
+  if (ArrayBuffer.isView(buffers)) return Array.from({ length: count }, (_, i) => wordAt(buffers as ArrayBufferView, i * 16 + 8));
+  const words = memory.words(buffers, count * 2);
+  return words ? Array.from({ length: count }, (_, i) => words[i * 2 + 1]) : [];
 }
 
 /** A `const char *` / `const wchar_t *` argument as text: a JS string, or a NUL-terminated Buffer. */

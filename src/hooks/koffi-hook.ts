@@ -5,23 +5,29 @@
  * wrapped per instance, since koffi 3's `LibraryHandle.prototype.func` cannot be written.
  */
 import { agentError, debug } from '../diagnostics.js';
+import type { Provider } from '../lifecycle.js';
 import type { HandleRegistry } from '../registry.js';
 import { sspiFunction } from '../sspi/functions.js';
 import type { ProviderMatcher } from '../sspi/libraries.js';
-import type { StackCapturer } from '../stacks.js';
-import type { PointerReader } from './handle-shapes.js';
+import type { StackPolicy } from '../stacks.js';
+import type { HandleKind, HandleReleaser, TrackedHandle } from '../types.js';
+import type { NativeMemory } from './handle-shapes.js';
 import { isWrapped, wrapSspiFunction, type WrapperContext } from './sspi-function-wrapper.js';
 
 export interface KoffiHookOptions {
   readonly registry: HandleRegistry;
   readonly providers: ProviderMatcher;
-  readonly captureStack: StackCapturer;
+  readonly stacks: StackPolicy;
+  readonly guard: boolean;
+  /** Runs before a provider library is unloaded (the agent's ordered cleanup, when enabled). */
+  readonly beforeUnload: (provider: Provider) => void;
 }
 
 /** The parts of a koffi module the hook touches. */
 interface KoffiModule {
   load?: (...args: unknown[]) => unknown;
   decode?: (...args: unknown[]) => unknown;
+  address?: (...args: unknown[]) => unknown;
   default?: KoffiModule;
 }
 
@@ -29,6 +35,9 @@ type Declarer = (...args: unknown[]) => unknown;
 
 /** koffi 3 puts these on each library beside the prototype's `func`; all return declared functions. */
 const DECLARATION_METHODS = ['func', 'cdecl', 'stdcall', 'fastcall', 'thiscall'] as const;
+
+/** The ways an app unloads a library: `lib.unload()`, and `using` / `lib[Symbol.dispose]()` in koffi 3. */
+const UNLOAD_METHODS: readonly PropertyKey[] = ['unload', ...(typeof Symbol.dispose === 'symbol' ? [Symbol.dispose] : [])];
 
 /** How to undo one patch: put back an own property as it was, or remove the one we added. */
 interface Restore {
@@ -47,9 +56,13 @@ export function isKoffiModule(value: unknown): value is KoffiModule {
 export class KoffiHook {
   private readonly restores: Restore[] = [];
   private readonly patchedModules = new WeakSet<object>();
-  private readonly originalLoads = new WeakMap<Function, Function>();
   private readonly wrappedLoads = new WeakSet<Function>();
   private readonly instrumented = new WeakSet<object>();
+  /**
+   * Off after `unpatchAll`: a wrapper the app still holds (a declared function, a `load` an ES
+   * namespace captured) then passes straight through, and nothing reaches the stopped registry.
+   */
+  private readonly state = { enabled: true };
 
   constructor(private readonly options: KoffiHookOptions) {}
 
@@ -71,26 +84,29 @@ export class KoffiHook {
   /** The function to stand in for a `load` an ESM namespace captured before any patch. */
   wrapLoad(load: Function, mod: KoffiModule): Function {
     if (this.wrappedLoads.has(load)) return load;
-    const originalLoad = this.originalLoads.get(load) ?? load;
     const hook = this;
-    const reader = pointerReader(mod);
-    const wrapped = function (this: unknown, ...args: unknown[]) {
-      const lib = originalLoad.apply(this, args);
-      try {
-        hook.instrumentLibrary(lib, args[0], reader);
-      } catch (err) {
-        agentError('koffi.load', err);
-      }
-      return lib;
+    const memory = nativeMemory(mod);
+    // A method, not a function expression: like koffi's own `load`, it has no `prototype`.
+    const { load: wrapped } = {
+      load(this: unknown, ...args: unknown[]) {
+        const lib = load.apply(this, args);
+        if (!hook.state.enabled) return lib;
+        try {
+          hook.instrumentLibrary(lib, args[0], memory);
+        } catch (err) {
+          agentError('koffi.load', err);
+        }
+        return lib;
+      },
     };
-    Object.defineProperty(wrapped, 'name', { value: originalLoad.name, configurable: true });
+    Object.defineProperty(wrapped, 'name', { value: load.name, configurable: true });
     this.wrappedLoads.add(wrapped);
-    this.originalLoads.set(wrapped, originalLoad);
     return wrapped;
   }
 
   /** Puts every patched property back as it was, newest first. */
   unpatchAll(): void {
+    this.state.enabled = false;
     for (const { target, key, descriptor } of this.restores.splice(0).reverse()) {
       try {
         if (descriptor) Object.defineProperty(target, key, descriptor);
@@ -106,22 +122,51 @@ export class KoffiHook {
     this.replace(mod, 'load', this.wrapLoad(mod.load, mod));
   }
 
-  private instrumentLibrary(lib: unknown, path: unknown, readPointer: PointerReader): void {
+  private instrumentLibrary(lib: unknown, path: unknown, memory: NativeMemory): void {
     const library = this.options.providers.match(path);
     if (!library || typeof lib !== 'object' || lib === null || this.instrumented.has(lib)) return;
     this.instrumented.add(lib);
-    const ctx: WrapperContext = { ...this.options, readPointer, library };
+    const methods = lib as Record<PropertyKey, unknown>;
+    const originalFunc = methods.func as Declarer;
+    const provider: Provider = { library, releasers: releasers(lib, originalFunc) };
+    const { registry, stacks, guard } = this.options;
+    const ctx: WrapperContext = { registry, stacks, guard, memory, provider, state: this.state };
     for (const method of DECLARATION_METHODS) {
-      const declare = (lib as Record<string, unknown>)[method];
+      const declare = methods[method];
       if (typeof declare !== 'function' || declarers.has(declare)) continue;
       this.replace(lib, method, declaringWrapper(declare as Declarer, ctx));
+    }
+    for (const method of UNLOAD_METHODS) {
+      const unload = methods[method];
+      if (typeof unload === 'function') this.replace(lib, method, this.unloadWrapper(unload as Declarer, provider));
     }
     debug(`instrumenting SSPI provider ${library}`);
   }
 
-  private replace(target: object, key: string, value: Function): void {
-    this.restores.push({ target, key, descriptor: Object.getOwnPropertyDescriptor(target, key) });
-    Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: false });
+  /** Unloading a provider with live handles breaks SSPI's rule (contexts first, then the DLL): say so, clean up if asked. */
+  private unloadWrapper(unload: Declarer, provider: Provider): Declarer {
+    const { registry, beforeUnload } = this.options;
+    const wrapper = function (this: unknown, ...args: unknown[]) {
+      try {
+        const live = registry.liveHandles((h) => h.provider === provider);
+        if (live.length > 0) {
+          registry.unloadedWithLiveHandles(provider.library, live);
+          beforeUnload(provider);
+        }
+      } catch (err) {
+        agentError('koffi.unload', err);
+      }
+      return unload.apply(this, args);
+    };
+    Object.defineProperty(wrapper, 'name', { value: unload.name, configurable: true });
+    return wrapper;
+  }
+
+  /** Replaces the value only: enumerability stays as it was, so `Object.keys(koffi)` does not change. */
+  private replace(target: object, key: PropertyKey, value: Function): void {
+    const descriptor = Object.getOwnPropertyDescriptor(target, key);
+    this.restores.push({ target, key, descriptor });
+    Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: descriptor?.enumerable ?? false });
   }
 }
 
@@ -150,16 +195,54 @@ function wrapDeclared(declared: unknown, ctx: WrapperContext): unknown {
   const name = typeof info?.name === 'string' ? info.name : declared.name;
   const spec = sspiFunction(name);
   if (!spec) return declared;
-  debug(`wrapped ${name} on ${ctx.library}`);
+  debug(`wrapped ${name} on ${ctx.provider.library}`);
   return wrapSspiFunction(declared as Parameters<typeof wrapSspiFunction>[0], spec, ctx);
 }
 
-/** Reads a handle's two ULONG_PTRs through koffi itself, so no second FFI is ever loaded. */
-function pointerReader(mod: KoffiModule): PointerReader {
+/** Native memory read through koffi itself, so no second FFI is ever loaded. */
+function nativeMemory(mod: KoffiModule): NativeMemory {
   const decode = mod.decode ?? mod.default?.decode;
-  return (pointer) => {
-    if (typeof decode !== 'function') return undefined;
-    const parts = decode(pointer, 'uint64_t', 2) as ArrayLike<bigint | number> | undefined;
-    return parts && parts.length >= 2 ? [parts[0]!, parts[1]!] : undefined;
+  const address = mod.address ?? mod.default?.address;
+  return {
+    words(pointer, count) {
+      if (typeof decode !== 'function') return undefined;
+      const words = decode(pointer, 'uint64_t', count) as ArrayLike<bigint | number> | undefined;
+      return words ? Array.from(words, (w) => BigInt(w)) : undefined;
+    },
+    address(pointer) {
+      if (typeof pointer === 'bigint') return pointer;
+      if (typeof address !== 'function') return undefined;
+      const a = address(pointer);
+      return typeof a === 'bigint' ? a : typeof a === 'number' ? BigInt(a) : undefined;
+    },
+  };
+}
+
+/**
+ * How the agent releases a provider's handles itself: its own declarations of the release
+ * functions, made with the library's original (unwrapped) `func` the first time they are needed,
+ * taking the handle as 16 bytes of memory (or the buffer's address), whatever shape the app used.
+ */
+function releasers(lib: object, func: Declarer): Partial<Record<HandleKind, HandleReleaser>> {
+  const declared = new Map<string, (arg: unknown) => unknown>();
+  const native = (name: string) => {
+    let fn = declared.get(name);
+    if (!fn) {
+      fn = func.call(lib, `int32 __stdcall ${name}(void *handle)`) as (arg: unknown) => unknown;
+      declared.set(name, fn);
+    }
+    return fn;
+  };
+  const handleMemory = (h: TrackedHandle) => {
+    const [lower, upper] = h.key.split('.').map((part) => BigInt(part));
+    const bytes = Buffer.alloc(16);
+    bytes.writeBigUInt64LE(lower!, 0);
+    bytes.writeBigUInt64LE(upper!, 8);
+    return bytes;
+  };
+  return {
+    credential: { release: (h) => Number(native('FreeCredentialsHandle')(handleMemory(h))) },
+    context: { release: (h) => Number(native('DeleteSecurityContext')(handleMemory(h))) },
+    buffer: { release: (h) => Number(native('FreeContextBuffer')(BigInt(h.key))) },
   };
 }

@@ -1,39 +1,55 @@
 /**
  * Wraps one SSPI function that koffi declared: reads the facts of each call from its positional
- * arguments, lets the native call run untouched, and hands the facts to the lifecycle rules. Its
- * `.async` variant (koffi's worker-thread call) is wrapped the same way, observed in the callback.
+ * arguments, stops a call on an already released handle (the guard), lets every other call run
+ * untouched, and hands the facts to the lifecycle rules. Its `.async` variant (koffi's worker-thread
+ * call) is wrapped the same way, observed in the callback.
  */
 import { performance } from 'node:perf_hooks';
 import { agentError } from '../diagnostics.js';
-import { applyCall, mayCreateHandle, type ObservedCall } from '../lifecycle.js';
+import { applyCall, guardCall, isRelease, mayCreateHandle, type AllocatedBuffer, type ObservedCall, type Provider } from '../lifecycle.js';
 import type { HandleRegistry } from '../registry.js';
-import type { SspiFunction } from '../sspi/functions.js';
-import { SEC_E_OK, toStatus } from '../sspi/status.js';
-import type { StackCapturer } from '../stacks.js';
+import { ALLOCATING_ATTRIBUTES, REQ_ALLOCATE_MEMORY, type SspiFunction } from '../sspi/functions.js';
+import { SEC_E_INVALID_HANDLE, SEC_E_OK, toStatus } from '../sspi/status.js';
+import type { StackPolicy } from '../stacks.js';
 import type { AllocationSite } from '../types.js';
-import { readHandle, readString, type PointerReader, type ReadHandle } from './handle-shapes.js';
+import {
+  bufferKey,
+  readHandle,
+  readPointerOut,
+  readSecBufferPointers,
+  readString,
+  readStructPointers,
+  type NativeMemory,
+  type ReadHandle,
+} from './handle-shapes.js';
 
 /** What a wrapper needs from the agent around it. */
 export interface WrapperContext {
   readonly registry: HandleRegistry;
-  readonly captureStack: StackCapturer;
-  readonly readPointer: PointerReader;
-  /** The provider library's label. */
-  readonly library: string;
+  readonly stacks: StackPolicy;
+  readonly memory: NativeMemory;
+  readonly provider: Provider;
+  /** Stop calls on released handles (SSPI_AGENT_GUARD). */
+  readonly guard: boolean;
+  /** Cleared when the agent stops: wrappers the app still holds then pass straight through. */
+  readonly state: { readonly enabled: boolean };
 }
 
 type KoffiFunction = ((...args: unknown[]) => unknown) & {
   async?: (...args: unknown[]) => unknown;
-  info?: unknown;
+  info?: { result?: { primitive?: string } };
 };
 
 /** Facts read before the native call runs: inputs it may overwrite or free. */
 interface Before {
   credential: ReadHandle;
   context: ReadHandle;
+  buffer: ReadHandle;
   packageName: string | undefined;
   credentialUse: number | undefined;
   site: AllocationSite | undefined;
+  /** Set when the guard stopped the call: it must not reach the provider. */
+  blocked: boolean;
 }
 
 const wrappers = new WeakSet<Function>();
@@ -42,42 +58,101 @@ export function isWrapped(fn: unknown): boolean {
   return typeof fn === 'function' && wrappers.has(fn);
 }
 
+function argHandle(args: unknown[], position: number | undefined, memory: NativeMemory): ReadHandle {
+  return position === undefined ? undefined : readHandle(args[position], memory);
+}
+
 function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skipAbove: Function): Before {
-  const context = fn.contextArg === undefined ? undefined : readHandle(args[fn.contextArg], ctx.readPointer);
+  const context = argHandle(args, fn.contextArg, ctx.memory);
   const use = fn.credentialUseArg === undefined ? undefined : args[fn.credentialUseArg];
-  return {
-    credential: fn.credentialArg === undefined ? undefined : readHandle(args[fn.credentialArg], ctx.readPointer),
+  const before: Before = {
+    credential: argHandle(args, fn.credentialArg, ctx.memory),
     context,
+    buffer: fn.bufferArg === undefined ? undefined : bufferKey(args[fn.bufferArg], ctx.memory),
     packageName: fn.packageArg === undefined ? undefined : readString(args[fn.packageArg], fn.wide),
     credentialUse: typeof use === 'number' ? use : typeof use === 'bigint' ? Number(use) : undefined,
-    site: mayCreateHandle(fn, context) ? ctx.captureStack(skipAbove) : undefined,
+    site: undefined,
+    blocked: false,
   };
+  const verdict = ctx.guard ? guardCall(ctx.registry, fn, before) : undefined;
+  if (verdict) {
+    before.blocked = true;
+    ctx.registry.blocked({ ...verdict, site: ctx.stacks.always(skipAbove) });
+  } else if (mayCreateHandle(fn, context)) {
+    before.site = ctx.stacks.forCreation(fn.name, skipAbove);
+  } else if (isRelease(fn)) {
+    before.site = ctx.stacks.forRelease(skipAbove);
+  }
+  return before;
+}
+
+/** The JS object holding a handle written into `arg`: what the GC detector watches. */
+function holderOf(arg: unknown): object | undefined {
+  const held = Array.isArray(arg) ? arg[0] : arg;
+  return typeof held === 'object' && held !== null ? held : undefined;
+}
+
+function allocated(pointers: unknown[], memory: NativeMemory): AllocatedBuffer[] {
+  const buffers: AllocatedBuffer[] = [];
+  for (const pointer of pointers) {
+    const key = bufferKey(pointer, memory);
+    if (typeof key === 'string') buffers.push({ key, holder: typeof pointer === 'object' && pointer !== null ? pointer : undefined });
+  }
+  return buffers;
+}
+
+/** Buffers SSPI allocated in this call, read from where the function puts them. */
+function outBuffers(fn: SspiFunction, args: unknown[], memory: NativeMemory): AllocatedBuffer[] | undefined {
+  if (fn.outBufferArg !== undefined) return allocated([readPointerOut(args[fn.outBufferArg], memory)], memory);
+  if (fn.attributeArg !== undefined && fn.attributeBufferArg !== undefined) {
+    const slots = ALLOCATING_ATTRIBUTES.get(Number(args[fn.attributeArg]));
+    return slots ? allocated(readStructPointers(args[fn.attributeBufferArg], slots, memory), memory) : undefined;
+  }
+  if (fn.contextReqArg !== undefined && fn.outputArg !== undefined && (Number(args[fn.contextReqArg]) & REQ_ALLOCATE_MEMORY) !== 0) {
+    return allocated(readSecBufferPointers(args[fn.outputArg], memory), memory);
+  }
+  return undefined;
 }
 
 function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], before: Before, result: unknown, seconds: number): void {
+  const status = toStatus(result) ?? SEC_E_OK;
+  const out = fn.outHandleArg === undefined ? undefined : args[fn.outHandleArg];
   const call: ObservedCall = {
     fn,
-    library: ctx.library,
+    provider: ctx.provider,
     // A function declared with a void result tells nothing: it is taken as succeeded.
-    status: toStatus(result) ?? SEC_E_OK,
+    status,
     durationSeconds: seconds,
     packageName: before.packageName,
     credentialUse: before.credentialUse,
     credential: before.credential,
     context: before.context,
+    buffer: before.buffer,
     site: before.site,
-    outHandle: fn.outHandleArg === undefined ? undefined : readHandle(args[fn.outHandleArg], ctx.readPointer),
+    outHandle: out === undefined ? undefined : readHandle(out, ctx.memory),
+    outHolder: holderOf(out),
+    outBuffers: status >= 0 ? outBuffers(fn, args, ctx.memory) : undefined,
   };
   applyCall(ctx.registry, call);
 }
 
+/** SEC_E_INVALID_HANDLE as the app declared the result: signed, or unsigned for a `uint32` declaration. */
+function invalidHandleResult(original: KoffiFunction): number {
+  return original.info?.result?.primitive === 'UInt32' ? SEC_E_INVALID_HANDLE >>> 0 : SEC_E_INVALID_HANDLE;
+}
+
 export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContext): KoffiFunction {
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+    if (!ctx.state.enabled) return original.apply(this, args);
     let before: Before | undefined;
     try {
       before = readBefore(fn, args, ctx, wrapped);
     } catch (err) {
       agentError('hook.before', err);
+    }
+    if (before?.blocked) {
+      ctx.registry.recordCall(fn.name, SEC_E_INVALID_HANDLE, 0);
+      return invalidHandleResult(original);
     }
     const start = performance.now();
     const result = original.apply(this, args);
@@ -96,7 +171,7 @@ export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx:
   if ('info' in original) Object.defineProperty(wrapped, 'info', { value: original.info, enumerable: true, configurable: true, writable: true });
   if (typeof original.async === 'function') {
     Object.defineProperty(wrapped, 'async', {
-      value: wrapAsync(original.async.bind(original), fn, ctx),
+      value: wrapAsync(original, fn, ctx),
       enumerable: true,
       configurable: true,
       writable: true,
@@ -107,15 +182,22 @@ export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx:
 }
 
 /** `fn.async(...args, callback)`: the callback sees the native result once the worker thread is done. */
-function wrapAsync(originalAsync: (...args: unknown[]) => unknown, fn: SspiFunction, ctx: WrapperContext) {
+function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContext) {
+  const originalAsync = original.async!;
   const wrappedAsync = function (this: unknown, ...args: unknown[]): unknown {
     const callback = args[args.length - 1];
-    if (typeof callback !== 'function') return originalAsync(...args);
+    if (typeof callback !== 'function' || !ctx.state.enabled) return originalAsync.apply(original, args);
     let before: Before | undefined;
     try {
       before = readBefore(fn, args.slice(0, -1), ctx, wrappedAsync);
     } catch (err) {
       agentError('hook.before', err);
+    }
+    if (before?.blocked) {
+      ctx.registry.recordCall(fn.name, SEC_E_INVALID_HANDLE, 0);
+      const status = invalidHandleResult(original);
+      setImmediate(() => (callback as Function)(null, status));
+      return undefined;
     }
     const start = performance.now();
     args[args.length - 1] = function (this: unknown, err: unknown, result: unknown) {
@@ -128,8 +210,9 @@ function wrapAsync(originalAsync: (...args: unknown[]) => unknown, fn: SspiFunct
       }
       return (callback as Function).apply(this, arguments);
     };
-    return originalAsync(...args);
+    return originalAsync.apply(original, args);
   };
+  Object.defineProperty(wrappedAsync, 'name', { value: originalAsync.name, configurable: true });
   wrappers.add(wrappedAsync);
   return wrappedAsync;
 }

@@ -11,7 +11,12 @@ export type FunctionRole =
   | 'accept-context'
   | 'import-context'
   | 'delete-context'
-  /** Counted and timed only. */
+  /** Returns an SSPI-allocated buffer through `outBufferArg`. */
+  | 'allocate-buffer'
+  | 'free-buffer'
+  /** QueryContextAttributes: allocates buffers for some attributes. */
+  | 'query-attributes'
+  /** Counted and timed only (and guarded, when it passes a handle). */
   | 'call';
 
 export interface SspiFunction {
@@ -29,6 +34,16 @@ export interface SspiFunction {
   readonly contextArg?: number;
   /** Position of the handle the call writes (`phCredential` out, `phNewContext`, imported `phContext`). */
   readonly outHandleArg?: number;
+  /** Position of a `void **` the call fills with a buffer SSPI allocated. */
+  readonly outBufferArg?: number;
+  /** Position of the buffer FreeContextBuffer returns. */
+  readonly bufferArg?: number;
+  /** ISC/ASC: positions of `fContextReq` and `pOutput` (buffers allocated with *_REQ_ALLOCATE_MEMORY). */
+  readonly contextReqArg?: number;
+  readonly outputArg?: number;
+  /** QueryContextAttributes: positions of `ulAttribute` and `pBuffer`. */
+  readonly attributeArg?: number;
+  readonly attributeBufferArg?: number;
 }
 
 type Shape = Omit<SspiFunction, 'name' | 'wide'>;
@@ -37,13 +52,13 @@ type Shape = Omit<SspiFunction, 'name' | 'wide'>;
 const TABLE: Array<[string, Shape, boolean?]> = [
   ['AcquireCredentialsHandle', { role: 'acquire-credential', packageArg: 1, credentialUseArg: 2, outHandleArg: 7 }],
   ['FreeCredentialsHandle', { role: 'free-credential', credentialArg: 0 }, false],
-  ['InitializeSecurityContext', { role: 'init-context', credentialArg: 0, contextArg: 1, outHandleArg: 8 }],
-  ['AcceptSecurityContext', { role: 'accept-context', credentialArg: 0, contextArg: 1, outHandleArg: 5 }, false],
+  ['InitializeSecurityContext', { role: 'init-context', credentialArg: 0, contextArg: 1, outHandleArg: 8, contextReqArg: 3, outputArg: 9 }],
+  ['AcceptSecurityContext', { role: 'accept-context', credentialArg: 0, contextArg: 1, outHandleArg: 5, contextReqArg: 3, outputArg: 6 }, false],
   ['ImportSecurityContext', { role: 'import-context', packageArg: 0, outHandleArg: 3 }],
   ['DeleteSecurityContext', { role: 'delete-context', contextArg: 0 }, false],
   ['CompleteAuthToken', { role: 'call', contextArg: 0 }, false],
   ['ApplyControlToken', { role: 'call', contextArg: 0 }, false],
-  ['QueryContextAttributes', { role: 'call', contextArg: 0 }],
+  ['QueryContextAttributes', { role: 'query-attributes', contextArg: 0, attributeArg: 1, attributeBufferArg: 2 }],
   ['QueryContextAttributesEx', { role: 'call', contextArg: 0 }],
   ['SetContextAttributes', { role: 'call', contextArg: 0 }],
   ['QueryCredentialsAttributes', { role: 'call', credentialArg: 0 }],
@@ -57,9 +72,9 @@ const TABLE: Array<[string, Shape, boolean?]> = [
   ['VerifySignature', { role: 'call', contextArg: 0 }, false],
   ['EncryptMessage', { role: 'call', contextArg: 0 }, false],
   ['DecryptMessage', { role: 'call', contextArg: 0 }, false],
-  ['QuerySecurityPackageInfo', { role: 'call' }],
-  ['EnumerateSecurityPackages', { role: 'call' }],
-  ['FreeContextBuffer', { role: 'call' }, false],
+  ['QuerySecurityPackageInfo', { role: 'allocate-buffer', packageArg: 0, outBufferArg: 1 }],
+  ['EnumerateSecurityPackages', { role: 'allocate-buffer', outBufferArg: 1 }],
+  ['FreeContextBuffer', { role: 'free-buffer', bufferArg: 0 }, false],
   ['AddCredentials', { role: 'call', credentialArg: 0 }],
   ['ChangeAccountPassword', { role: 'call' }],
 ];
@@ -70,10 +85,31 @@ for (const [base, shape, paired = true] of TABLE) {
   for (const [name, wide] of variants) FUNCTIONS.set(name, { name, wide, ...shape });
 }
 
-export function sspiFunction(name: string): SspiFunction | undefined {
-  return FUNCTIONS.get(name);
+/** ISC_REQ_ALLOCATE_MEMORY and ASC_REQ_ALLOCATE_MEMORY: SSPI allocates the output tokens. */
+export const REQ_ALLOCATE_MEMORY = 0x100;
+
+/**
+ * QueryContextAttributes attributes whose result struct holds pointers SSPI allocated, and which of
+ * the struct's pointer-sized slots they are in (x64: each field before them is 8 bytes or padded to it).
+ */
+export const ALLOCATING_ATTRIBUTES: ReadonlyMap<number, readonly number[]> = new Map([
+  [1, [0]], // SECPKG_ATTR_NAMES: sUserName
+  [3, [1]], // SECPKG_ATTR_DCE_INFO: pPac
+  [5, [0, 1]], // SECPKG_ATTR_KEY_INFO: sSignatureAlgorithmName, sEncryptAlgorithmName
+  [6, [0]], // SECPKG_ATTR_AUTHORITY: sAuthorityName
+  [9, [1]], // SECPKG_ATTR_SESSION_KEY: SessionKey
+  [10, [0]], // SECPKG_ATTR_PACKAGE_INFO: PackageInfo
+  [12, [0]], // SECPKG_ATTR_NEGOTIATION_INFO: PackageInfo
+  [13, [0, 1]], // SECPKG_ATTR_NATIVE_NAMES: sClientName, sServerName
+  [17, [1]], // SECPKG_ATTR_TARGET_INFORMATION: MarshalledTargetInfo
+  [27, [0]], // SECPKG_ATTR_CLIENT_SPECIFIED_TARGET: sTargetName
+]);
+
+/** The functions whose status moves a context's handshake along. */
+export function isHandshakeStep(fn: SspiFunction): boolean {
+  return fn.role === 'init-context' || fn.role === 'accept-context' || fn.name === 'CompleteAuthToken';
 }
 
-export function sspiFunctionNames(): string[] {
-  return [...FUNCTIONS.keys()];
+export function sspiFunction(name: string): SspiFunction | undefined {
+  return FUNCTIONS.get(name);
 }

@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { handleKey, readHandle, readString } from '../../dist/hooks/handle-shapes.js';
 
-const noPointers = () => {
-  throw new Error('no pointer expected');
+const noPointers = {
+  words() {
+    throw new Error('no pointer expected');
+  },
+  address() {
+    throw new Error('no pointer expected');
+  },
 };
+const memoryWith = (words) => ({ words: (p, n) => words(p, n), address: (p) => p });
 
 describe('handle shapes', function () {
   const lower = 0xfffffffff71bcb3fn;
@@ -13,6 +19,11 @@ describe('handle shapes', function () {
   it('gives Number and BigInt fields the same identity', function () {
     assert.equal(handleKey(5, 7), handleKey(5n, 7n));
     assert.equal(readHandle({ dwLower: 5, dwUpper: 7 }, noPointers), readHandle({ dwLower: 5n, dwUpper: 7n }, noPointers));
+  });
+
+  it('reads a struct the app declared with other field names by field order', function () {
+    assert.equal(readHandle({ lower, upper }, noPointers), key);
+    assert.equal(readHandle({ a: 1, b: 2, c: 3 }, noPointers), undefined);
   });
 
   it('reads objects, arrays, buffers and typed arrays alike', function () {
@@ -29,14 +40,16 @@ describe('handle shapes', function () {
   });
 
   it('reads a pointer through the supplied reader', function () {
-    assert.equal(readHandle(1234n, (p) => (p === 1234n ? [lower, upper] : undefined)), key);
+    assert.equal(readHandle(1234n, memoryWith((p, n) => (p === 1234n && n === 2 ? [lower, upper] : undefined))), key);
   });
 
   it('tells NULL apart from shapes it cannot read', function () {
     for (const nothing of [null, undefined, 0, 0n]) assert.equal(readHandle(nothing, noPointers), null);
     assert.equal(readHandle(Buffer.alloc(8), noPointers), undefined, 'too short to be a handle');
-    assert.equal(readHandle({}, () => undefined), undefined, 'an unfilled out-struct');
+    assert.equal(readHandle({}, noPointers), undefined, 'an unfilled out-struct');
     assert.equal(readHandle('0x1.0x2', noPointers), undefined);
+    assert.equal(readHandle(12345, noPointers), undefined, 'a Number is never read as a pointer');
+    assert.equal(readHandle(99n, memoryWith(() => { throw new TypeError('bad pointer'); })), undefined);
   });
 
   it('reads package names from strings and NUL-terminated buffers', function () {

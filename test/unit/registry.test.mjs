@@ -13,22 +13,25 @@ describe('handle registry', function () {
     registry.subscribe({
       onOpen: (h) => events.push(['open', h.kind, h.id]),
       onClose: (h) => events.push(['close', h.kind, h.id]),
-      onInvalidRelease: (kind, reason) => events.push(['invalid', kind, reason]),
+      onInvalidRelease: (e) => events.push(['invalid', e.kind, e.reason]),
     });
     const cred = registry.open(opening('credential', '1.2'));
     const ctx = registry.open(opening('context', '3.4', { credential: cred, direction: 'inbound' }));
     assert.equal(ctx.credential, cred);
     assert.equal(registry.liveCount('credential'), 1);
-    assert.equal(registry.release('context', '3.4', 0).result, 'released');
-    assert.equal(registry.release('context', '3.4', 0).result, 'unknown');
-    assert.equal(registry.release('credential', '1.2', -2146893055).result, 'failed');
-    assert.equal(registry.liveCount('credential'), 1, 'a failed release leaves the handle live');
+    assert.equal(registry.release('context', '3.4', 0, 'DeleteSecurityContext').result, 'released');
+    assert.equal(registry.release('context', '3.4', 0, 'DeleteSecurityContext').result, 'double');
+    assert.equal(registry.release('context', '5.6', 0, 'DeleteSecurityContext').result, 'unknown');
+    assert.equal(registry.release('credential', '1.2', -2146893055, 'FreeCredentialsHandle').result, 'failed');
+    assert.equal(registry.liveCount('credential'), 0, 'a failed release ends the handle: the provider holds nothing to release');
     assert.deepEqual(events, [
       ['open', 'credential', 1],
       ['open', 'context', 2],
       ['close', 'context', 2],
+      ['invalid', 'context', 'double'],
       ['invalid', 'context', 'unknown'],
       ['invalid', 'credential', 'failed'],
+      ['close', 'credential', 1],
     ]);
   });
 
@@ -36,10 +39,10 @@ describe('handle registry', function () {
     const registry = new HandleRegistry();
     for (let i = 0; i < 5; i++) registry.open(opening('credential', `c${i}`));
     assert.equal(registry.oldest('credential').key, 'c0');
-    registry.release('credential', 'c0', 0);
-    registry.release('credential', 'c2', 0);
+    registry.release('credential', 'c0', 0, 'FreeCredentialsHandle');
+    registry.release('credential', 'c2', 0, 'FreeCredentialsHandle');
     assert.equal(registry.oldest('credential').key, 'c1');
-    registry.release('credential', 'c1', 0);
+    registry.release('credential', 'c1', 0, 'FreeCredentialsHandle');
     assert.equal(registry.oldest('credential').key, 'c3');
     assert.equal(registry.oldest('context'), undefined);
     assert.deepEqual(registry.liveHandles().map((h) => h.key), ['c3', 'c4']);

@@ -38,7 +38,7 @@ describe('SSPI tables', function () {
   it('knows where each lifecycle function keeps its handles', function () {
     assert.deepEqual(
       { ...sspiFunction('InitializeSecurityContextW') },
-      { name: 'InitializeSecurityContextW', wide: true, role: 'init-context', credentialArg: 0, contextArg: 1, outHandleArg: 8 },
+      { name: 'InitializeSecurityContextW', wide: true, role: 'init-context', credentialArg: 0, contextArg: 1, outHandleArg: 8, contextReqArg: 3, outputArg: 9 },
     );
     assert.equal(sspiFunction('AcceptSecurityContext').outHandleArg, 5);
     assert.equal(sspiFunction('AcquireCredentialsHandleA').wide, false);

@@ -1,0 +1,29 @@
+/**
+ * The forced ordered cleanup, as Microsoft's "Ending an SSPI Session" prescribes: every live context
+ * is deleted, then every credential freed, then every buffer returned — each with the provider's own
+ * native function, each at most once, never one the app already released.
+ */
+import { agentError } from './diagnostics.js';
+import type { HandleRegistry } from './registry.js';
+import type { ForcedRelease, HandleKind, TrackedHandle } from './types.js';
+
+const ORDER: readonly HandleKind[] = ['context', 'credential', 'buffer'];
+const SEC_E_INTERNAL_ERROR = 0x80090304 | 0;
+
+export function forceCleanup(registry: HandleRegistry, trigger: string, only?: (h: TrackedHandle) => boolean): ForcedRelease[] {
+  const results: ForcedRelease[] = [];
+  for (const kind of ORDER) {
+    for (const handle of registry.liveHandles((h) => h.kind === kind && (!only || only(h)))) {
+      if (!handle.releaser) continue;
+      let status: number;
+      try {
+        status = handle.releaser.release(handle);
+      } catch (err) {
+        agentError('cleanup', err);
+        status = SEC_E_INTERNAL_ERROR;
+      }
+      results.push(registry.forcedRelease(handle, status, trigger));
+    }
+  }
+  return results;
+}
