@@ -96,11 +96,12 @@ export const SETTINGS = {
   stacks: {
     name: 'STACKS',
     type: '`all` \\| `sampled` \\| `off` (`1`/`0`)',
-    default: 'all',
-    shownDefault: '`all`',
+    default: 'sampled',
+    shownDefault: '`sampled`',
     doc:
-      'Allocation stacks (app frames only) for the leak report: `all` captures one per handle (and per release, for ' +
-      'the double-free warning); `sampled` the first 16 handles each SSPI function creates and one in 64 after; `off` none.',
+      'Allocation stacks (app frames only) for the leak report and warnings: `all` captures one per handle and per ' +
+      'release (a stack costs more than an SSPI acquire+free); `sampled` the first 16 calls of each creating or ' +
+      'releasing SSPI function and one in 64 after; `off` none.',
     parse: oneOf<StackMode>(['all', 'sampled', 'off'], { '1': 'all', true: 'all', on: 'all', '0': 'off', false: 'off', none: 'off' }),
   } as Setting<StackMode>,
   stackDepth: {

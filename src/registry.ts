@@ -111,7 +111,6 @@ export class HandleRegistry {
       createdBy: opening.createdBy,
       library: opening.library,
       createdAt: now,
-      createdAtEpochMs: Date.now(),
       credential: opening.credential,
       site: opening.site,
       releaser: opening.releaser,
@@ -122,6 +121,9 @@ export class HandleRegistry {
       stale: undefined,
       staleAt: undefined,
       collected: false,
+      releasedBy: undefined,
+      releasedAt: undefined,
+      releaseSite: undefined,
       prev: undefined,
       next: undefined,
     };
@@ -290,18 +292,14 @@ export class HandleRegistry {
     return lifetimeSeconds;
   }
 
+  /** The record itself is kept: no allocation on the release path. */
   private remember(handle: TrackedHandle, releasedBy: string, releaseSite: AllocationSite | undefined): void {
     const released = this.released[handle.kind];
     if (released.size >= RELEASED_MEMORY) released.delete(released.keys().next().value as HandleKey);
-    released.set(handle.key, {
-      kind: handle.kind,
-      id: handle.id,
-      createdBy: handle.createdBy,
-      releasedBy,
-      releasedAt: performance.now(),
-      site: handle.site,
-      releaseSite,
-    });
+    handle.releasedBy = releasedBy;
+    handle.releasedAt = performance.now();
+    handle.releaseSite = releaseSite;
+    released.set(handle.key, handle);
   }
 
   private group(handle: TrackedHandle): LiveGroup {

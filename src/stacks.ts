@@ -56,14 +56,15 @@ export type StackMode = 'all' | 'sampled' | 'off';
 
 /**
  * When to pay for a stack (about 4–10 µs each on a small VM, more than an SSPI acquire+free):
- * `all` captures every allocation and release; `sampled` the first allocations of each creating
- * function and one in `SAMPLE_EVERY` after, and no release stacks; `off` none. A call the guard
- * stops always gets one: that path is rare and its warning needs it.
+ * `all` captures every allocation and release; `sampled` the first `SAMPLE_FIRST` calls of each
+ * creating or releasing function and one in `SAMPLE_EVERY` after (no cheaper way to tell call sites
+ * apart exists: naming the caller already costs a stack); `off` none. A call the guard stops always
+ * gets one: that path is rare and its warning needs it.
  */
 export interface StackPolicy {
   readonly mode: StackMode;
   forCreation(fn: string, skipAbove: Function): AllocationSite | undefined;
-  forRelease(skipAbove: Function): AllocationSite | undefined;
+  forRelease(fn: string, skipAbove: Function): AllocationSite | undefined;
   always(skipAbove: Function): AllocationSite;
 }
 
@@ -74,18 +75,14 @@ export const SAMPLE_EVERY = 64;
 export function stackPolicy(mode: StackMode, depth: number): StackPolicy {
   const capture = (skipAbove: Function) => new CapturedSite(depth, skipAbove);
   const seen = new Map<string, number>();
-  return {
-    mode,
-    forCreation(fn, skipAbove) {
-      if (mode === 'all') return capture(skipAbove);
-      if (mode === 'off') return undefined;
-      const n = (seen.get(fn) ?? 0) + 1;
-      seen.set(fn, n);
-      return n <= SAMPLE_FIRST || n % SAMPLE_EVERY === 0 ? capture(skipAbove) : undefined;
-    },
-    forRelease: (skipAbove) => (mode === 'all' ? capture(skipAbove) : undefined),
-    always: capture,
+  const sampled = (fn: string, skipAbove: Function) => {
+    if (mode === 'all') return capture(skipAbove);
+    if (mode === 'off') return undefined;
+    const n = (seen.get(fn) ?? 0) + 1;
+    seen.set(fn, n);
+    return n <= SAMPLE_FIRST || n % SAMPLE_EVERY === 0 ? capture(skipAbove) : undefined;
   };
+  return { mode, forCreation: sampled, forRelease: sampled, always: capture };
 }
 
 /** `file:line` of the first app frame, the site key reports group by. */

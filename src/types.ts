@@ -62,9 +62,8 @@ export interface TrackedHandle {
   readonly createdBy: string;
   /** The provider library's file name as the app loaded it, e.g. `secur32.dll`. */
   readonly library: string;
-  /** `performance.now()` when it was created (monotonic); see `createdAtEpochMs` for wall time. */
+  /** `performance.now()` when it was created (monotonic; wall time is `performance.timeOrigin + createdAt`). */
   readonly createdAt: number;
-  readonly createdAtEpochMs: number;
   /** For a context: the credential it was made from, if the agent saw that credential. */
   readonly credential: TrackedHandle | undefined;
   /** Undefined when stack capture is off (or this allocation was not sampled). */
@@ -84,6 +83,10 @@ export interface TrackedHandle {
   staleAt: number | undefined;
   /** Set once the JS object that held it was garbage-collected while it was live. */
   collected: boolean;
+  /** Set when it is released: the record is then kept (bounded) for the double-free guard. */
+  releasedBy: string | undefined;
+  releasedAt: number | undefined;
+  releaseSite: AllocationSite | undefined;
   /** Intrusive links of the registry's creation-ordered live list (O(1) oldest, O(1) removal). */
   prev: TrackedHandle | undefined;
   next: TrackedHandle | undefined;
@@ -107,17 +110,11 @@ export interface HandleOpening {
   status?: number;
 }
 
-/** A handle the app released, remembered (bounded) so a second release or a later use is caught. */
-export interface ReleasedHandle {
-  readonly kind: HandleKind;
-  readonly id: number;
-  readonly createdBy: string;
-  readonly releasedBy: string;
-  readonly releasedAt: number;
-  /** Where it was created and where it was released, when stacks are on. */
-  readonly site: AllocationSite | undefined;
-  readonly releaseSite: AllocationSite | undefined;
-}
+/**
+ * A handle the app released, remembered (bounded) so a second release or a later use is caught: its
+ * own record, no longer live, with `releasedBy`/`releasedAt`/`releaseSite` set.
+ */
+export type ReleasedHandle = Readonly<TrackedHandle>;
 
 /**
  * Why a release (or a use) did not go to a live tracked handle: never seen (`unknown`), the native

@@ -99,7 +99,7 @@ function describe(h: TrackedHandle, now: number, site: string): LeakedHandle {
     direction: h.direction,
     createdBy: h.createdBy,
     library: h.library,
-    createdAt: new Date(h.createdAtEpochMs).toISOString(),
+    createdAt: new Date(performance.timeOrigin + h.createdAt).toISOString(),
     ageSeconds: (now - h.createdAt) / 1000,
     site,
   };

@@ -18,7 +18,7 @@ export type { ReadHandle } from '../types.js';
 const HANDLE_BYTES = 16;
 
 function part(value: unknown): string | undefined {
-  if (typeof value === 'bigint') return BigInt.asUintN(64, value).toString();
+  if (typeof value === 'bigint') return (value < 0n ? BigInt.asUintN(64, value) : value).toString();
   if (typeof value === 'number' && Number.isInteger(value)) {
     return value >= 0 && value <= Number.MAX_SAFE_INTEGER ? String(value) : BigInt.asUintN(64, BigInt(value)).toString();
   }

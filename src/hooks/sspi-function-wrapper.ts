@@ -81,7 +81,7 @@ function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skip
   } else if (mayCreateHandle(fn, context)) {
     before.site = ctx.stacks.forCreation(fn.name, skipAbove);
   } else if (isRelease(fn)) {
-    before.site = ctx.stacks.forRelease(skipAbove);
+    before.site = ctx.stacks.forRelease(fn.name, skipAbove);
   }
   return before;
 }

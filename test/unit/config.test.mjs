@@ -35,12 +35,13 @@ describe('configuration', function () {
   it('accepts 1 and 0 for SSPI_AGENT_STACKS', function () {
     assert.equal(read({ SSPI_AGENT_STACKS: '0' }).config.stacks, 'off');
     assert.equal(read({ SSPI_AGENT_STACKS: '1' }).config.stacks, 'all');
+    assert.equal(read({ SSPI_AGENT_STACKS: 'sampled' }).config.stacks, 'sampled');
   });
 
   it('names the variable of a bad value and falls back to the default', function () {
     const { config, messages } = read({ SSPI_AGENT_METRICS_PORT: '70000', SSPI_AGENT_STACKS: 'maybe', SSPI_AGENT_ENABLED: 'perhaps' });
     assert.equal(config.metricsPort, 9469);
-    assert.equal(config.stacks, 'all');
+    assert.equal(config.stacks, 'sampled');
     assert.equal(config.enabled, true);
     assert.equal(messages.length, 3);
     assert.match(messages.find((m) => m.includes('METRICS_PORT')), /SSPI_AGENT_METRICS_PORT="70000" is not valid \(expected integer 0–65535\); using the default 9469/);
