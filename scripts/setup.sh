@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh Debian 12 machine: WinPR (libwinpr2-2, the
-# Linux stand-in for secur32.dll), then the npm packages from the lockfile. Safe to run again.
+# Linux stand-in for secur32.dll), Prometheus (for the dashboard and alert checks), then the npm
+# packages from the lockfile. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,5 +14,8 @@ if [ "$(uname -s)" = Linux ] && ! dpkg-query -W -f='${Status}' libwinpr2-2 2>/de
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libwinpr2-2
 fi
+
+# Prometheus and promtool, for the dashboard and alert-rule checks.
+./scripts/setup-prometheus.sh
 
 npm ci --no-audit --no-fund
