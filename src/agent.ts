@@ -53,7 +53,7 @@ function registerEsmHook(): void {
 function startEndpoint(config: AgentConfig, prometheus: PrometheusExporter): MetricsServer | undefined {
   if (config.metricsPort === 0) return undefined;
   const source = { metrics: () => prometheus.metrics(), contentType: prometheus.registry.contentType };
-  return startMetricsServer(source, config.metricsHost, config.metricsPort);
+  return startMetricsServer(source, config.metricsHost, config.metricsPort, config.metricsToken);
 }
 
 export function startAgent(config: AgentConfig = readConfig()): Agent | undefined {

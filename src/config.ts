@@ -208,6 +208,14 @@ export const SETTINGS = {
     doc: 'Port of the `/metrics` endpoint; `0` serves no endpoint.',
     parse: integer(0, 65535),
   } as Setting<number>,
+  metricsToken: {
+    name: 'METRICS_TOKEN',
+    type: 'string',
+    default: '',
+    shownDefault: '(none)',
+    doc: 'When set, `/metrics` answers only requests with `Authorization: Bearer <token>` (compared in constant time).',
+    parse: text,
+  } as Setting<string>,
   report: {
     name: 'REPORT',
     type: 'boolean',

@@ -132,6 +132,8 @@ export function applyCall(registry: HandleRegistry, call: ObservedCall): void {
       if (call.context === null) {
         const direction: Direction = call.fn.role === 'init-context' ? 'outbound' : 'inbound';
         openHandle(registry, call, 'context', credential?.package ?? OTHER_PACKAGE, direction, credential);
+      } else if (context && isSuccess(call.status) && isWrittenHandle(call.outHandle)) {
+        registry.rekey(context, call.outHandle);
       }
       openBuffers(registry, call, context?.package ?? credential?.package ?? OTHER_PACKAGE);
       return;
@@ -208,6 +210,11 @@ function openBuffers(registry: HandleRegistry, call: ObservedCall, pkg: string):
       holder: buffer.holder,
     });
   }
+}
+
+/** A handle value a call wrote: not NULL, not unreadable, not all zeros (untouched) or all ones (SecInvalidateHandle). */
+function isWrittenHandle(key: ReadHandle): key is string {
+  return typeof key === 'string' && key !== '0.0' && key !== '18446744073709551615.18446744073709551615';
 }
 
 function releaseHandle(registry: HandleRegistry, kind: HandleKind, key: ReadHandle, call: ObservedCall): void {

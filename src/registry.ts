@@ -239,6 +239,22 @@ export class HandleRegistry {
     return event;
   }
 
+  /**
+   * A later InitializeSecurityContext / AcceptSecurityContext call wrote a different value into the
+   * context handle: the record answers to the new value from now on. Windows keeps the value; Wine's
+   * secur32 issues a new one on every successful call, and the app must use (and delete) that one.
+   */
+  rekey(handle: TrackedHandle, key: HandleKey): void {
+    const byKey = this.byKey[handle.kind];
+    if (handle.key === key || byKey.get(handle.key) !== handle) return;
+    const clash = byKey.get(key);
+    if (clash) this.close(clash);
+    byKey.delete(handle.key);
+    (handle as { key: HandleKey }).key = key;
+    byKey.set(key, handle);
+    this.released[handle.kind].delete(key);
+  }
+
   unloadedWithLiveHandles(library: string, live: readonly TrackedHandle[]): void {
     this.emit('onUnloadWithLiveHandles', library, live);
   }

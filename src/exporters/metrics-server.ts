@@ -3,6 +3,7 @@
  * every connection are unref'd, a taken port is one warning, and anything but `GET /metrics` is
  * answered without work.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { agentError, debug, warn } from '../diagnostics.js';
@@ -18,7 +19,21 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-async function answer(source: MetricsSource, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** A slow or stuck client is cut off after this long; a scrape takes milliseconds. */
+const REQUEST_TIMEOUT_MS = 5000;
+
+/**
+ * `Authorization: Bearer <token>` checked in constant time: both sides are hashed first, so neither
+ * the comparison nor its length check says anything about the token.
+ */
+function authorized(req: IncomingMessage, tokenDigest: Buffer | undefined): boolean {
+  if (!tokenDigest) return true;
+  const header = req.headers.authorization ?? '';
+  const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+  return timingSafeEqual(createHash('sha256').update(presented).digest(), tokenDigest);
+}
+
+async function answer(source: MetricsSource, req: IncomingMessage, res: ServerResponse, tokenDigest: Buffer | undefined): Promise<void> {
   const path = (req.url ?? '').split('?')[0];
   if (path !== '/metrics') {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the agent serves GET /metrics\n');
@@ -28,20 +43,28 @@ async function answer(source: MetricsSource, req: IncomingMessage, res: ServerRe
     res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
     return;
   }
+  if (!authorized(req, tokenDigest)) {
+    res.writeHead(401, { 'www-authenticate': 'Bearer realm="sspi-agent"', 'content-type': 'text/plain' }).end('unauthorized\n');
+    return;
+  }
   const body = await source.metrics();
   res.writeHead(200, { 'content-type': source.contentType });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-export function startMetricsServer(source: MetricsSource, host: string, port: number): MetricsServer {
-  const server: Server = createServer((req, res) => {
-    answer(source, req, res).catch((err) => {
+export function startMetricsServer(source: MetricsSource, host: string, port: number, token = ''): MetricsServer {
+  const tokenDigest = token ? createHash('sha256').update(token).digest() : undefined;
+  const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, maxHeaderSize: 8192 }, (req, res) => {
+    answer(source, req, res, tokenDigest).catch((err) => {
       agentError('metrics-endpoint', err);
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
   });
-  server.on('connection', (socket) => socket.unref());
+  server.on('connection', (socket) => {
+    socket.unref();
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
+  });
   const ready = new Promise<number | undefined>((resolve) => {
     // `on`, not `once`: an 'error' with no listener later would throw into the app.
     server.on('error', (err: NodeJS.ErrnoException) => {

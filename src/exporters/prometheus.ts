@@ -37,6 +37,13 @@ interface HandleSeries {
   lifetime: HistogramSeries;
 }
 
+/**
+ * Status labels one function may have; past this, further unknown codes count as `other`, so a
+ * misbehaving provider cannot grow the number of series without bound.
+ */
+export const MAX_STATUSES_PER_FUNCTION = 32;
+const OTHER_STATUS = Number.NaN;
+
 export class PrometheusExporter implements RegistryListener {
   readonly registry = new client.Registry();
   private readonly opened: FastCounter;
@@ -167,8 +174,10 @@ export class PrometheusExporter implements RegistryListener {
     }
     let calls = series.byStatus.get(status);
     if (!calls) {
-      calls = this.calls.labels(fn, statusName(status));
-      series.byStatus.set(status, calls);
+      const full = series.byStatus.size >= MAX_STATUSES_PER_FUNCTION;
+      const key = full ? OTHER_STATUS : status;
+      calls = series.byStatus.get(key) ?? this.calls.labels(fn, full ? 'other' : statusName(status));
+      series.byStatus.set(key, calls);
     }
     calls.value++;
     this.callDuration.observe(series.duration, durationSeconds);

@@ -114,3 +114,25 @@ describe('merging into an app registry', function () {
     assert.deepEqual(run.results[0].lines, ['app_requests_total 3', 'sspi_handles_opened_total{kind="credential",package="NTLM"} 1']);
   });
 });
+
+describe('metrics endpoint with a token', function () {
+  it('answers only requests that bring SSPI_AGENT_METRICS_TOKEN as a bearer token', async function () {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'sspi-agent', `${FIXTURES}/hold-handles.mjs`, '--stay'], {
+      cwd: REPO,
+      env: { ...process.env, WLOG_LEVEL: 'OFF', SSPI_AGENT_METRICS_PORT: String(port), SSPI_AGENT_METRICS_TOKEN: 's3cret-scrape-token' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      await once(child.stdout, 'data');
+      const url = `http://127.0.0.1:${port}/metrics`;
+      assert.equal((await scrape(url)).status, 401);
+      assert.equal((await scrape(url, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+      const ok = await scrape(url, { headers: { authorization: 'Bearer s3cret-scrape-token' } });
+      assert.equal(ok.status, 200);
+      assert.match(await ok.text(), /^sspi_handles_live\{/m);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
