@@ -36,6 +36,7 @@ describe('koffi hook', function () {
     const a = withAgent.results.find((r) => r.form === form);
     const b = without.results.find((r) => r.form === form);
     assert.ok(a && b, explain(withAgent));
+    assert.match(b.error ?? '', /TypeError/, 'koffi itself rejects this form');
     assert.equal(a.error, b.error);
   });
 
