@@ -14,11 +14,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ALERTS_FILE, DASHBOARD_FILE, REPO, RULES_FILE, panelsOf, run, substitute } from './support.mjs';
+import { freePort } from '../helpers/free-port.mjs';
 
 const LEAK_ALERT = 'SspiHandleLeakDetected';
 const FOR_IN_TEST = '2s';
@@ -307,16 +307,6 @@ async function requireBinary(name) {
   }
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function escapeRegex(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&');

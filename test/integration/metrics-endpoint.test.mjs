@@ -5,14 +5,8 @@ import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { runApp, explain, REPO, FIXTURES } from '../helpers/run-app.mjs';
 import { parseMetrics, metricValue, hasSeries } from '../helpers/prom-text.mjs';
+import { freePort } from '../helpers/free-port.mjs';
 
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** Starts the holding fixture under the agent and resolves once it says it is ready. */
 async function startHolder(port) {
