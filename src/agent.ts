@@ -14,7 +14,9 @@ import { startMetricsServer, type MetricsServer } from './exporters/metrics-serv
 import { PrometheusExporter } from './exporters/prometheus.js';
 import { setActiveKoffiHook } from './hooks/koffi-esm-bridge.js';
 import { KoffiHook } from './hooks/koffi-hook.js';
+import { NodeExposeSspiHook } from './hooks/node-expose-sspi-hook.js';
 import { hookRequire } from './hooks/require-hook.js';
+import { Telemetry } from './otel/telemetry.js';
 import { installProcessEnd } from './process-end.js';
 import { HandleRegistry } from './registry.js';
 import { providerMatcher } from './sspi/libraries.js';
@@ -28,6 +30,8 @@ export interface Agent {
   readonly prometheus: PrometheusExporter;
   readonly koffi: KoffiHook;
   readonly metricsServer: MetricsServer | undefined;
+  /** OpenTelemetry spans and metrics (inactive with SSPI_AGENT_OTEL=off until an SspiInstrumentation attaches). */
+  readonly telemetry: Telemetry;
   /** The report of the handles live right now. */
   report(reason?: string): LeakReport;
   /** The forced ordered cleanup, now: contexts, then credentials, then buffers. */
@@ -76,16 +80,21 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     buffer: config.maxAgeBuffer,
     handshake: config.maxHandshake,
   });
+  const stacks = stackPolicy(config.stacks, config.stackDepth);
   const koffi = new KoffiHook({
     registry: handles,
     providers: providerMatcher(config.libraries, warn),
-    stacks: stackPolicy(config.stacks, config.stackDepth),
+    stacks,
     guard: config.guard,
     beforeUnload: (provider) => {
       if (config.cleanup !== 'off') forceCleanup(handles, 'unload', (h) => h.provider === provider);
     },
   });
-  const unhookRequire = hookRequire((exports) => koffi.patchModule(exports));
+  const nodeExposeSspi = new NodeExposeSspiHook({ registry: handles, stacks, guard: config.guard });
+  const unhookRequire = hookRequire(
+    (exports) => koffi.patchModule(exports),
+    (exports) => nodeExposeSspi.patchModule(exports),
+  );
   setActiveKoffiHook(koffi);
   try {
     registerEsmHook();
@@ -93,7 +102,8 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     warn(`ES module hook not registered, so \`import { load } from 'koffi'\` is not instrumented: ${String(err)}`);
   }
   const metricsServer = startEndpoint(config, prometheus);
-  const processEnd = installProcessEnd(handles, config, suppressions);
+  const telemetry = new Telemetry(handles, { mode: config.otel, callSpans: config.callSpans, leakSpans: config.leakSpans });
+  const processEnd = installProcessEnd(handles, config, suppressions, telemetry);
 
   const agent: Agent = {
     config,
@@ -101,19 +111,23 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     prometheus,
     koffi,
     metricsServer,
+    telemetry,
     report: (reason = 'report') => buildLeakReport(handles.liveHandles(), reason, { suppressions }),
     cleanup: () => forceCleanup(handles, 'api'),
     async stop() {
+      // Not running from here on: a start while the endpoint closes starts a new agent.
+      if ((globalThis as GlobalWithAgent)[SLOT] === agent) delete (globalThis as GlobalWithAgent)[SLOT];
       processEnd.uninstall();
       stopStaleChecks();
       unhookRequire();
       koffi.unpatchAll();
+      nodeExposeSspi.unpatchAll();
       setActiveKoffiHook(undefined);
       collected.stop();
       unsubscribeLog();
       prometheus.stop();
+      await telemetry.stop();
       await metricsServer?.close();
-      delete (globalThis as GlobalWithAgent)[SLOT];
     },
   };
   (globalThis as GlobalWithAgent)[SLOT] = agent;

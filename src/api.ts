@@ -12,6 +12,8 @@ import { buildLeakReport, formatLeakReport, type LeakReport, type LeakedHandle }
 
 export { METRICS } from './exporters/metric-names.js';
 export { SETTINGS } from './config.js';
+export { SspiInstrumentation } from './otel/instrumentation.js';
+export type { SspiInstrumentationConfig } from './otel/types.js';
 export type { Agent, AgentConfig, LeakReport, LeakedHandle };
 export type { LeakGroup, CleanupEntry } from './exporters/leak-report.js';
 export type { Direction, HandleKind, TrackedHandle } from './types.js';

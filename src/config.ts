@@ -4,6 +4,7 @@
  * (`npm run docs`; a test fails when they differ), so code and documentation cannot drift apart.
  */
 import { warn } from './diagnostics.js';
+import type { OtelMode } from './otel/bootstrap.js';
 import type { StackMode } from './stacks.js';
 
 export const ENV_PREFIX = 'SSPI_AGENT_';
@@ -192,6 +193,48 @@ export const SETTINGS = {
       'matching leaks are listed as suppressed and do not fail the process.',
     parse: text,
   } as Setting<string>,
+  otel: {
+    name: 'OTEL',
+    type: '`auto` \\| `sdk` \\| `global` \\| `off` (`1`/`0`)',
+    default: 'auto',
+    shownDefault: '`auto`',
+    doc:
+      'OpenTelemetry spans and metrics. `auto`: through the SDK the app registers; when it registers none by the first ' +
+      'SSPI call and `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER` or `OTEL_EXPORTER_OTLP_*ENDPOINT` ask for export, the ' +
+      'agent starts `@opentelemetry/sdk-node` configured from the `OTEL_*` variables. `sdk` (`1`): start it whenever the ' +
+      'app has none. `global`: never start one. `off` (`0`): no OpenTelemetry. `OTEL_SDK_DISABLED=true` is honoured.',
+    parse: oneOf<OtelMode>(['auto', 'sdk', 'global', 'off'], { '1': 'sdk', true: 'sdk', on: 'sdk', '0': 'off', false: 'off', none: 'off' }),
+  } as Setting<OtelMode>,
+  callSpans: {
+    name: 'CALL_SPANS',
+    type: 'boolean',
+    default: true,
+    shownDefault: '`1`',
+    doc:
+      'An OpenTelemetry span for each SSPI call that works on a handle’s life (Acquire, Initialize/Accept, ' +
+      'CompleteAuthToken, Import, Delete, Free), a child of the app’s active span. Built only when an SDK is registered.',
+    parse: bool,
+  } as Setting<boolean>,
+  leakSpans: {
+    name: 'LEAK_SPANS',
+    type: 'boolean',
+    default: true,
+    shownDefault: '`1`',
+    doc:
+      'An OpenTelemetry span (`sspi.leak`, `sspi.misuse`) for each leak, double release, use after release and ' +
+      'out-of-order release, linked to the span active where the handle was made.',
+    parse: bool,
+  } as Setting<boolean>,
+  otelFlushTimeout: {
+    name: 'OTEL_FLUSH_TIMEOUT',
+    type: 'duration',
+    default: 2000,
+    shownDefault: formatDuration(2000),
+    doc:
+      'How long a normal end or a SIGINT/SIGTERM/SIGHUP (with no handler of the app’s) waits for the OpenTelemetry export ' +
+      'of the exit’s leak spans and last metrics before the process ends.',
+    parse: duration,
+  } as Setting<number>,
   metricsHost: {
     name: 'METRICS_HOST',
     type: 'host',

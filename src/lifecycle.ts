@@ -4,6 +4,7 @@
  * did: a credential, context or buffer came to life, ended, was used, or nothing changed; and, before
  * the call runs, whether it must not reach the provider at all (a handle already released).
  */
+import { callDetails } from './call-details.js';
 import { warnOnce } from './diagnostics.js';
 import { isHandshakeStep, type SspiFunction } from './sspi/functions.js';
 import { packageLabel, OTHER_PACKAGE } from './sspi/packages.js';
@@ -118,7 +119,8 @@ function releasedOnly(
 }
 
 export function applyCall(registry: HandleRegistry, call: ObservedCall): void {
-  registry.recordCall(call.fn.name, call.status, call.durationSeconds);
+  const name = call.fn.name;
+  registry.recordCall(name, call.status, call.durationSeconds, registry.wantsCallDetails(name) ? callDetails(registry, call) : undefined);
   const context = typeof call.context === 'string' ? registry.get('context', call.context) : undefined;
   if (context && call.fn.role !== 'delete-context') registry.touch(context, call.fn.name, call.status, isHandshakeStep(call.fn));
   switch (call.fn.role) {

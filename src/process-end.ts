@@ -5,11 +5,16 @@
  * writes the report, and applies fail-on-leak — once. The app's exit code and signal semantics stay
  * as they would be without the agent: a signal is re-raised after the work, so the process still
  * ends by that signal; an app's own signal handler is left to decide.
+ *
+ * Exporters that send asynchronously (OpenTelemetry) can only be waited for where the process can
+ * still wait: a normal end (the loop is empty: 'beforeExit') and a signal (before it is re-raised),
+ * each for at most SSPI_AGENT_OTEL_FLUSH_TIMEOUT. After `process.exit()` or an uncaught exception
+ * nothing asynchronous runs any more.
  */
 import { writeFileSync } from 'node:fs';
 import { forceCleanup } from './cleanup.js';
 import type { AgentConfig } from './config.js';
-import { agentError, writeStderr } from './diagnostics.js';
+import { agentError, warn, writeStderr } from './diagnostics.js';
 import { buildLeakReport, formatLeakReport, type LeakReport } from './exporters/leak-report.js';
 import type { HandleRegistry } from './registry.js';
 import type { Suppressions } from './suppressions.js';
@@ -22,8 +27,20 @@ export interface ProcessEnd {
   uninstall(): void;
 }
 
-export function installProcessEnd(registry: HandleRegistry, config: AgentConfig, suppressions: Suppressions | undefined): ProcessEnd {
+/** An exporter the process end waits for: whether something would be lost, and its export. */
+export interface Flusher {
+  wantsFlush(): boolean;
+  flush(): Promise<void>;
+}
+
+export function installProcessEnd(
+  registry: HandleRegistry,
+  config: AgentConfig,
+  suppressions: Suppressions | undefined,
+  flusher?: Flusher,
+): ProcessEnd {
   let finished: LeakReport | undefined;
+  let flushing = false;
   const cleanupOn = (path: 'exit' | 'signals') => config.cleanup === path || config.cleanup === 'all';
 
   function finish(reason: string, cleanup: boolean): LeakReport {
@@ -58,20 +75,75 @@ export function installProcessEnd(registry: HandleRegistry, config: AgentConfig,
       if (process.listenerCount('uncaughtException') === 0) finish('uncaught exception', cleanupOn('exit'));
     });
 
-  const onSignal = (signal: NodeJS.Signals) => {
-    // Another listener is the app's own handler: its choice, not ours (if it exits, 'exit' runs).
-    if (process.listenerCount(signal) > 1) return;
-    safely(() => finish(signal, cleanupOn('signals')));
+  function wantsFlush(): boolean {
+    try {
+      return flusher !== undefined && config.otelFlushTimeout > 0 && flusher.wantsFlush();
+    } catch (err) {
+      agentError('process-end', err);
+      return false;
+    }
+  }
+
+  /**
+   * Runs the flush for at most the timeout (a timer keeps the process alive meanwhile), then
+   * `done(timedOut)`. A collector that cannot be reached is the exporter's problem: one warning, not an agent error.
+   */
+  function flushThen(done: (timedOut: boolean) => void): void {
+    flushing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), config.otelFlushTimeout)));
+    const flushed = Promise.resolve()
+      .then(() => flusher!.flush())
+      .then(
+        () => false,
+        (err: unknown) => {
+          warn(`the OpenTelemetry export at the process end failed: ${err instanceof Error ? err.message : String(err)}`);
+          return false;
+        },
+      );
+    void Promise.race([flushed, timeout]).then((timedOut) => {
+      clearTimeout(timer);
+      if (timedOut) warn(`the OpenTelemetry export at the process end did not finish in SSPI_AGENT_OTEL_FLUSH_TIMEOUT (${config.otelFlushTimeout} ms)`);
+      done(timedOut);
+    });
+  }
+
+  // A normal end, with something to export: the end-of-process work runs here rather than in 'exit'
+  // (the same live handles: nothing runs in between), then the export, during which the loop is
+  // alive again; when it is done the loop empties, and 'exit' finds the work done. An export still
+  // retrying at the timeout is all that keeps the process alive: it ends then, with its exit code.
+  const onBeforeExit = () => {
+    if (finished || flushing || !wantsFlush()) return;
+    safely(() => finish('exit', cleanupOn('exit')));
+    flushThen((timedOut) => {
+      if (timedOut) process.exit();
+    });
+  };
+
+  const reraise = (signal: NodeJS.Signals) => {
     uninstall();
     process.kill(process.pid, signal);
   };
 
+  const onSignal = (signal: NodeJS.Signals) => {
+    // Another listener is the app's own handler: its choice, not ours (if it exits, 'exit' runs).
+    if (process.listenerCount(signal) > 1) return;
+    // A second signal while the export runs: end now.
+    if (flushing) return reraise(signal);
+    const flush = wantsFlush();
+    safely(() => finish(signal, cleanupOn('signals')));
+    if (flush) flushThen(() => reraise(signal));
+    else reraise(signal);
+  };
+
   function uninstall(): void {
+    process.off('beforeExit', onBeforeExit);
     process.off('exit', onExit);
     process.off('uncaughtExceptionMonitor', onUncaught);
     for (const signal of SIGNALS) process.off(signal, onSignal);
   }
 
+  if (flusher) process.on('beforeExit', onBeforeExit);
   process.on('exit', onExit);
   process.on('uncaughtExceptionMonitor', onUncaught);
   for (const signal of SIGNALS) process.on(signal, onSignal);

@@ -8,6 +8,7 @@ import { agentError } from './diagnostics.js';
 import { LiveList } from './live-list.js';
 import type {
   AllocationSite,
+  CallDetails,
   Direction,
   ForcedRelease,
   HandleKey,
@@ -68,11 +69,19 @@ function handshakeStateOf(status: number): TrackedHandle['handshake'] {
 }
 
 export class HandleRegistry {
-  private readonly byKey = perKind(() => new Map<HandleKey, TrackedHandle>());
+  /**
+   * Every handle value's record, live or released: one entry per value, overwritten when the value is
+   * re-issued and deleted only when a released record is forgotten. Providers reuse freed values at
+   * once, and deleting then re-adding the same key leaves deleted entries in V8's hash chains that
+   * every later lookup walks — at a million live handles that cost more than the SSPI call.
+   */
+  private readonly records = perKind(() => new Map<HandleKey, TrackedHandle>());
   private readonly live = perKind(() => new LiveList());
   /** kind → package → direction → group: nested, so the hot path builds no key strings. */
   private readonly groups = perKind(() => new Map<string, Map<Direction, LiveGroup>>());
-  private readonly released = perKind(() => new Map<HandleKey, ReleasedHandle>());
+  /** The last RELEASED_MEMORY released records per kind, oldest overwritten first. */
+  private readonly releasedRing = perKind(() => new Array<TrackedHandle | undefined>(RELEASED_MEMORY));
+  private readonly ringNext = perKind(() => 0);
   /** The first live handle not yet checked for age: every live handle before it is stale. */
   private readonly ageCursor: PerKind<TrackedHandle | undefined> = perKind(() => undefined);
   /** Contexts mid-handshake, in creation order (a Set keeps insertion order). */
@@ -95,10 +104,10 @@ export class HandleRegistry {
    */
   open(opening: HandleOpening): TrackedHandle {
     const { kind, key } = opening;
-    const stale = this.byKey[kind].get(key);
-    if (stale) this.close(stale);
-    // Allocators reuse values: a re-issued value is live again, no longer "released".
-    this.released[kind].delete(key);
+    // A live record with this value: its release was missed. (A released one is simply replaced:
+    // allocators reuse values, and the value is live again.)
+    const missed = this.get(kind, key);
+    if (missed) this.close(missed);
     const now = performance.now();
     const isContext = kind === 'context';
     const status = opening.status ?? 0;
@@ -127,25 +136,28 @@ export class HandleRegistry {
       prev: undefined,
       next: undefined,
     };
-    this.byKey[kind].set(key, handle);
+    this.records[kind].set(key, handle);
     this.live[kind].append(handle);
     if (this.ageCursor[kind] === undefined) this.ageCursor[kind] = handle;
     this.group(handle).count++;
     if (handle.handshake === 'in-progress') this.handshaking.add(handle);
-    if (isContext && opening.credential && this.byKey.credential.get(opening.credential.key) === opening.credential) {
+    if (isContext && opening.credential && this.get('credential', opening.credential.key) === opening.credential) {
       (opening.credential.contexts ??= new Set()).add(handle);
     }
     this.emit('onOpen', handle, opening.holder);
     return handle;
   }
 
+  /** The live record of a handle value. */
   get(kind: HandleKind, key: HandleKey): TrackedHandle | undefined {
-    return this.byKey[kind].get(key);
+    const record = this.records[kind].get(key);
+    return record !== undefined && record.releasedBy === undefined ? record : undefined;
   }
 
   /** The record of a released handle, while it is remembered and its value not re-issued. */
   releasedHandle(kind: HandleKind, key: HandleKey): ReleasedHandle | undefined {
-    return this.released[kind].get(key);
+    const record = this.records[kind].get(key);
+    return record !== undefined && record.releasedBy !== undefined ? record : undefined;
   }
 
   /** A call on a live context: appended to its history; `handshakeStep` calls also move its handshake. */
@@ -167,9 +179,9 @@ export class HandleRegistry {
    * provider holds nothing the app could still release.
    */
   release(kind: HandleKind, key: HandleKey, status: number, fn: string, site?: AllocationSite): ReleaseOutcome {
-    const handle = this.byKey[kind].get(key);
+    const handle = this.get(kind, key);
     if (!handle) {
-      const released = key === '' ? undefined : this.released[kind].get(key);
+      const released = key === '' ? undefined : this.releasedHandle(kind, key);
       const reason = released ? 'double' : 'unknown';
       this.emit('onInvalidRelease', { kind, reason, fn, released, site });
       return { result: reason, handle: undefined };
@@ -185,13 +197,25 @@ export class HandleRegistry {
     this.emit('onInvalidRelease', event);
   }
 
-  recordCall(fn: string, status: number, durationSeconds: number): void {
-    this.emit('onCall', fn, status, durationSeconds);
+  recordCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
+    this.emit('onCall', fn, status, durationSeconds, details);
+  }
+
+  /** Whether a listener wants the details of a call of `fn`: the hook builds them only then. */
+  wantsCallDetails(fn: string): boolean {
+    for (const listener of this.listeners) {
+      try {
+        if (listener.wantsCallDetails?.(fn)) return true;
+      } catch (err) {
+        agentError('listener.wantsCallDetails', err);
+      }
+    }
+    return false;
   }
 
   /** The JS object holding a live handle was garbage-collected: nobody can release it any more. */
   markCollected(handle: TrackedHandle): void {
-    if (handle.collected || this.byKey[handle.kind].get(handle.key) !== handle) return;
+    if (handle.collected || this.get(handle.kind, handle.key) !== handle) return;
     handle.collected = true;
     this.emit('onLeak', handle, 'collected');
   }
@@ -231,7 +255,7 @@ export class HandleRegistry {
   /** The agent released `handle` itself (forced cleanup); it is closed whatever the status. */
   forcedRelease(handle: TrackedHandle, status: number, trigger: string): ForcedRelease {
     const event: ForcedRelease = { handle, status, result: status < 0 ? 'failed' : 'released', trigger };
-    if (this.byKey[handle.kind].get(handle.key) === handle) {
+    if (this.get(handle.kind, handle.key) === handle) {
       this.close(handle);
       this.remember(handle, `${trigger} cleanup`, undefined);
     }
@@ -245,14 +269,13 @@ export class HandleRegistry {
    * secur32 issues a new one on every successful call, and the app must use (and delete) that one.
    */
   rekey(handle: TrackedHandle, key: HandleKey): void {
-    const byKey = this.byKey[handle.kind];
-    if (handle.key === key || byKey.get(handle.key) !== handle) return;
-    const clash = byKey.get(key);
+    const records = this.records[handle.kind];
+    if (handle.key === key || this.get(handle.kind, handle.key) !== handle) return;
+    const clash = this.get(handle.kind, key);
     if (clash) this.close(clash);
-    byKey.delete(handle.key);
+    records.delete(handle.key);
     (handle as { key: HandleKey }).key = key;
-    byKey.set(key, handle);
-    this.released[handle.kind].delete(key);
+    records.set(key, handle);
   }
 
   unloadedWithLiveHandles(library: string, live: readonly TrackedHandle[]): void {
@@ -292,7 +315,6 @@ export class HandleRegistry {
 
   private close(handle: TrackedHandle): number {
     const { kind } = handle;
-    this.byKey[kind].delete(handle.key);
     if (this.ageCursor[kind] === handle) this.ageCursor[kind] = handle.next;
     this.live[kind].remove(handle);
     this.group(handle).count--;
@@ -310,12 +332,17 @@ export class HandleRegistry {
 
   /** The record itself is kept: no allocation on the release path. */
   private remember(handle: TrackedHandle, releasedBy: string, releaseSite: AllocationSite | undefined): void {
-    const released = this.released[handle.kind];
-    if (released.size >= RELEASED_MEMORY) released.delete(released.keys().next().value as HandleKey);
+    const { kind } = handle;
     handle.releasedBy = releasedBy;
     handle.releasedAt = performance.now();
     handle.releaseSite = releaseSite;
-    released.set(handle.key, handle);
+    const ring = this.releasedRing[kind];
+    const slot = this.ringNext[kind];
+    const forgotten = ring[slot];
+    // Forget the oldest released record, unless its value was re-issued since (then it is gone already).
+    if (forgotten && this.records[kind].get(forgotten.key) === forgotten) this.records[kind].delete(forgotten.key);
+    ring[slot] = handle;
+    this.ringNext[kind] = (slot + 1) % RELEASED_MEMORY;
   }
 
   private group(handle: TrackedHandle): LiveGroup {
@@ -341,13 +368,13 @@ export class HandleRegistry {
   private emit(event: 'onOutOfOrderRelease', credential: TrackedHandle, contexts: TrackedHandle[]): void;
   private emit(event: 'onForcedRelease', detail: ForcedRelease): void;
   private emit(event: 'onUnloadWithLiveHandles', library: string, live: readonly TrackedHandle[]): void;
-  private emit(event: 'onCall', fn: string, status: number, durationSeconds: number): void;
-  private emit(event: keyof RegistryListener, a: unknown, b?: unknown, c?: unknown): void {
+  private emit(event: 'onCall', fn: string, status: number, durationSeconds: number, details: CallDetails | undefined): void;
+  private emit(event: keyof RegistryListener, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
     for (const listener of this.listeners) {
-      const fn = listener[event] as ((a: unknown, b: unknown, c: unknown) => void) | undefined;
+      const fn = listener[event] as ((a: unknown, b: unknown, c: unknown, d: unknown) => void) | undefined;
       if (fn === undefined) continue;
       try {
-        fn.call(listener, a, b, c);
+        fn.call(listener, a, b, c, d);
       } catch (err) {
         agentError(`listener.${event}`, err);
       }

@@ -11,7 +11,7 @@ import type { AllocationSite } from './types.js';
 const AGENT_DIR = dirname(fileURLToPath(import.meta.url)) + sep;
 const AGENT_URL = pathToFileURL(AGENT_DIR).href;
 
-/** Frames that are not the app's: Node's internals, the agent, and the FFI the app called through. */
+/** Frames that are not the app's: Node's internals, the agent, the FFI the app called through, and the OTel context plumbing an app's spans put on the stack. */
 function isAppFrame(line: string): boolean {
   return (
     line.startsWith('    at ') &&
@@ -19,7 +19,7 @@ function isAppFrame(line: string): boolean {
     !line.includes('(node:') &&
     !line.includes(AGENT_DIR) &&
     !line.includes(AGENT_URL) &&
-    !/[\\/]node_modules[\\/]koffi[\\/]/.test(line)
+    !/[\\/]node_modules[\\/](koffi|@opentelemetry)[\\/]/.test(line)
   );
 }
 

@@ -178,6 +178,28 @@ export interface RegistryListener {
   onForcedRelease?(event: ForcedRelease): void;
   /** A provider library was unloaded while handles it made were live. */
   onUnloadWithLiveHandles?(library: string, live: readonly TrackedHandle[]): void;
-  /** Every wrapped SSPI call, with its SECURITY_STATUS as a signed 32-bit number. */
-  onCall?(fn: string, status: number, durationSeconds: number): void;
+  /**
+   * Every wrapped SSPI call, with its SECURITY_STATUS as a signed 32-bit number. Runs synchronously
+   * right after the native call returned. `details` is there only when a listener's
+   * `wantsCallDetails(fn)` asked for it.
+   */
+  onCall?(fn: string, status: number, durationSeconds: number, details?: CallDetails): void;
+  /** Whether `onCall` should get the details of a call of `fn`. Asked on every call: keep it cheap. */
+  wantsCallDetails?(fn: string): boolean;
+}
+
+/**
+ * What a call was about, beyond its name and status (the attributes of a call span). Built only when
+ * a listener asks for it, so a call allocates nothing more otherwise. Labels only: never a handle
+ * value, a name, a password or a buffer.
+ */
+export interface CallDetails {
+  /** The kind of handle the call creates, releases or works on. */
+  readonly kind: HandleKind | undefined;
+  /** Package label: a known SSPI package name or `other`; undefined when the call names none. */
+  readonly package: string | undefined;
+  /** The handle's direction (for AcquireCredentialsHandle, its `fCredentialUse`). */
+  readonly direction: Direction | undefined;
+  /** AcquireCredentialsHandle's `fCredentialUse` as passed (1 inbound, 2 outbound, 3 both, plus flags). */
+  readonly credentialUse: number | undefined;
 }

@@ -82,7 +82,13 @@ function fromPointer(pointer: unknown, memory: NativeMemory): ReadHandle {
 /** A buffer's identity: its address, as a decimal string; null for NULL. */
 export function bufferKey(pointer: unknown, memory: NativeMemory): ReadHandle {
   if (isNullPointer(pointer)) return null;
-  const address = typeof pointer === 'bigint' ? pointer : memory.address(pointer);
+  let address: bigint | undefined;
+  try {
+    address = typeof pointer === 'bigint' ? pointer : memory.address(pointer);
+  } catch {
+    // Not a pointer koffi can take the address of (a string, a plain object): no buffer of SSPI's.
+    return undefined;
+  }
   if (address === undefined) return undefined;
   return address === 0n ? null : BigInt.asUintN(64, address).toString();
 }

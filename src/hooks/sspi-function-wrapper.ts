@@ -9,7 +9,7 @@ import { agentError } from '../diagnostics.js';
 import { applyCall, guardCall, isRelease, mayCreateHandle, type AllocatedBuffer, type ObservedCall, type Provider } from '../lifecycle.js';
 import type { HandleRegistry } from '../registry.js';
 import { ALLOCATING_ATTRIBUTES, REQ_ALLOCATE_MEMORY, type SspiFunction } from '../sspi/functions.js';
-import { SEC_E_INVALID_HANDLE, SEC_E_OK, toStatus } from '../sspi/status.js';
+import { isSuccess, SEC_E_INVALID_HANDLE, SEC_E_OK, toStatus } from '../sspi/status.js';
 import type { StackPolicy } from '../stacks.js';
 import type { AllocationSite } from '../types.js';
 import {
@@ -129,8 +129,10 @@ function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], before:
     context: before.context,
     buffer: before.buffer,
     site: before.site,
-    outHandle: out === undefined ? undefined : readHandle(out, ctx.memory),
-    outHolder: holderOf(out),
+    // Only a successful call wrote a handle: after a failure the out-param may be a pointer the
+    // provider rejected unread (even a garbage one), which the agent must not read either.
+    outHandle: out === undefined || !isSuccess(status) ? undefined : readHandle(out, ctx.memory),
+    outHolder: isSuccess(status) ? holderOf(out) : undefined,
     outBuffers: status >= 0 ? outBuffers(fn, args, ctx.memory) : undefined,
   };
   applyCall(ctx.registry, call);

@@ -1,0 +1,199 @@
+// Turns the raw results into the table rows (kept in the JSON too) and renders them as Markdown.
+// Targets are the issue's; a row without one is for information.
+
+const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
+const fmtRange = (a, b, f) => (Number.isFinite(a) && Number.isFinite(b) ? `${f(a)}–${f(b)}` : '—');
+
+function fmtTime(ns) {
+  if (!Number.isFinite(ns)) return '—';
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(ns >= 1e8 ? 0 : 1)} ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(ns >= 1e5 ? 0 : 1)} µs`;
+  return `${ns.toFixed(0)} ns`;
+}
+
+const fmtMs = (ms) => fmtTime(ms * 1e6);
+const fmtBytes = (b) => (Number.isFinite(b) ? `${Math.round(b)} B` : '—');
+const fmtCount = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
+
+/** A ratio row from an `interleave` result. */
+function ratioRow(workload, config, r, target) {
+  return {
+    workload,
+    config,
+    raw: fmtTime(r.rawNs.median),
+    agent: fmtTime(r.wrappedNs.median),
+    figure: 'agent / raw',
+    value: r.ratio.median,
+    median: fmtRatio(r.ratio.median),
+    iqr: fmtRange(r.ratio.q1, r.ratio.q3, fmtRatio),
+    range: fmtRange(r.ratio.min, r.ratio.max, fmtRatio),
+    amortized: fmtRatio(r.amortizedRatio),
+    runs: `${r.rounds} × ${r.batch}`,
+    ...verdict(r.ratio.median, target),
+  };
+}
+
+function verdict(value, target) {
+  if (!target) return { target: '', ok: undefined };
+  return { target: `≤ ${target.show}`, ok: Number.isFinite(value) && value <= target.max };
+}
+
+const CALL_CONFIGS = ['all', 'sampled', 'off', 'spans'];
+
+/** The issue's targets: the handshake at the default settings and with stacks off; acquire+free with and without stacks. */
+function callTarget(workload, config, defaults) {
+  if (workload === 'handshake') {
+    if (config === 'off') return { max: 1.01, show: '1.01×' };
+    if (config === defaults.stacks) return { max: 1.03, show: '1.03× (default settings)' };
+  }
+  if (workload === 'acquireFree') {
+    if (config === 'off') return { max: 1.15, show: '1.15×' };
+    if (config === 'all' || config === 'sampled') return { max: 1.5, show: '1.5×' };
+  }
+  return undefined;
+}
+
+function configLabel(config, defaults) {
+  if (config === 'spans') return `call spans + OTel SDK (stacks ${defaults.stacks})`;
+  return `stacks ${config}${config === defaults.stacks ? ' (default)' : ''}`;
+}
+
+const WORKLOAD_NAMES = {
+  handshake: '1. NTLM handshake, client + server',
+  acquireFree: '2. acquire + free credential',
+  queryInfoFree: '3. QuerySecurityPackageInfoW + FreeContextBuffer',
+};
+
+export { fmtCount };
+
+export function buildRows(results, defaults) {
+  const rows = [];
+  for (const workload of Object.keys(WORKLOAD_NAMES)) {
+    for (const id of CALL_CONFIGS) {
+      const run = results.calls?.[id];
+      if (!run) continue;
+      const label = configLabel(id, defaults);
+      if (run.skipped) {
+        // One "not measured" row says it; repeating it under every workload says nothing more.
+        if (workload === 'handshake') rows.push({ workload: WORKLOAD_NAMES[workload], config: label, figure: 'agent / raw', median: 'not measured', note: run.skipped, ...verdict(NaN, undefined) });
+        continue;
+      }
+      rows.push(ratioRow(WORKLOAD_NAMES[workload], label, run.workloads[workload], callTarget(workload, id, defaults)));
+    }
+  }
+  for (const [mode, label] of [['off', 'stacks off'], ['all', 'stacks all']]) {
+    const live = results.live?.[mode];
+    if (!live) continue;
+    const perOp = live.levels.filter((l) => l.acquireFree);
+    for (const l of perOp) rows.push(ratioRow(`4. acquire + free, ${fmtCount(l.live)} live (real)`, label, l.acquireFree));
+    if (perOp.length >= 2) {
+      const lo = perOp[0];
+      const hi = perOp[perOp.length - 1];
+      const value = hi.acquireFree.ratio.median / lo.acquireFree.ratio.median;
+      rows.push({
+        workload: `4. per-op cost, ${fmtCount(hi.live)} vs ${fmtCount(lo.live)} live`,
+        config: label,
+        raw: `${fmtTime(lo.acquireFree.wrappedNs.median)} at ${fmtCount(lo.live)}`,
+        agent: `${fmtTime(hi.acquireFree.wrappedNs.median)} at ${fmtCount(hi.live)}`,
+        figure: 'ratio at high / at low',
+        value,
+        median: fmtRatio(value),
+        iqr: fmtRange(hi.acquireFree.ratio.q1 / lo.acquireFree.ratio.q3, hi.acquireFree.ratio.q3 / lo.acquireFree.ratio.q1, fmtRatio),
+        range: '',
+        runs: 'from the rows above',
+        ...verdict(value, { max: 1.1, show: '1.10×' }),
+      });
+    }
+    for (const l of live.levels.filter((l) => l.memory)) {
+      const value = l.memory.agentBytesPerHandle;
+      rows.push({
+        workload: `5. heap per live tracked handle, ${fmtCount(l.live)} live (real)`,
+        config: label,
+        raw: `${fmtBytes(l.memory.rawHeapBytes / l.live)} (app's holder)`,
+        agent: `${fmtBytes(l.memory.instrumentedHeapBytes / l.live)}`,
+        figure: 'agent bytes / handle',
+        value,
+        median: fmtBytes(value),
+        iqr: '',
+        range: '',
+        runs: '1',
+        ...verdict(value, mode === 'off' ? { max: 256, show: '256 B' } : undefined),
+      });
+    }
+    const scrapes = live.levels.filter((l) => l.scrape).map((l) => ({ live: l.live, ...l.scrape }));
+    if (scrapes.length >= 2) rows.push(scrapeRow('6. /metrics scrape, agent registry (real handles)', label, scrapes, undefined));
+  }
+  const reg = results.registry;
+  if (reg) {
+    rows.push(scrapeRow('6. /metrics scrape, PrometheusExporter (synthetic records)', 'unit level', reg.scrape, { max: 2, show: '2×' }));
+    for (const r of reg.exitReport) {
+      rows.push({
+        workload: `7. exit report, ${fmtCount(r.leaked)} leaked, ${r.groups} sites (synthetic records)`,
+        config: `stacks ${r.stacks}`,
+        raw: '',
+        agent: `build ${fmtMs(r.declareAndBuildMs.median)} + format ${fmtMs(r.formatMs.median)}`,
+        figure: 'time',
+        value: r.totalMs.median,
+        median: fmtMs(r.totalMs.median),
+        iqr: fmtRange(r.totalMs.q1, r.totalMs.q3, fmtMs),
+        range: fmtRange(r.totalMs.min, r.totalMs.max, fmtMs),
+        runs: String(r.totalMs.n),
+        ...verdict(r.totalMs.median, { max: 1000, show: '1 s' }),
+      });
+    }
+  }
+  return rows;
+}
+
+function scrapeRow(workload, config, levels, target) {
+  const lo = levels[0];
+  const hi = levels[levels.length - 1];
+  const value = hi.ms.median / lo.ms.median;
+  return {
+    workload,
+    config,
+    raw: `${fmtMs(lo.ms.median)} at ${fmtCount(lo.live)}`,
+    agent: `${fmtMs(hi.ms.median)} at ${fmtCount(hi.live)}`,
+    figure: `scrape at ${fmtCount(hi.live)} / at ${fmtCount(lo.live)}`,
+    value,
+    median: fmtRatio(value),
+    iqr: fmtRange(hi.ms.q1 / lo.ms.q3, hi.ms.q3 / lo.ms.q1, fmtRatio),
+    range: '',
+    runs: `${hi.ms.n} each`,
+    ...verdict(value, target),
+  };
+}
+
+const COLUMNS = [
+  ['workload', 'workload'],
+  ['config', 'configuration'],
+  ['raw', 'without agent / baseline'],
+  ['agent', 'with agent'],
+  ['figure', 'figure'],
+  ['median', 'median'],
+  ['iqr', 'IQR'],
+  ['range', 'min–max'],
+  ['amortized', 'total / total'],
+  ['runs', 'rounds × batch'],
+  ['target', 'target'],
+  ['ok', ''],
+];
+
+export function markdownTable(rows) {
+  const cell = (row, key) => {
+    if (key === 'ok') return row.ok === undefined ? '' : row.ok ? 'meets' : '**misses**';
+    if (key === 'median' && row.note) return `${row.median}: ${row.note}`;
+    return String(row[key] ?? '').replace(/\|/g, '\\|');
+  };
+  const lines = [`| ${COLUMNS.map(([, h]) => h).join(' | ')} |`, `| ${COLUMNS.map(() => '---').join(' | ')} |`];
+  for (const row of rows) lines.push(`| ${COLUMNS.map(([k]) => cell(row, k)).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+export function machineLine(m, meta) {
+  return (
+    `${m.cpuModel ?? 'unknown CPU'}, nproc ${m.nproc}, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, koffi ${m.koffi}, WinPR ${m.winpr ?? '?'}; ` +
+    `commit ${m.gitCommit ?? '?'}${m.gitDirty ? ' + uncommitted src/ changes' : ''} (dist ${m.dist}${meta.distChanged ? ', REBUILT DURING THE RUN' : ''}); ${meta.mode} run, ${meta.durationSeconds.toFixed(0)} s, ` +
+    `load average ${meta.loadBefore} before / ${meta.loadAfter} after`
+  );
+}

@@ -1,0 +1,313 @@
+#!/usr/bin/env node
+// `npm run bench`: the agent's overhead as ratios against raw SSPI calls on real WinPR, and its cost
+// as live handles grow. Each configuration of the agent runs in a child process of its own (started
+// with `node --import sspi-agent`, as users run it), which times raw and instrumented calls side by
+// side in rounds; this process collects the results, prints a table and writes them as JSON.
+//
+//   npm run bench                      full run (about 2–3 minutes on 2 cores), bench/results/latest.json
+//   npm run bench -- --smoke           tiny sizes, a few seconds (also BENCH_SMOKE=1); checks it all runs
+//   npm run bench -- --out FILE        write the JSON elsewhere
+//   npm run bench -- --only calls,live,registry
+//   npm run bench -- --profile         CPU profiles of the instrumented acquire+free and handshake loops
+//                                      (stacks off), and of acquire+free with call spans: where the time
+//                                      goes, by src/ file:line (bench/results/profile.json, profiles/)
+//   node bench/run.mjs --readme        puts the table of bench/results/latest.json (or --out) in README.md
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync, statSync, copyFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { load, machine } from './lib/machine.mjs';
+import { buildRows, fmtCount, machineLine, markdownTable } from './lib/table.mjs';
+import { analyzeProfile } from './lib/cpuprofile.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const WORKLOADS = join(ROOT, 'bench', 'workloads');
+
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: process.env.BENCH_SMOKE === '1' },
+    out: { type: 'string' },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    readme: { type: 'boolean', default: false },
+  },
+});
+
+const K = 1000;
+const M = 1000 * K;
+
+/** Sizes: full runs keep the whole thing near 2–3 minutes on a 2-core VM; smoke runs finish in seconds. */
+const SIZES = {
+  full: {
+    calls: {
+      handshake: { batch: 20, rounds: 60, warmup: 5 },
+      acquireFree: { batch: 1000, rounds: 40, warmup: 5 },
+      queryInfoFree: { batch: 2000, rounds: 40, warmup: 5 },
+    },
+    live: {
+      perOpLevels: [10 * K, 100 * K, M],
+      memoryLevels: [100 * K, M],
+      scrapeLevels: [10, M],
+      releasedMemoryFill: 12 * K,
+      perOp: { batch: 1000, rounds: 20, warmup: 3 },
+      scrape: { rounds: 10, warmup: 2 },
+    },
+    registry: {
+      scrapeLevels: [10, M],
+      scrape: { rounds: 15, warmup: 3 },
+      report: { leaked: 100 * K, rounds: 3, warmup: 0 },
+      reportStacks: ['all', 'off'],
+    },
+    profile: { ms: 4000, live: M },
+  },
+  smoke: {
+    calls: {
+      handshake: { batch: 2, rounds: 3, warmup: 1 },
+      acquireFree: { batch: 50, rounds: 3, warmup: 1 },
+      queryInfoFree: { batch: 50, rounds: 3, warmup: 1 },
+    },
+    live: {
+      perOpLevels: [200, 1000],
+      memoryLevels: [1000],
+      scrapeLevels: [10, 1000],
+      releasedMemoryFill: 100,
+      perOp: { batch: 50, rounds: 3, warmup: 1 },
+      scrape: { rounds: 2, warmup: 1 },
+    },
+    registry: {
+      scrapeLevels: [10, 2000],
+      scrape: { rounds: 2, warmup: 1 },
+      report: { leaked: 2000, rounds: 1, warmup: 0 },
+      reportStacks: ['all', 'off'],
+    },
+    profile: { ms: 300, live: 1000 },
+  },
+};
+
+const mode = args.smoke ? 'smoke' : 'full';
+const sizes = SIZES[mode];
+const groups = new Set((args.only ?? 'calls,live,registry').split(',').map((s) => s.trim()));
+
+/** The agent's settings come from here alone: none of the caller's SSPI_AGENT_* or OTEL_* leak in. */
+function childEnv(agentEnv) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SSPI_AGENT_') && !k.startsWith('OTEL_')));
+  return { ...env, WLOG_LEVEL: 'OFF', SSPI_AGENT_METRICS_PORT: '0', ...agentEnv };
+}
+
+let step = 0;
+const started = performance.now();
+function progress(text) {
+  process.stderr.write(`bench [${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${++step}. ${text}\n`);
+}
+
+/** Runs one workload script in a child process; resolves with the JSON it wrote. */
+function runChild(script, { nodeArgs = [], agent = true, env = {}, input, cwd = ROOT }) {
+  const dir = mkdtempSync(join(tmpdir(), 'sspi-bench-out-'));
+  const outFile = join(dir, 'result.json');
+  const argv = [...(agent ? ['--import', 'sspi-agent'] : []), '--expose-gc', ...nodeArgs, join(WORKLOADS, script), JSON.stringify(input), outFile];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      try {
+        if (code !== 0) throw new Error(`${script} ${JSON.stringify(env)} exited with ${code ?? signal}:\n${output}`);
+        resolve({ result: JSON.parse(readFileSync(outFile, 'utf8')), output });
+      } catch (err) {
+        reject(err);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+/** The call-spans configuration exists once the agent has the setting and an SDK is installed. */
+async function spansSupport() {
+  const { SETTINGS } = await import('../dist/config.js');
+  if (!Object.values(SETTINGS).some((s) => s.name === 'CALL_SPANS')) return 'SSPI_AGENT_CALL_SPANS is not in src/config.ts yet (OpenTelemetry support in progress)';
+  const require = createRequire(join(ROOT, 'package.json'));
+  for (const pkg of ['@opentelemetry/sdk-node', '@opentelemetry/sdk-trace-base']) {
+    try {
+      require.resolve(pkg);
+    } catch {
+      return `${pkg} is not installed`;
+    }
+  }
+  return undefined;
+}
+
+const CALL_CONFIGS = [
+  { id: 'all', env: { SSPI_AGENT_STACKS: 'all' } },
+  { id: 'sampled', env: { SSPI_AGENT_STACKS: 'sampled' } },
+  { id: 'off', env: { SSPI_AGENT_STACKS: 'off' } },
+  // The app registers an OpenTelemetry SDK; the agent's other settings at their defaults.
+  { id: 'spans', env: { SSPI_AGENT_CALL_SPANS: '1', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' }, spans: true },
+];
+
+async function benchCalls() {
+  const out = {};
+  const spansMissing = await spansSupport();
+  for (const config of CALL_CONFIGS) {
+    if (config.spans && spansMissing) {
+      out[config.id] = { skipped: spansMissing };
+      progress(`calls, ${config.id}: not measured (${spansMissing})`);
+      continue;
+    }
+    progress(`calls (handshake, acquire+free, QuerySecurityPackageInfoW+FreeContextBuffer), ${config.spans ? 'call spans + SDK' : `stacks ${config.id}`}`);
+    const { result } = await runChild('calls.mjs', { env: config.env, input: { ...sizes.calls, spans: Boolean(config.spans) } });
+    out[config.id] = { env: config.env, ...result };
+  }
+  return out;
+}
+
+async function benchLive() {
+  const out = {};
+  for (const stacks of ['off', 'all']) {
+    progress(`live handles up to ${fmtCount(Math.max(...sizes.live.perOpLevels, ...sizes.live.memoryLevels))} (real WinPR credentials), stacks ${stacks}`);
+    const { result } = await runChild('live-handles.mjs', { env: { SSPI_AGENT_STACKS: stacks }, nodeArgs: ['--max-old-space-size=6144'], input: sizes.live });
+    out[stacks] = result;
+  }
+  return out;
+}
+
+async function benchRegistry() {
+  const { scrapeLevels, report } = sizes.registry;
+  progress(`registry unit level (synthetic records): /metrics scrape at ${scrapeLevels.map(fmtCount).join(' vs ')} live, exit report for ${fmtCount(report.leaked)} leaks`);
+  const { result } = await runChild('registry.mjs', { agent: false, nodeArgs: ['--max-old-space-size=6144'], input: sizes.registry });
+  return result;
+}
+
+/**
+ * What --profile records: acquire+free and the handshake with stacks off, acquire+free with 1M live
+ * handles (what grows with them), and acquire+free with call spans and an SDK.
+ */
+const PROFILES = [
+  { workload: 'acquireFree', config: 'stacks-off', env: { SSPI_AGENT_STACKS: 'off' } },
+  { workload: 'acquireFree', config: 'stacks-off-live', env: { SSPI_AGENT_STACKS: 'off' }, live: true },
+  { workload: 'handshake', config: 'stacks-off', env: { SSPI_AGENT_STACKS: 'off' } },
+  { workload: 'acquireFree', config: 'call-spans', env: { SSPI_AGENT_CALL_SPANS: '1', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' }, spans: true },
+];
+
+async function profileRuns(keepDir) {
+  const results = [];
+  mkdirSync(keepDir, { recursive: true });
+  const spansMissing = await spansSupport();
+  for (const { workload, config, env, spans, live } of PROFILES) {
+    if (spans && spansMissing) continue;
+    progress(`CPU profile of the instrumented ${workload} loop, ${config}${live ? ` (${fmtCount(sizes.profile.live)})` : ''}, ${sizes.profile.ms} ms`);
+    const profDir = mkdtempSync(join(tmpdir(), 'sspi-bench-prof-'));
+    const { result } = await runChild('profile-loop.mjs', {
+      env,
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100', '--max-old-space-size=6144'],
+      input: { workload, ms: sizes.profile.ms, spans: Boolean(spans), live: live ? sizes.profile.live : 0 },
+    });
+    // One profile per thread (the ESM loader hook has its own); the main thread's is the biggest.
+    const files = readdirSync(profDir).map((f) => join(profDir, f));
+    const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+    const name = live ? `${config}-${fmtCount(sizes.profile.live)}` : config;
+    const kept = join(keepDir, `${workload}-${name}.cpuprofile`);
+    copyFileSync(main, kept);
+    rmSync(profDir, { recursive: true, force: true });
+    results.push({ workload, config: name, ...analyzeProfile(kept, { root: ROOT, ops: result.ops, window: result.window, top: 15 }), profile: kept });
+  }
+  return results;
+}
+
+function shortPath(path) {
+  const r = relative(ROOT, path);
+  return r.startsWith('..') ? path : r;
+}
+
+function functionRows(functions) {
+  const lines = ['| self time | function | location | µs/op | hottest lines |', '| --- | --- | --- | --- | --- |'];
+  for (const f of functions) {
+    const hot = f.hotLines.map((l) => `${l.location} ${l.pct.toFixed(1)}% \`${l.text.slice(0, 60)}\``).join('; ');
+    lines.push(`| ${f.pct.toFixed(1)}% | ${f.function} | ${f.location} | ${f.usPerOp.toFixed(2)} | ${hot.replace(/\|/g, '\\|')} |`);
+  }
+  return lines;
+}
+
+function printProfile(p) {
+  const lines = [`\n### ${p.workload}, ${p.config}: ${p.ops} ops in ${p.windowMs.toFixed(0)} ms, ${p.usPerOp.toFixed(2)} µs/op under the profiler (${shortPath(p.profile)})`, ''];
+  lines.push('| where | share | µs/op |', '| --- | --- | --- |');
+  for (const b of p.buckets) lines.push(`| ${b.bucket} | ${b.pct.toFixed(1)}% | ${b.usPerOp.toFixed(2)} |`);
+  lines.push('', 'Agent time by file (the native call excluded):', '', '| file | share | µs/op |', '| --- | --- | --- |');
+  for (const f of p.agentFiles) if (f.pct >= 0.3) lines.push(`| ${f.file} | ${f.pct.toFixed(1)}% | ${f.usPerOp.toFixed(2)} |`);
+  lines.push('', 'Top self time, everything:', '', ...functionRows(p.functions));
+  lines.push('', 'Top self time, agent functions:', '', ...functionRows(p.agentFunctions));
+  return lines.join('\n');
+}
+
+const outFile = args.out ?? join(ROOT, 'bench', 'results', args.profile ? 'profile.json' : mode === 'smoke' ? 'smoke.json' : 'latest.json');
+
+/** The README's Performance table, between its markers, from a result file: no benchmark runs. */
+function updateReadme(resultFile) {
+  const doc = JSON.parse(readFileSync(resultFile, 'utf8'));
+  const readmeFile = join(ROOT, 'README.md');
+  const readme = readFileSync(readmeFile, 'utf8');
+  const [start, end] = ['<!-- bench-table:start -->', '<!-- bench-table:end -->'];
+  const i = readme.indexOf(start);
+  const j = readme.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`README.md has no ${start} … ${end} block`);
+  const body = `Measured on ${machineLine(doc.machine, doc)}, ${doc.generatedAt.slice(0, 10)}:\n\n${markdownTable(doc.table)}`;
+  writeFileSync(readmeFile, readme.slice(0, i + start.length) + '\n' + body + '\n' + readme.slice(j));
+  process.stderr.write(`bench: README.md table from ${shortPath(resultFile)}\n`);
+}
+
+if (args.readme) {
+  updateReadme(args.out ?? join(ROOT, 'bench', 'results', 'latest.json'));
+  process.exit(0);
+}
+/** The build under test: a rebuild of dist/ during a run (others work in this tree) mixes two builds. */
+function distFingerprint() {
+  const hash = createHash('sha1');
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.js')) hash.update(entry.name).update(readFileSync(path));
+    }
+  };
+  walk(join(ROOT, 'dist'));
+  return hash.digest('hex').slice(0, 12);
+}
+
+/** The agent's defaults, from the build under test: which configuration users get without settings. */
+async function agentDefaults() {
+  const { SETTINGS } = await import('../dist/config.js');
+  const stacks = Object.values(SETTINGS).find((s) => s.name === 'STACKS');
+  return { stacks: stacks?.default };
+}
+
+const loadBefore = load();
+const fingerprintBefore = distFingerprint();
+const info = { ...machine(ROOT), dist: fingerprintBefore };
+const defaults = await agentDefaults();
+let document;
+if (args.profile) {
+  const profiles = await profileRuns(join(dirname(outFile), 'profiles'));
+  document = { kind: 'profile', mode, generatedAt: new Date().toISOString(), machine: info, profiles };
+  process.stdout.write(profiles.map(printProfile).join('\n') + '\n');
+} else {
+  const results = {};
+  if (groups.has('calls')) results.calls = await benchCalls();
+  if (groups.has('live')) results.live = await benchLive();
+  if (groups.has('registry')) results.registry = await benchRegistry();
+  const rows = buildRows(results, defaults);
+  const distChanged = distFingerprint() !== fingerprintBefore;
+  const meta = { mode, durationSeconds: (performance.now() - started) / 1000, loadBefore, loadAfter: load(), distChanged };
+  document = { kind: 'bench', ...meta, generatedAt: new Date().toISOString(), machine: info, defaults, sizes, results, table: rows };
+  process.stdout.write(`\nsspi-agent benchmark — ${machineLine(info, meta)}\n\n${markdownTable(rows)}\n`);
+  if (distChanged) process.stderr.write('bench: WARNING: dist/ was rebuilt during the run; the results mix two builds: run it again\n');
+}
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(outFile, JSON.stringify(document, null, 2) + '\n');
+process.stderr.write(`bench: wrote ${shortPath(outFile)} in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);

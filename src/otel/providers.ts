@@ -1,0 +1,101 @@
+/**
+ * Where the agent's OpenTelemetry signals go: the tracer and meter of the SDK the app (or the agent's
+ * bootstrap) registered. Asked on every event, so the answer is cheap — a global lookup and an
+ * identity check — and, with no SDK registered, `undefined`: the exporters then build nothing at all
+ * (no span, no attribute object). A provider registered later is picked up on the next event.
+ */
+import { createRequire } from 'node:module';
+import type { Meter, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api';
+import { otelApi } from './api.js';
+import { INSTRUMENTATION_SCOPE } from './semconv.js';
+
+/** The package version, as the instrumentation scope's version. */
+export const AGENT_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** Where every copy of the API (major version 1) keeps what was registered with it. */
+const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+
+/**
+ * Nothing at all registered with the API — no SDK, not even a diagnostic logger: the usual case of an
+ * app without OpenTelemetry, answered with one property read.
+ */
+export function nothingRegistered(): boolean {
+  return (globalThis as { [API_GLOBAL]?: unknown })[API_GLOBAL] === undefined;
+}
+
+/** The API's stand-ins when no SDK is registered (also those of another copy of the API). */
+function isNoop(provider: object): boolean {
+  const name = provider.constructor?.name;
+  return name === 'NoopTracerProvider' || name === 'NoopMeterProvider';
+}
+
+/** A ProxyTracerProvider (the API's global) forwards to the SDK's provider once one is registered. */
+function delegateOf<P extends object>(provider: P): P {
+  const getDelegate = (provider as { getDelegate?: () => P }).getDelegate;
+  return typeof getDelegate === 'function' ? getDelegate.call(provider) : provider;
+}
+
+/** Things that can be flushed: SDK tracer and meter providers. */
+export interface Flushable {
+  forceFlush?(): Promise<void>;
+}
+
+export class TracerSource {
+  private provider: TracerProvider | undefined;
+  private tracer: Tracer | undefined;
+  /** Whether it reads the API's global provider (so nothing registered means no SDK). */
+  readonly global: boolean;
+
+  /** `providerOf` returns the provider to use now: the API's global (the default), or the one an SDK gave an instrumentation. */
+  constructor(private readonly providerOf?: () => TracerProvider) {
+    this.global = providerOf === undefined;
+  }
+
+  /** The SDK's tracer, or undefined when no SDK is registered. */
+  current(): Tracer | undefined {
+    if (this.global && nothingRegistered()) return undefined;
+    const provider = delegateOf(this.providerOf ? this.providerOf() : otelApi().trace.getTracerProvider());
+    if (provider !== this.provider) {
+      this.provider = provider;
+      this.tracer = isNoop(provider) ? undefined : provider.getTracer(INSTRUMENTATION_SCOPE, AGENT_VERSION);
+    }
+    return this.tracer;
+  }
+
+  /** The SDK's provider behind the tracer, if any (to flush it). */
+  sdkProvider(): (TracerProvider & Flushable) | undefined {
+    return this.current() ? this.provider : undefined;
+  }
+}
+
+export class MeterSource {
+  private provider: MeterProvider | undefined;
+  private meter: Meter | undefined;
+  readonly global: boolean;
+
+  constructor(private readonly providerOf?: () => MeterProvider) {
+    this.global = providerOf === undefined;
+  }
+
+  /** The SDK's meter, or undefined when no SDK is registered. */
+  current(): Meter | undefined {
+    if (this.global && nothingRegistered()) return undefined;
+    const provider = delegateOf(this.providerOf ? this.providerOf() : otelApi().metrics.getMeterProvider());
+    if (provider !== this.provider) {
+      this.provider = provider;
+      this.meter = isNoop(provider) ? undefined : provider.getMeter(INSTRUMENTATION_SCOPE, AGENT_VERSION);
+    }
+    return this.meter;
+  }
+
+  sdkProvider(): (MeterProvider & Flushable) | undefined {
+    return this.current() ? this.provider : undefined;
+  }
+}
+
+/** Whether an SDK registered a global tracer or meter provider (the app's own, when the agent did not start one). */
+export function globalSdkRegistered(): boolean {
+  if (nothingRegistered()) return false;
+  const { trace, metrics } = otelApi();
+  return !isNoop(delegateOf(trace.getTracerProvider())) || !isNoop(metrics.getMeterProvider());
+}

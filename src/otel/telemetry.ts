@@ -1,0 +1,179 @@
+/**
+ * The agent's OpenTelemetry side, wired once per agent: the trace and metric exporters, where their
+ * tracer and meter come from, the optional sdk-node bootstrap, and the flush the process end asks
+ * for. By default the exporters use the SDK registered globally (the app's own, or the bootstrap's);
+ * an `SspiInstrumentation` in the app's NodeSDK takes them over with the providers that SDK gives it,
+ * so nothing is exported twice.
+ *
+ * One registry listener serves both exporters, behind a gate: while nothing at all is registered with
+ * the OpenTelemetry API (the app has no SDK), an event costs one property read and reaches neither.
+ */
+import type { Meter, Tracer } from '@opentelemetry/api';
+import { agentError } from '../diagnostics.js';
+import { OtelMetricsExporter } from '../exporters/otel-metrics.js';
+import { OtelTraceExporter } from '../exporters/otel-traces.js';
+import type { Flusher } from '../process-end.js';
+import type { HandleRegistry } from '../registry.js';
+import type { CallDetails, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
+import { SdkBootstrap, type OtelMode } from './bootstrap.js';
+import { MeterSource, nothingRegistered, TracerSource } from './providers.js';
+
+export interface TelemetryOptions {
+  readonly mode: OtelMode;
+  readonly callSpans: boolean;
+  readonly leakSpans: boolean;
+}
+
+/** Where the signals go and which spans to make: the globals, or what an instrumentation was given. */
+export interface TelemetrySources {
+  readonly tracers: TracerSource;
+  readonly meters: MeterSource;
+  readonly callSpans: boolean;
+  readonly leakSpans: boolean;
+}
+
+/** Both exporters, fed while the gate is open. */
+class GatedListener implements RegistryListener {
+  constructor(
+    private readonly open: () => boolean,
+    private readonly traces: OtelTraceExporter,
+    private readonly metrics: OtelMetricsExporter,
+  ) {}
+
+  wantsCallDetails(fn: string): boolean {
+    return this.open() && this.traces.wantsCallDetails(fn);
+  }
+
+  onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
+    if (!this.open()) return;
+    this.traces.onCall(fn, status, durationSeconds, details);
+    this.metrics.onCall(fn, status, durationSeconds);
+  }
+
+  onOpen(handle: TrackedHandle): void {
+    if (!this.open()) return;
+    this.traces.onOpen(handle);
+    this.metrics.onOpen(handle);
+  }
+
+  onClose(handle: TrackedHandle, lifetimeSeconds: number): void {
+    if (this.open()) this.metrics.onClose(handle, lifetimeSeconds);
+  }
+
+  onLeak(handle: TrackedHandle, reason: LeakReason): void {
+    if (!this.open()) return;
+    this.traces.onLeak(handle, reason);
+    this.metrics.onLeak(handle, reason);
+  }
+
+  onInvalidRelease(event: InvalidRelease): void {
+    if (!this.open()) return;
+    this.traces.onInvalidRelease(event);
+    this.metrics.onInvalidRelease(event);
+  }
+
+  onOutOfOrderRelease(credential: TrackedHandle, liveContexts: readonly TrackedHandle[]): void {
+    if (!this.open()) return;
+    this.traces.onOutOfOrderRelease(credential, liveContexts);
+    this.metrics.onOutOfOrderRelease(credential);
+  }
+
+  onForcedRelease(event: ForcedRelease): void {
+    if (this.open()) this.metrics.onForcedRelease(event);
+  }
+
+  onUnloadWithLiveHandles(): void {
+    if (this.open()) this.metrics.onUnloadWithLiveHandles();
+  }
+}
+
+export class Telemetry implements Flusher {
+  private readonly bootstrap: SdkBootstrap | undefined;
+  private sources: TelemetrySources | undefined;
+  private metrics: OtelMetricsExporter | undefined;
+  private unsubscribe: (() => void) | undefined;
+  /** Sources to go back to when an instrumentation detaches: the globals, unless OpenTelemetry is off. */
+  private readonly defaults: TelemetrySources | undefined;
+
+  constructor(
+    private readonly registry: HandleRegistry,
+    options: TelemetryOptions,
+  ) {
+    if (options.mode === 'off') return;
+    this.bootstrap = SdkBootstrap.prepare(options.mode);
+    this.defaults = { tracers: new TracerSource(), meters: new MeterSource(), callSpans: options.callSpans, leakSpans: options.leakSpans };
+    this.use(this.defaults);
+  }
+
+  /**
+   * Routes the signals to `sources` (an instrumentation's providers) until the returned function is
+   * called; then back to the globals (or to nothing when SSPI_AGENT_OTEL=off).
+   */
+  attach(sources: TelemetrySources): () => void {
+    this.use(sources);
+    let attached = true;
+    return () => {
+      if (!attached || this.sources !== sources) return;
+      attached = false;
+      this.use(this.defaults);
+    };
+  }
+
+  /**
+   * Whether the agent's spans or metrics would be lost if the process ended now: an SDK (its own, or
+   * the app's) holds them. Never starts the bootstrap's SDK: one that did not start by now has nothing.
+   */
+  wantsFlush(): boolean {
+    const sources = this.sources;
+    if (!sources) return false;
+    if (this.bootstrap?.started) return true;
+    if (this.bootstrap && !this.bootstrap.decided) return false;
+    return sources.tracers.current() !== undefined || sources.meters.current() !== undefined;
+  }
+
+  /**
+   * Exports what is pending: the bootstrap's SDK is shut down (the process is ending); an app's SDK
+   * is only flushed (its shutdown is the app's).
+   */
+  async flush(): Promise<void> {
+    if (this.bootstrap?.started) return this.bootstrap.shutdown();
+    const sources = this.sources;
+    if (!sources) return;
+    await Promise.all([sources.tracers.sdkProvider()?.forceFlush?.(), sources.meters.sdkProvider()?.forceFlush?.()]);
+  }
+
+  async stop(): Promise<void> {
+    this.use(undefined);
+    try {
+      await this.bootstrap?.shutdown();
+    } catch (err) {
+      agentError('otel.shutdown', err);
+    }
+  }
+
+  private use(sources: TelemetrySources | undefined): void {
+    this.unsubscribe?.();
+    this.metrics?.stop();
+    this.unsubscribe = this.metrics = undefined;
+    this.sources = sources;
+    if (!sources) return;
+    const traces = new OtelTraceExporter({ tracer: () => this.tracer(), callSpans: sources.callSpans, leakSpans: sources.leakSpans });
+    this.metrics = new OtelMetricsExporter(this.registry, () => this.meter());
+    // Globals with nothing registered: no SDK (unless the bootstrap is yet to decide).
+    const bootstrap = this.bootstrap;
+    const open = sources.tracers.global
+      ? () => !nothingRegistered() || (bootstrap !== undefined && !bootstrap.decided)
+      : () => true;
+    this.unsubscribe = this.registry.subscribe(new GatedListener(open, traces, this.metrics));
+  }
+
+  private tracer(): Tracer | undefined {
+    this.bootstrap?.ensure();
+    return this.sources?.tracers.current();
+  }
+
+  private meter(): Meter | undefined {
+    this.bootstrap?.ensure();
+    return this.sources?.meters.current();
+  }
+}

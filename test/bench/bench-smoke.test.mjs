@@ -1,0 +1,95 @@
+// `npm run bench` with tiny sizes, so the benchmark cannot rot: every workload runs and yields finite
+// figures. No timing is asserted (these machines are shared and noisy); the numbers are for people.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO } from '../helpers/run-app.mjs';
+
+const run = (args) => promisify(execFile)(process.execPath, ['bench/run.mjs', '--smoke', ...args], { cwd: REPO, maxBuffer: 16 * 1024 * 1024 });
+
+const CALL_CONFIGS = ['all', 'sampled', 'off'];
+const CALL_WORKLOADS = ['handshake', 'acquireFree', 'queryInfoFree'];
+
+function assertFinite(value, what) {
+  assert.ok(Number.isFinite(value), `${what} is ${value}`);
+}
+
+function assertRatio(result, what) {
+  assertFinite(result.rawNs.median, `${what} raw ns/op`);
+  assertFinite(result.wrappedNs.median, `${what} instrumented ns/op`);
+  for (const key of ['median', 'q1', 'q3', 'min', 'max']) assertFinite(result.ratio[key], `${what} ratio ${key}`);
+  assert.ok(result.ratio.median > 0, `${what} ratio is positive`);
+}
+
+describe('benchmark (smoke run)', function () {
+  this.timeout(120_000);
+  let dir;
+  before(function () {
+    dir = mkdtempSync(join(tmpdir(), 'sspi-bench-test-'));
+  });
+  after(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('measures every workload as finite ratios and writes the JSON result and the table', async function () {
+    const out = join(dir, 'smoke.json');
+    const { stdout } = await run(['--out', out]);
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(doc.mode, 'smoke');
+    assert.ok(doc.machine.nproc >= 1 && doc.machine.cpuModel && doc.machine.node, 'states the machine');
+
+    for (const config of CALL_CONFIGS) {
+      for (const workload of CALL_WORKLOADS) assertRatio(doc.results.calls[config].workloads[workload], `${workload} (${config})`);
+    }
+    const spans = doc.results.calls.spans;
+    if (spans.skipped) assert.match(spans.skipped, /\S/, 'a skipped configuration says why');
+    else for (const workload of CALL_WORKLOADS) assertRatio(spans.workloads[workload], `${workload} (spans)`);
+
+    for (const stacks of ['off', 'all']) {
+      const live = doc.results.live[stacks];
+      const perOp = live.levels.filter((l) => l.acquireFree);
+      assert.ok(perOp.length >= 2, `per-op cost at two levels of live handles (stacks ${stacks})`);
+      for (const l of perOp) assertRatio(l.acquireFree, `acquire+free with ${l.live} live (stacks ${stacks})`);
+      const memory = live.levels.filter((l) => l.memory);
+      assert.ok(memory.length >= 1);
+      for (const l of memory) assertFinite(l.memory.agentBytesPerHandle, `bytes per handle at ${l.live} (stacks ${stacks})`);
+      const scrapes = live.levels.filter((l) => l.scrape);
+      assert.ok(scrapes.length >= 2);
+      for (const l of scrapes) assertFinite(l.scrape.ms.median, `scrape at ${l.live} (stacks ${stacks})`);
+    }
+
+    const registry = doc.results.registry;
+    assert.equal(registry.synthetic, true, 'unit-level figures are labelled synthetic');
+    assert.ok(registry.scrape.length >= 2);
+    for (const s of registry.scrape) assertFinite(s.ms.median, `synthetic scrape at ${s.live}`);
+    assert.deepEqual(registry.exitReport.map((r) => r.stacks), ['all', 'off']);
+    for (const r of registry.exitReport) {
+      assertFinite(r.totalMs.median, `exit report (stacks ${r.stacks})`);
+      assert.ok(r.groups > 0 && r.textBytes > 0, 'the report groups leaks by site and prints them');
+    }
+
+    assert.ok(doc.table.length > 0);
+    for (const row of doc.table) {
+      if (row.note) continue;
+      assertFinite(row.value, `table row "${row.workload}" (${row.config})`);
+    }
+    assert.match(stdout, /\| workload \| configuration \|/, 'prints the table');
+    assert.match(stdout, /nproc \d+/, 'prints the machine');
+  });
+
+  it('profiles the instrumented loops and attributes their time to src/ lines', async function () {
+    const out = join(dir, 'profile.json');
+    await run(['--profile', '--out', out]);
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    const names = doc.profiles.map((p) => `${p.workload} ${p.config}`);
+    for (const name of ['acquireFree stacks-off', 'acquireFree stacks-off-live-1k', 'handshake stacks-off']) assert.ok(names.includes(name), name);
+    for (const p of doc.profiles) {
+      assert.ok(p.ops > 0 && p.windowMs > 0);
+      assert.ok(p.buckets.some((b) => b.bucket === 'agent (src/)'), `${p.workload}: time in the agent is found`);
+      assert.ok(p.functions.some((f) => /^src\/.+\.ts:\d+$/.test(f.location)), `${p.workload}: agent frames are mapped to src/*.ts`);
+    }
+  });
+});
