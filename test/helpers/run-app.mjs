@@ -44,7 +44,8 @@ export function runApp(app, { env = {}, args = [], agent = true, nodeArgs = [], 
   });
 }
 
-function jsonLines(text) {
+/** The lines of an app's stdout that parse as JSON: the results a fixture prints. */
+export function jsonLines(text) {
   const out = [];
   for (const line of text.split('\n')) {
     if (!line.startsWith('{')) continue;

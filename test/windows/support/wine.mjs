@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { jsonLines } from '../../helpers/run-app.mjs';
 
 const VARIABLES = ['WINE_LANE_WINE', 'WINE_LANE_NODE', 'WINE_LANE_PREFIX', 'WINE_LANE_STAGE', 'WINE_LANE_BIN', 'WINE_LANE_TMP'];
 
@@ -77,19 +78,6 @@ export function runWineApp(app, { env = {}, args = [], agent = true, nodeArgs = 
       resolve({ code, signal, stdout, stderr, report, results: jsonLines(stdout) });
     });
   });
-}
-
-function jsonLines(text) {
-  const out = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch {
-      // not one of the fixture's result lines
-    }
-  }
-  return out;
 }
 
 export { explain } from '../../helpers/run-app.mjs';
