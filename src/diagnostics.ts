@@ -49,11 +49,27 @@ export function debug(message: string): void {
   if (debugEnabled) writeStderr(PREFIX + '[debug] ' + message);
 }
 
-/** Counts an internal failure under `where` and logs the first one of each `where`. */
+/**
+ * An error as text, without ever throwing: reading `.stack` runs the app's Error.prepareStackTrace,
+ * and `String(err)` its toString, either of which may throw.
+ */
+function describeError(err: unknown): string {
+  try {
+    return err instanceof Error ? err.stack ?? err.message : String(err);
+  } catch {
+    try {
+      return err instanceof Error ? `${err.name}: ${err.message}` : typeof err;
+    } catch {
+      return 'an error that cannot be described';
+    }
+  }
+}
+
+/** Counts an internal failure under `where` and logs the first one of each `where`; never throws. */
 export function agentError(where: string, err: unknown): void {
   errorCounts.set(where, (errorCounts.get(where) ?? 0) + 1);
-  const detail = err instanceof Error ? err.stack ?? err.message : String(err);
-  warnOnce('error:' + where, `internal error in ${where} (the app's call was not affected): ${detail}`);
+  if (saidOnce.has('error:' + where)) return;
+  warnOnce('error:' + where, `internal error in ${where} (the app's call was not affected): ${describeError(err)}`);
 }
 
 /** Internal error counts by place, for `sspi_agent_errors_total{where}`. */

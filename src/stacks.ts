@@ -5,6 +5,7 @@
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, sep } from 'node:path';
+import { agentError } from './diagnostics.js';
 import type { AllocationSite } from './types.js';
 
 /** The agent's own files, as a path (CommonJS-style frames) and as a URL (ES module frames). */
@@ -34,13 +35,23 @@ class CapturedSite implements AllocationSite {
     const limit = Error.stackTraceLimit;
     // A few extra frames, since agent and FFI frames are dropped after capture.
     Error.stackTraceLimit = depth + 4;
-    Error.captureStackTrace(this.holder, skipAbove);
-    Error.stackTraceLimit = limit;
+    try {
+      Error.captureStackTrace(this.holder, skipAbove);
+    } finally {
+      // The app's own limit comes back even when the capture throws.
+      Error.stackTraceLimit = limit;
+    }
   }
 
   frames(): string[] {
     if (!this.formatted) {
-      const text = this.holder.stack ?? '';
+      let text = '';
+      try {
+        // Formatting runs the app's Error.prepareStackTrace, if it set one.
+        text = this.holder.stack ?? '';
+      } catch (err) {
+        agentError('stacks.format', err);
+      }
       this.formatted = text
         .split('\n')
         .filter(isAppFrame)
@@ -65,7 +76,7 @@ export interface StackPolicy {
   readonly mode: StackMode;
   forCreation(fn: string, skipAbove: Function): AllocationSite | undefined;
   forRelease(fn: string, skipAbove: Function): AllocationSite | undefined;
-  always(skipAbove: Function): AllocationSite;
+  always(skipAbove: Function): AllocationSite | undefined;
 }
 
 /** In `sampled` mode: how many allocations of each function always get a stack, then one in how many. */
@@ -73,7 +84,16 @@ export const SAMPLE_FIRST = 16;
 export const SAMPLE_EVERY = 64;
 
 export function stackPolicy(mode: StackMode, depth: number): StackPolicy {
-  const capture = (skipAbove: Function) => new CapturedSite(depth, skipAbove);
+  // A stack that cannot be captured (an app that replaced Error.captureStackTrace, say) costs the
+  // stack only: the call is still tracked, and the guard still stops what it must.
+  const capture = (skipAbove: Function): AllocationSite | undefined => {
+    try {
+      return new CapturedSite(depth, skipAbove);
+    } catch (err) {
+      agentError('stacks', err);
+      return undefined;
+    }
+  };
   const seen = new Map<string, number>();
   const sampled = (fn: string, skipAbove: Function) => {
     if (mode === 'all') return capture(skipAbove);
