@@ -47,6 +47,8 @@ export interface LeakGroup {
   history?: string[];
   /** The suppression pattern that matched, if any. */
   suppressedBy?: string;
+  /** How many of the group's handles had no stack of their own (sampled stacks): they share its creator. */
+  unsampled?: number;
 }
 
 /** One release of the forced cleanup. */
@@ -145,7 +147,7 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
       ...(suppressedBy ? { suppressedBy } : {}),
     });
   }
-  const sorted = [...groups.values()].sort((a, b) => b.count - a.count);
+  const sorted = mergeUnsampled([...groups.values()]).sort((a, b) => b.count - a.count);
   const suppressed = sorted.filter((g) => g.suppressedBy).reduce((n, g) => n + g.count, 0);
   return {
     reason,
@@ -165,6 +167,31 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
       result: r.result,
     })),
   };
+}
+
+/** What a handle's creator is, without its stack. */
+function creatorKey(g: LeakGroup): string {
+  return [g.kind, g.package, g.direction, g.createdBy, g.library].join('\n');
+}
+
+/**
+ * With sampled stacks, handles created after the first few of a function have none. When exactly
+ * one stacked group has the same creator, they are that site's (the only one seen leaking), so they
+ * join it rather than stand alone as "(no stack)".
+ */
+function mergeUnsampled(groups: LeakGroup[]): LeakGroup[] {
+  const stacked = new Map<string, LeakGroup[]>();
+  for (const g of groups) if (g.stack.length > 0) stacked.set(creatorKey(g), [...(stacked.get(creatorKey(g)) ?? []), g]);
+  return groups.filter((g) => {
+    const candidates = g.stack.length === 0 ? stacked.get(creatorKey(g)) : undefined;
+    if (candidates?.length !== 1) return true;
+    const [into] = candidates as [LeakGroup];
+    into.count += g.count;
+    into.handleIds.push(...g.handleIds);
+    into.oldestAgeSeconds = Math.max(into.oldestAgeSeconds, g.oldestAgeSeconds);
+    into.unsampled = (into.unsampled ?? 0) + g.count;
+    return false;
+  });
 }
 
 function plural(n: number, one: string, many = one + 's'): string {
@@ -191,6 +218,7 @@ function formatGroup(g: LeakGroup): string[] {
       (g.suppressedBy ? ` (suppressed by "${g.suppressedBy}")` : ''),
   ];
   if (g.history) lines.push(`    history of #${g.handleIds[0]}: ${g.history.join(', ')}, never deleted`);
+  if (g.unsampled) lines.push(`    (${g.unsampled} of them without a sampled stack of their own; this is the only site seen creating such handles)`);
   if (g.stack.length === 0) lines.push('    (no allocation stack: SSPI_AGENT_STACKS is off, or this allocation was not sampled)');
   for (const frame of g.stack) lines.push(`    ${frame}`);
   return lines;
