@@ -130,3 +130,35 @@ describe('metrics endpoint with a token', function () {
     }
   });
 });
+
+describe('metrics endpoint under slow and oversized requests', function () {
+  it('keeps serving, answers an oversized request with an error, and never keeps the app alive', async function () {
+    const { connect } = await import('node:net');
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'sspi-agent', `${FIXTURES}/hold-handles.mjs`, '--linger'], {
+      cwd: REPO,
+      env: { ...process.env, WLOG_LEVEL: 'OFF', SSPI_AGENT_METRICS_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = once(child, 'exit');
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await once(child.stdout, 'data');
+    // A client that sends half a request and then nothing.
+    const slow = connect(port, '127.0.0.1');
+    await once(slow, 'connect');
+    slow.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    // A request whose headers are far over the limit.
+    const big = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { 'x-filler': 'a'.repeat(20_000) } }).then((r) => r.status, () => 'refused');
+    const normal = await scrape(`http://127.0.0.1:${port}/metrics`);
+    assert.equal(normal.status, 200, 'a stuck client must not block other scrapes');
+    assert.notEqual(big, 200, 'an oversized request is refused');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const [code, signal] = await exited;
+    clearTimeout(killer);
+    slow.destroy();
+    assert.equal(signal, null, 'the half-open request kept the app alive');
+    assert.equal(code, 0);
+    assert.match(out, /"done":true/);
+  });
+});
