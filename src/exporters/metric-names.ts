@@ -19,6 +19,38 @@ export const METRICS = {
   agentErrors: 'sspi_agent_errors_total',
 } as const;
 
+/** What each metric means: its Prometheus help text, and the description of its OpenTelemetry twin. */
+export const HELP: Record<keyof typeof METRICS, string> = {
+  handlesLive:
+    'SSPI handles currently live (acquired or created, not yet freed or deleted).',
+  handlesOpened:
+    'SSPI handles created: credentials acquired, contexts created or imported, buffers allocated.',
+  handlesClosed:
+    'SSPI handles released: credentials freed, contexts deleted, buffers returned.',
+  handlesLeaked:
+    'SSPI handles found leaked, once each per reason: exit (live when the process ended), collected (its JS holder was garbage-collected), age, abandoned.',
+  oldestAge:
+    'Age of the oldest live SSPI handle of each kind (0 when none is live).',
+  lifetime:
+    'Time from a handle’s creation to its release.',
+  calls:
+    'SSPI calls by function and returned SECURITY_STATUS (by name; unknown codes as 0x-hex).',
+  callDuration:
+    'Duration of SSPI calls.',
+  invalidReleases:
+    'Calls that did not reach a live handle: release of a handle never seen (unknown), failed release, second release (double), call on a released handle (use_after_release).',
+  handlesStale:
+    'Live handles found stale: older than their maximum age (age), or a handshake left unfinished (abandoned).',
+  outOfOrderReleases:
+    'Credentials freed while contexts made from them were still live.',
+  forcedReleases:
+    'Handles the agent released itself in its ordered cleanup, by result.',
+  unloadWithLiveHandles:
+    'Provider libraries unloaded while handles they made were live.',
+  agentErrors:
+    'Internal errors of the agent, by where they happened (the app’s calls were not affected).',
+};
+
 /** Handle lifetimes run from a failed login's milliseconds to a service credential's days. */
 export const LIFETIME_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 5, 30, 60, 300, 1800, 3600, 21600, 86400];
 

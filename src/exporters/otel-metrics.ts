@@ -13,7 +13,7 @@ import { agentErrorCounts } from '../diagnostics.js';
 import { HANDLE_KINDS, type HandleRegistry } from '../registry.js';
 import { statusName } from '../sspi/status.js';
 import { STALE_REASONS, type ForcedRelease, type InvalidRelease, type LeakReason, type RegistryListener, type TrackedHandle } from '../types.js';
-import { CALL_DURATION_BUCKETS, LIFETIME_BUCKETS } from './metric-names.js';
+import { CALL_DURATION_BUCKETS, HELP, LIFETIME_BUCKETS } from './metric-names.js';
 import {
   ATTR_SSPI_AGENT_ERROR_WHERE,
   ATTR_SSPI_FUNCTION,
@@ -149,7 +149,7 @@ export class OtelMetricsExporter implements RegistryListener {
     };
     observe(
       meter.createObservableUpDownCounter(METRIC_HANDLE_COUNT, {
-        description: 'SSPI handles currently live (acquired or created, not yet freed or deleted).',
+        description: HELP.handlesLive,
         unit: UNIT_HANDLES,
       }),
       (result) => {
@@ -160,7 +160,7 @@ export class OtelMetricsExporter implements RegistryListener {
     );
     observe(
       meter.createObservableGauge(METRIC_HANDLE_OLDEST_AGE, {
-        description: 'Age of the oldest live SSPI handle of each kind (0 when none is live).',
+        description: HELP.oldestAge,
         unit: UNIT_SECONDS,
       }),
       (result) => {
@@ -173,7 +173,7 @@ export class OtelMetricsExporter implements RegistryListener {
     );
     observe(
       meter.createObservableUpDownCounter(METRIC_HANDLE_STALE_COUNT, {
-        description: 'Live handles found stale: older than their maximum age (age), or a handshake left unfinished (abandoned).',
+        description: HELP.handlesStale,
         unit: UNIT_HANDLES,
       }),
       (result) => {
@@ -184,7 +184,7 @@ export class OtelMetricsExporter implements RegistryListener {
     );
     observe(
       meter.createObservableCounter(METRIC_AGENT_ERRORS, {
-        description: 'Internal errors of the agent, by where they happened (the app’s calls were not affected).',
+        description: HELP.agentErrors,
         unit: UNIT_ERRORS,
       }),
       (result) => {
@@ -193,19 +193,19 @@ export class OtelMetricsExporter implements RegistryListener {
     );
     return {
       opened: meter.createCounter(METRIC_HANDLE_OPENED, {
-        description: 'SSPI handles created: credentials acquired, contexts created or imported, buffers allocated.',
+        description: HELP.handlesOpened,
         unit: UNIT_HANDLES,
       }),
       closed: meter.createCounter(METRIC_HANDLE_CLOSED, {
-        description: 'SSPI handles released: credentials freed, contexts deleted, buffers returned.',
+        description: HELP.handlesClosed,
         unit: UNIT_HANDLES,
       }),
       leaked: meter.createCounter(METRIC_HANDLE_LEAKED, {
-        description: 'SSPI handles found leaked, once each per reason: exit, collected, age, abandoned.',
+        description: HELP.handlesLeaked,
         unit: UNIT_HANDLES,
       }),
       lifetime: meter.createHistogram(METRIC_HANDLE_LIFETIME, {
-        description: 'Time from a handle’s creation to its release.',
+        description: HELP.lifetime,
         unit: UNIT_SECONDS,
         advice: { explicitBucketBoundaries: LIFETIME_BUCKETS },
       }),
@@ -215,19 +215,19 @@ export class OtelMetricsExporter implements RegistryListener {
         advice: { explicitBucketBoundaries: CALL_DURATION_BUCKETS },
       }),
       invalidReleases: meter.createCounter(METRIC_RELEASE_INVALID, {
-        description: 'Calls that did not reach a live handle: unknown, failed, double, use_after_release.',
+        description: HELP.invalidReleases,
         unit: UNIT_CALLS,
       }),
       outOfOrder: meter.createCounter(METRIC_RELEASE_OUT_OF_ORDER, {
-        description: 'Credentials freed while contexts made from them were still live.',
+        description: HELP.outOfOrderReleases,
         unit: UNIT_RELEASES,
       }),
       forced: meter.createCounter(METRIC_RELEASE_FORCED, {
-        description: 'Handles the agent released itself in its ordered cleanup, by result.',
+        description: HELP.forcedReleases,
         unit: UNIT_RELEASES,
       }),
       unloads: meter.createCounter(METRIC_PROVIDER_UNLOADS, {
-        description: 'Provider libraries unloaded while handles they made were live.',
+        description: HELP.unloadWithLiveHandles,
         unit: UNIT_UNLOADS,
       }),
       observed,

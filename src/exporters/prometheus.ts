@@ -21,7 +21,7 @@ import {
   type RegistryListener,
   type TrackedHandle,
 } from '../types.js';
-import { CALL_DURATION_BUCKETS, LIFETIME_BUCKETS, METRICS } from './metric-names.js';
+import { CALL_DURATION_BUCKETS, HELP, LIFETIME_BUCKETS, METRICS } from './metric-names.js';
 import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './series.js';
 
 /** The series one function's calls touch, found with one Map lookup per call. */
@@ -67,7 +67,7 @@ export class PrometheusExporter implements RegistryListener {
     const r = this.registry;
     new client.Gauge({
       name: METRICS.handlesLive,
-      help: 'SSPI handles currently live (acquired or created, not yet freed or deleted).',
+      help: HELP.handlesLive,
       labelNames: ['kind', 'package', 'direction'] as const,
       registers: [r],
       collect() {
@@ -77,7 +77,7 @@ export class PrometheusExporter implements RegistryListener {
     });
     new client.Gauge({
       name: METRICS.oldestAge,
-      help: 'Age of the oldest live SSPI handle of each kind (0 when none is live).',
+      help: HELP.oldestAge,
       labelNames: ['kind'] as const,
       registers: [r],
       collect() {
@@ -90,36 +90,36 @@ export class PrometheusExporter implements RegistryListener {
     });
     new client.Gauge({
       name: METRICS.handlesStale,
-      help: 'Live handles found stale: older than their maximum age (age), or a handshake left unfinished (abandoned).',
+      help: HELP.handlesStale,
       labelNames: ['kind', 'reason'] as const,
       registers: [r],
       collect() {
         for (const kind of HANDLE_KINDS) for (const reason of STALE_REASONS) this.set({ kind, reason }, handles.staleCount(kind, reason));
       },
     });
-    this.opened = new FastCounter(METRICS.handlesOpened, 'SSPI handles created: credentials acquired, contexts created or imported, buffers allocated.', ['kind', 'package'], r);
-    this.closed = new FastCounter(METRICS.handlesClosed, 'SSPI handles released: credentials freed, contexts deleted, buffers returned.', ['kind', 'package'], r);
+    this.opened = new FastCounter(METRICS.handlesOpened, HELP.handlesOpened, ['kind', 'package'], r);
+    this.closed = new FastCounter(METRICS.handlesClosed, HELP.handlesClosed, ['kind', 'package'], r);
     this.leaked = new FastCounter(
       METRICS.handlesLeaked,
-      'SSPI handles found leaked, once each per reason: exit (live when the process ended), collected (its JS holder was garbage-collected), age, abandoned.',
+      HELP.handlesLeaked,
       ['kind', 'package', 'reason'],
       r,
     );
-    this.lifetime = new FastHistogram(METRICS.lifetime, 'Time from a handle’s creation to its release.', ['kind', 'package'], LIFETIME_BUCKETS, r);
-    this.calls = new FastCounter(METRICS.calls, 'SSPI calls by function and returned SECURITY_STATUS (by name; unknown codes as 0x-hex).', ['function', 'status'], r);
-    this.callDuration = new FastHistogram(METRICS.callDuration, 'Duration of SSPI calls.', ['function'], CALL_DURATION_BUCKETS, r);
+    this.lifetime = new FastHistogram(METRICS.lifetime, HELP.lifetime, ['kind', 'package'], LIFETIME_BUCKETS, r);
+    this.calls = new FastCounter(METRICS.calls, HELP.calls, ['function', 'status'], r);
+    this.callDuration = new FastHistogram(METRICS.callDuration, HELP.callDuration, ['function'], CALL_DURATION_BUCKETS, r);
     this.invalidReleases = new FastCounter(
       METRICS.invalidReleases,
-      'Calls that did not reach a live handle: release of a handle never seen (unknown), failed release, second release (double), call on a released handle (use_after_release).',
+      HELP.invalidReleases,
       ['kind', 'reason'],
       r,
     );
-    this.outOfOrder = new FastCounter(METRICS.outOfOrderReleases, 'Credentials freed while contexts made from them were still live.', ['kind'], r);
-    this.forced = new FastCounter(METRICS.forcedReleases, 'Handles the agent released itself in its ordered cleanup, by result.', ['kind', 'result'], r);
-    this.unloads = new FastCounter(METRICS.unloadWithLiveHandles, 'Provider libraries unloaded while handles they made were live.', [], r);
+    this.outOfOrder = new FastCounter(METRICS.outOfOrderReleases, HELP.outOfOrderReleases, ['kind'], r);
+    this.forced = new FastCounter(METRICS.forcedReleases, HELP.forcedReleases, ['kind', 'result'], r);
+    this.unloads = new FastCounter(METRICS.unloadWithLiveHandles, HELP.unloadWithLiveHandles, [], r);
     new client.Counter({
       name: METRICS.agentErrors,
-      help: 'Internal errors of the agent, by where they happened (the app’s calls were not affected).',
+      help: HELP.agentErrors,
       labelNames: ['where'] as const,
       registers: [r],
       collect() {
