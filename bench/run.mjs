@@ -7,7 +7,7 @@
 //   npm run bench                      full run (about 2–3 minutes on 2 cores), bench/results/latest.json
 //   npm run bench -- --smoke           tiny sizes, a few seconds (also BENCH_SMOKE=1); checks it all runs
 //   npm run bench -- --out FILE        write the JSON elsewhere
-//   npm run bench -- --only calls,live,registry
+//   npm run bench -- --only calls,live,registry,scrape-load
 //   npm run bench -- --profile         CPU profiles of the instrumented acquire+free and handshake loops
 //                                      (stacks off), and of acquire+free with call spans: where the time
 //                                      goes, by src/ file:line (bench/results/profile.json, profiles/)
@@ -24,6 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { load, machine } from './lib/machine.mjs';
 import { buildRows, fmtCount, machineLine, markdownTable } from './lib/table.mjs';
 import { analyzeProfile } from './lib/cpuprofile.mjs';
+import { freePort } from '../test/helpers/free-port.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKLOADS = join(ROOT, 'bench', 'workloads');
@@ -63,6 +64,17 @@ const SIZES = {
       report: { leaked: 100 * K, rounds: 3, warmup: 0 },
       reportStacks: ['all', 'off'],
     },
+    // Blocks idle/load/load/idle/…: `pairs` of each; a scraper of `connections` keep-alive connections.
+    scrapeLoad: {
+      connections: 4,
+      pairs: 4,
+      maxSeconds: 90,
+      maxScrapes: 200 * K,
+      workloads: {
+        handshake: { batch: 5, rounds: 80, warmup: 3 },
+        acquireFree: { batch: 200, rounds: 80, warmup: 3 },
+      },
+    },
     profile: { ms: 4000, live: M },
   },
   smoke: {
@@ -85,13 +97,25 @@ const SIZES = {
       report: { leaked: 2000, rounds: 1, warmup: 0 },
       reportStacks: ['all', 'off'],
     },
+    scrapeLoad: {
+      connections: 2,
+      pairs: 1,
+      maxSeconds: 30,
+      maxScrapes: 2000,
+      workloads: {
+        handshake: { batch: 2, rounds: 3, warmup: 1 },
+        acquireFree: { batch: 20, rounds: 3, warmup: 1 },
+      },
+    },
     profile: { ms: 300, live: 1000 },
   },
 };
 
 const mode = args.smoke ? 'smoke' : 'full';
 const sizes = SIZES[mode];
-const groups = new Set((args.only ?? 'calls,live,registry').split(',').map((s) => s.trim()));
+const GROUPS = ['calls', 'live', 'registry', 'scrape-load'];
+const groups = new Set((args.only ?? GROUPS.join(',')).split(',').map((s) => s.trim()));
+for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`--only: unknown group ${g} (one of ${GROUPS.join(', ')})`);
 
 /** The agent's settings come from here alone: none of the caller's SSPI_AGENT_* or OTEL_* leak in. */
 function childEnv(agentEnv) {
@@ -183,6 +207,24 @@ async function benchRegistry() {
   progress(`registry unit level (synthetic records): /metrics scrape at ${scrapeLevels.map(fmtCount).join(' vs ')} live, exit report for ${fmtCount(report.leaked)} leaks`);
   const { result } = await runChild('registry.mjs', { agent: false, nodeArgs: ['--max-old-space-size=6144'], input: sizes.registry });
   return result;
+}
+
+/**
+ * Scrapes under load: the endpoint on a free loopback port, scraped from a separate process while the
+ * app's SSPI calls are timed (a port taken between the probe and the child's bind: another one).
+ */
+async function benchScrapeLoad() {
+  const { connections, workloads } = sizes.scrapeLoad;
+  progress(`/metrics scraped over ${connections} loopback connections from another process vs idle: ${Object.keys(workloads).join(', ')}, raw vs instrumented (default settings)`);
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      const { result } = await runChild('scrape-load.mjs', { env: { SSPI_AGENT_METRICS_HOST: '127.0.0.1', SSPI_AGENT_METRICS_PORT: String(port) }, input: sizes.scrapeLoad });
+      return result;
+    } catch (err) {
+      if (attempt >= 3 || !/metrics endpoint did not start/.test(err.message)) throw err;
+    }
+  }
 }
 
 /**
@@ -301,6 +343,7 @@ if (args.profile) {
   if (groups.has('calls')) results.calls = await benchCalls();
   if (groups.has('live')) results.live = await benchLive();
   if (groups.has('registry')) results.registry = await benchRegistry();
+  if (groups.has('scrape-load')) results.scrapeLoad = await benchScrapeLoad();
   const rows = buildRows(results, defaults);
   const distChanged = distFingerprint() !== fingerprintBefore;
   const meta = { mode, durationSeconds: (performance.now() - started) / 1000, loadBefore, loadAfter: load(), distChanged };

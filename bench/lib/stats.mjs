@@ -71,8 +71,12 @@ function gcBetween(from, to) {
  * scavenge task). The per-round ratios time the batches alone, GC inside included; `amortizedRatio`
  * also charges each batch with the GC pauses of the turn that follows it (the garbage it left), as
  * total/total over all rounds.
+ *
+ * `keep` also returns what a caller pooling several runs needs: the per-round figures (`perRound`),
+ * the window [start, end] of the measured batches in performance.now() ms, the totals of each side,
+ * and the length of every event-loop turn between two batches (`turnsMs`: what else ran meanwhile).
  */
-export async function interleave({ raw, wrapped }, { batch, rounds, warmup }) {
+export async function interleave({ raw, wrapped }, { batch, rounds, warmup, keep = false }) {
   watchGc();
   const batches = [];
   for (let r = -warmup; r < rounds; r++) {
@@ -97,6 +101,7 @@ export async function interleave({ raw, wrapped }, { batch, rounds, warmup }) {
     side.total += b.end - b.start + gcAfter;
   });
   const ratios = sides.wrapped.ns.map((ns, i) => ns / sides.raw.ns[i]);
+  const kept = keep ? keptFigures(batches, sides, ratios) : {};
   return {
     batch,
     rounds,
@@ -108,6 +113,22 @@ export async function interleave({ raw, wrapped }, { batch, rounds, warmup }) {
     // GC pauses per op: inside the timed batches, and in the event-loop turn right after each.
     rawGcNs: { inBatch: summarize(sides.raw.gcIn), after: summarize(sides.raw.gcAfter) },
     wrappedGcNs: { inBatch: summarize(sides.wrapped.gcIn), after: summarize(sides.wrapped.gcAfter) },
+    ...kept,
+  };
+}
+
+/** What `interleave({ keep: true })` adds: per-round figures, the measured window, totals, turns. */
+function keptFigures(batches, sides, ratios) {
+  const measured = batches.filter((b) => b.measured);
+  const turnsMs = [];
+  batches.forEach((b, i) => {
+    if (b.measured && batches[i + 1]) turnsMs.push(batches[i + 1].start - b.end);
+  });
+  return {
+    perRound: { rawNs: sides.raw.ns, wrappedNs: sides.wrapped.ns, ratios },
+    totalMs: { raw: sides.raw.total, wrapped: sides.wrapped.total },
+    window: measured.length ? [measured[0].start, measured[measured.length - 1].end] : [NaN, NaN],
+    turnsMs,
   };
 }
 

@@ -48,7 +48,7 @@ export const HELP: Record<keyof typeof METRICS, string> = {
   unloadWithLiveHandles:
     'Provider libraries unloaded while handles they made were live.',
   agentErrors:
-    'Internal errors of the agent, by where they happened (the app’s calls were not affected).',
+    'Internal errors of the agent, by where they happened (the app’s calls were not affected); where="otel.export" counts failed OTLP exports of the OpenTelemetry SDK the agent started itself.',
 };
 
 /** Handle lifetimes run from a failed login's milliseconds to a service credential's days. */

@@ -9,10 +9,14 @@
  * starts its own NodeSDK at startup — the usual way, and with OTEL_EXPORTER_OTLP_ENDPOINT set too — has
  * done so by then, and the agent then uses the app's SDK instead of taking the global registration
  * from it.
+ *
+ * Its OTLP exporters are the agent's own (see export-failures.ts): a failed export is counted in
+ * `sspi_agent_errors_total{where="otel.export"}` and logged once.
  */
 import { createRequire } from 'node:module';
 import { otelApi } from './api.js';
 import { agentError, debug } from '../diagnostics.js';
+import { countedExportsFromEnv, type CountedExports } from './export-failures.js';
 import { globalSdkRegistered } from './providers.js';
 
 /**
@@ -26,7 +30,7 @@ interface NodeSdk {
   start(): void;
   shutdown(): Promise<void>;
 }
-type NodeSdkClass = new (configuration: { instrumentations: unknown[] }) => NodeSdk;
+type NodeSdkClass = new (configuration: { instrumentations: unknown[] } & CountedExports) => NodeSdk;
 
 function isTrue(value: string | undefined): boolean {
   return value !== undefined && ['true', '1', 'yes', 'on'].includes(value.trim().toLowerCase());
@@ -52,7 +56,11 @@ export class SdkBootstrap {
   private tried = false;
   private sdk: NodeSdk | undefined;
 
-  private constructor(private readonly NodeSDK: NodeSdkClass) {}
+  private constructor(
+    private readonly NodeSDK: NodeSdkClass,
+    /** sdk-node's resolved path: the exporters are required from there. */
+    private readonly sdkNodeEntry: string,
+  ) {}
 
   /** A bootstrap ready to start, or undefined when the mode and the OTEL_* variables do not ask for one. */
   static prepare(mode: OtelMode, env: NodeJS.ProcessEnv = process.env): SdkBootstrap | undefined {
@@ -63,8 +71,10 @@ export class SdkBootstrap {
     }
     if (mode === 'auto' && !otelVariablesAskForExport(env)) return undefined;
     try {
-      const { NodeSDK } = createRequire(import.meta.url)('@opentelemetry/sdk-node') as { NodeSDK: NodeSdkClass };
-      return new SdkBootstrap(NodeSDK);
+      const require = createRequire(import.meta.url);
+      const sdkNodeEntry = require.resolve('@opentelemetry/sdk-node');
+      const { NodeSDK } = require(sdkNodeEntry) as { NodeSDK: NodeSdkClass };
+      return new SdkBootstrap(NodeSDK, sdkNodeEntry);
     } catch (err) {
       agentError('otel.bootstrap', err);
       return undefined;
@@ -90,13 +100,24 @@ export class SdkBootstrap {
       return;
     }
     try {
-      // No instrumentations: everything else (exporters, resource, sampler) comes from OTEL_* variables.
-      const sdk = new this.NodeSDK({ instrumentations: [] });
+      // No instrumentations: everything else (exporters, resource, sampler) comes from OTEL_* variables;
+      // the OTLP exporters they ask for are built here, to count their failures.
+      const sdk = new this.NodeSDK({ instrumentations: [], ...this.countedExports() });
       sdk.start();
       this.sdk = sdk;
       debug('started @opentelemetry/sdk-node from the OTEL_* variables');
     } catch (err) {
       agentError('otel.bootstrap', err);
+    }
+  }
+
+  /** OTLP exporters that count their failures; none (sdk-node's own, uncounted) if they cannot be built. */
+  private countedExports(): CountedExports {
+    try {
+      return countedExportsFromEnv(this.sdkNodeEntry);
+    } catch (err) {
+      agentError('otel.bootstrap', err);
+      return {};
     }
   }
 

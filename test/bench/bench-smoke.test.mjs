@@ -71,6 +71,21 @@ describe('benchmark (smoke run)', function () {
       assert.ok(r.groups > 0 && r.textBytes > 0, 'the report groups leaks by site and prints them');
     }
 
+    // Scrapes under load: the same ratios idle and with another process scraping /metrics (loopback).
+    const scrapeLoad = doc.results.scrapeLoad;
+    assert.ok(scrapeLoad, 'the scrape-load workload ran');
+    for (const workload of ['handshake', 'acquireFree']) {
+      const w = scrapeLoad.workloads[workload];
+      assertRatio(w.idle, `${workload} idle`);
+      assertRatio(w.load, `${workload} under scrape load`);
+      assertFinite(w.quotient, `${workload} ratio under load / idle`);
+      assert.ok(w.scrapes.answered > 0, `${workload}: scrapes were answered under load`);
+      assert.equal(w.scrapes.failed, 0, `${workload}: no scrape failed (${JSON.stringify(w.scrapes.errors)})`);
+      assertFinite(w.scrapes.latencyMs.median, `${workload} scrape latency`);
+      assert.equal(w.scrapes.servedInIdleWindows, 0, `${workload}: the idle phase had no scrapes`);
+    }
+    assert.ok(doc.table.some((r) => r.workload.startsWith('8. ') && r.figure === 'ratio under load / idle'), 'section 8 is in the table');
+
     assert.ok(doc.table.length > 0);
     for (const row of doc.table) {
       if (row.note) continue;

@@ -1,8 +1,9 @@
 // Faults inside the agent must never reach the app: injected through what an app can reach (a
 // throwing listener and exporter, stack capture or formatting that throws), an OTLP collector that is
-// down or hangs, and SSPI_AGENT_* variables full of garbage. The app's calls go on with correct
-// results; each failure is counted in sspi_agent_errors_total{where} and logged once; 50,000 calls
-// failing inside the agent do not grow its memory.
+// down or hangs (each failed export of the agent's own SDK counted under where="otel.export"), and
+// SSPI_AGENT_* variables full of garbage. The app's calls go on with correct results; each failure is
+// counted in sspi_agent_errors_total{where} and logged once; 50,000 calls failing inside the agent do
+// not grow its memory.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { SETTINGS } from '../../dist/config.js';
@@ -106,26 +107,56 @@ describe('robustness: faults inside the agent', function () {
       hanging.close();
     });
 
+    /** The OTLP fixture app against `endpoint`: it waits until a failed export was counted, then ends normally. */
+    async function againstCollector(endpoint, env = {}) {
+      const run = await runApp('otel/otlp-app.mjs', {
+        args: ['export-failure'],
+        env: {
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_METRICS_EXPORTER: 'otlp',
+          OTEL_LOGS_EXPORTER: 'none',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          // Export soon and give up soon: a span batch after 50 ms, metrics every 200 ms, each
+          // request abandoned after 300 ms (a hanging collector), no retry past that.
+          OTEL_BSP_SCHEDULE_DELAY: '50',
+          OTEL_METRIC_EXPORT_INTERVAL: '200',
+          OTEL_EXPORTER_OTLP_TIMEOUT: '300',
+          SSPI_AGENT_OTEL_FLUSH_TIMEOUT: '300ms',
+          ...env,
+        },
+      });
+      assert.equal(run.code, 0, explain(run));
+      const [r] = run.results;
+      assert.equal(r?.done, true, explain(run));
+      // The app's logins came out as without the agent: one accepted, one rejected (wrong password).
+      assert.deepEqual(r.logins, { good: [0, 0], bad: 0x8009030f | 0 }, explain(run));
+      return { run, r };
+    }
+
     for (const kind of ['down', 'hanging']) {
-      it(`${kind}: the app's handshakes are right and the process still ends, with its exit code`, async function () {
+      it(`${kind}: failed exports counted under where="otel.export" and logged once; the app's handshakes are right and the process still ends, with its exit code`, async function () {
         const endpoint = kind === 'down' ? `http://127.0.0.1:${await freePort()}` : `http://127.0.0.1:${hanging.address().port}`;
-        const run = await runApp('otel/otlp-app.mjs', {
-          env: {
-            OTEL_TRACES_EXPORTER: 'otlp',
-            OTEL_METRICS_EXPORTER: 'otlp',
-            OTEL_LOGS_EXPORTER: 'none',
-            OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-            OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-            SSPI_AGENT_OTEL_FLUSH_TIMEOUT: '300ms',
-          },
-        });
-        assert.equal(run.code, 0, explain(run));
-        assert.deepEqual(run.results, [{ done: true }]);
+        const { run, r } = await againstCollector(endpoint);
+        assert.ok(r.exportFailures >= 1, `no failed export counted in sspi_agent_errors_total{where="otel.export"}\n${explain(run)}`);
+        checkLoggedOnce(run.stderr, ['otel.export']);
         // The leaks the app left are still reported, in the JSON report and on stderr.
         assert.equal(run.report.total, 2, explain(run));
         assert.match(run.stderr, /2 SSPI handles still live at exit/);
         const otelLines = run.stderr.split('\n').filter((l) => /OpenTelemetry/.test(l));
         assert.ok(otelLines.length <= 1, `said once at most:\n${otelLines.join('\n')}`);
+      });
+    }
+
+    // Each signal's exporter counts on its own: spans alone, then metrics alone, to a collector that is down.
+    for (const [signal, env] of [
+      ['spans', { OTEL_METRICS_EXPORTER: 'none' }],
+      ['metrics', { OTEL_TRACES_EXPORTER: 'none' }],
+    ]) {
+      it(`down, ${signal} only: the failed ${signal} exports are counted`, async function () {
+        const { run, r } = await againstCollector(`http://127.0.0.1:${await freePort()}`, env);
+        assert.ok(r.exportFailures >= 1, `no failed ${signal} export counted\n${explain(run)}`);
+        checkLoggedOnce(run.stderr, ['otel.export']);
       });
     }
   });
