@@ -73,7 +73,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
   const prometheus = new PrometheusExporter(handles);
   const leakLog = new LeakLog();
   const unsubscribeLog = handles.subscribe(leakLog);
-  const collected = new CollectedHandleDetector(handles);
+  const collected = new CollectedHandleDetector(handles, config.collected);
   const stopStaleChecks = startStaleChecks(handles, {
     credential: config.maxAgeCredential,
     context: config.maxAgeContext,

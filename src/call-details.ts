@@ -6,10 +6,10 @@
 import { credentialDirection, type ObservedCall } from './lifecycle.js';
 import type { HandleRegistry } from './registry.js';
 import { packageLabel } from './sspi/packages.js';
-import type { CallDetails, HandleKind, ReadHandle, TrackedHandle } from './types.js';
+import { isHandleKey, type CallDetails, type HandleKind, type ReadHandle, type TrackedHandle } from './types.js';
 
 function live(registry: HandleRegistry, kind: HandleKind, key: ReadHandle): TrackedHandle | undefined {
-  return typeof key === 'string' ? registry.get(kind, key) : undefined;
+  return isHandleKey(key) ? registry.get(kind, key) : undefined;
 }
 
 function ofHandle(kind: HandleKind, handle: TrackedHandle | undefined): CallDetails {

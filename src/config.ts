@@ -5,6 +5,7 @@
  */
 import { warn } from './diagnostics.js';
 import type { OtelMode } from './otel/bootstrap.js';
+import type { SampleMode } from './sampling.js';
 import type { StackMode } from './stacks.js';
 
 export const ENV_PREFIX = 'SSPI_AGENT_';
@@ -105,6 +106,18 @@ export const SETTINGS = {
       'releasing SSPI function and one in 64 after; `off` none.',
     parse: oneOf<StackMode>(['all', 'sampled', 'off'], { '1': 'all', true: 'all', on: 'all', '0': 'off', false: 'off', none: 'off' }),
   } as Setting<StackMode>,
+  collected: {
+    name: 'COLLECTED',
+    type: '`all` \\| `sampled` \\| `off`',
+    default: 'sampled',
+    shownDefault: '`sampled`',
+    doc:
+      'Watch the JS object holding a handle (out-struct, Buffer, koffi 2 External) and count the handle leaked ' +
+      '(`collected`) when the GC frees that object while the handle is live. A watch costs about 1 µs and 100 bytes per ' +
+      'handle (a V8 FinalizationRegistry entry): `all` watches every handle; `sampled` the first 16 handles each SSPI ' +
+      'function creates and one in 64 after (a call site that keeps leaking is found); `off` none.',
+    parse: oneOf<SampleMode>(['all', 'sampled', 'off'], { '1': 'all', true: 'all', on: 'all', '0': 'off', false: 'off', none: 'off' }),
+  } as Setting<SampleMode>,
   stackDepth: {
     name: 'STACK_DEPTH',
     type: 'integer 1–50',

@@ -10,11 +10,11 @@ import { isHandshakeStep, type SspiFunction } from './sspi/functions.js';
 import { packageLabel, OTHER_PACKAGE } from './sspi/packages.js';
 import { isSuccess } from './sspi/status.js';
 import type { HandleRegistry } from './registry.js';
-import type { AllocationSite, Direction, HandleKind, HandleReleaser, InvalidRelease, ReadHandle, TrackedHandle } from './types.js';
+import { isHandleKey, type AllocationSite, type Direction, type HandleKey, type HandleKind, type HandleReleaser, type InvalidRelease, type ReadHandle, type TrackedHandle } from './types.js';
 
 /** A buffer SSPI allocated during the call, and the JS value that holds its pointer. */
 export interface AllocatedBuffer {
-  readonly key: string;
+  readonly key: HandleKey;
   readonly holder: object | undefined;
 }
 
@@ -30,6 +30,8 @@ export interface ObservedCall {
   /** SECURITY_STATUS, signed. */
   readonly status: number;
   readonly durationSeconds: number;
+  /** `performance.now()` when the call returned: the time of whatever it created or released. */
+  readonly at?: number;
   /** Read before the call: `pszPackage`, `fCredentialUse`, the existing handles passed in. */
   readonly packageName?: string | undefined;
   readonly credentialUse?: number | undefined;
@@ -41,6 +43,11 @@ export interface ObservedCall {
   readonly outHandle?: ReadHandle;
   readonly outHolder?: object | undefined;
   readonly outBuffers?: readonly AllocatedBuffer[];
+  /**
+   * A handle value a failed ISC/ASC wrote into a JS-owned out-param all the same (WinPR does):
+   * nothing the agent tracks, but no longer a value it may call released.
+   */
+  readonly failedOutHandle?: ReadHandle;
   /** Where the call came from: the allocation site of what it creates, or the release site. */
   readonly site?: AllocationSite | undefined;
 }
@@ -113,7 +120,7 @@ function releasedOnly(
   reason: 'double' | 'use_after_release',
   fn: SspiFunction,
 ): InvalidRelease | undefined {
-  if (typeof key !== 'string' || registry.get(kind, key)) return undefined;
+  if (!isHandleKey(key)) return undefined;
   const released = registry.releasedHandle(kind, key);
   return released ? { kind, reason, fn: fn.name, released } : undefined;
 }
@@ -121,16 +128,17 @@ function releasedOnly(
 export function applyCall(registry: HandleRegistry, call: ObservedCall): void {
   const name = call.fn.name;
   registry.recordCall(name, call.status, call.durationSeconds, registry.wantsCallDetails(name) ? callDetails(registry, call) : undefined);
-  const context = typeof call.context === 'string' ? registry.get('context', call.context) : undefined;
-  if (context && call.fn.role !== 'delete-context') registry.touch(context, call.fn.name, call.status, isHandshakeStep(call.fn));
+  const context = isHandleKey(call.context) ? registry.get('context', call.context) : undefined;
+  if (context && call.fn.role !== 'delete-context') registry.touch(context, call.fn.name, call.status, isHandshakeStep(call.fn), call.at);
   switch (call.fn.role) {
     case 'acquire-credential':
       openHandle(registry, call, 'credential', packageLabel(call.packageName), credentialDirection(call.credentialUse));
       return;
     case 'init-context':
     case 'accept-context': {
-      const credential = typeof call.credential === 'string' ? registry.get('credential', call.credential) : undefined;
+      const credential = isHandleKey(call.credential) ? registry.get('credential', call.credential) : undefined;
       // Only the first call of a handshake (phContext NULL) creates the context; later calls reuse it.
+      if (call.context === null && isWrittenHandle(call.failedOutHandle)) registry.forgetReleased('context', call.failedOutHandle);
       if (call.context === null) {
         const direction: Direction = call.fn.role === 'init-context' ? 'outbound' : 'inbound';
         openHandle(registry, call, 'context', credential?.package ?? OTHER_PACKAGE, direction, credential);
@@ -172,7 +180,7 @@ function openHandle(
   credential?: TrackedHandle,
 ): void {
   if (!isSuccess(call.status)) return;
-  if (typeof call.outHandle !== 'string') {
+  if (!isHandleKey(call.outHandle)) {
     warnOnce(
       `unreadable-handle:${call.fn.name}`,
       `${call.fn.name} succeeded but the agent cannot read the handle it wrote (pass a {dwLower, dwUpper} object, ` +
@@ -193,6 +201,7 @@ function openHandle(
     provider: call.provider,
     holder: call.outHolder,
     status: call.status,
+    at: call.at,
   });
 }
 
@@ -210,16 +219,20 @@ function openBuffers(registry: HandleRegistry, call: ObservedCall, pkg: string):
       releaser: call.provider.releasers.buffer,
       provider: call.provider,
       holder: buffer.holder,
+      at: call.at,
     });
   }
 }
 
 /** A handle value a call wrote: not NULL, not unreadable, not all zeros (untouched) or all ones (SecInvalidateHandle). */
-function isWrittenHandle(key: ReadHandle): key is string {
-  return typeof key === 'string' && key !== '0.0' && key !== '18446744073709551615.18446744073709551615';
+function isWrittenHandle(key: ReadHandle): key is HandleKey {
+  return isHandleKey(key) && key !== 0n && key !== INVALIDATED_HANDLE;
 }
+
+/** SecInvalidateHandle's value: both words all ones. */
+const INVALIDATED_HANDLE = (1n << 128n) - 1n;
 
 function releaseHandle(registry: HandleRegistry, kind: HandleKind, key: ReadHandle, call: ObservedCall): void {
   // NULL or an unreadable shape: nothing the agent handed out, so it is a release of an unknown handle.
-  registry.release(kind, typeof key === 'string' ? key : '', call.status, call.fn.name, call.site);
+  registry.release(kind, isHandleKey(key) ? key : undefined, call.status, call.fn.name, call.site, call.at);
 }

@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { agentError } from './diagnostics.js';
+import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
 import { LiveList } from './live-list.js';
 import type {
   AllocationSite,
@@ -35,13 +36,7 @@ const SEC_I_CONTINUE_NEEDED = 0x00090312;
 const SEC_I_COMPLETE_NEEDED = 0x00090313;
 const SEC_I_COMPLETE_AND_CONTINUE = 0x00090314;
 
-/** Live handles that share every metric label: what a gauge series counts. */
-export interface LiveGroup {
-  readonly kind: HandleKind;
-  readonly package: string;
-  readonly direction: Direction;
-  count: number;
-}
+export type { LiveGroup } from './handle-record.js';
 
 /** Age limits in milliseconds; 0 turns a check off. */
 export interface StaleLimits {
@@ -75,26 +70,37 @@ export class HandleRegistry {
    * once, and deleting then re-adding the same key leaves deleted entries in V8's hash chains that
    * every later lookup walks — at a million live handles that cost more than the SSPI call.
    */
-  private readonly records = perKind(() => new Map<HandleKey, TrackedHandle>());
+  private readonly records = perKind(() => new Map<HandleKey, HandleRecord>());
   private readonly live = perKind(() => new LiveList());
   /** kind → package → direction → group: nested, so the hot path builds no key strings. */
   private readonly groups = perKind(() => new Map<string, Map<Direction, LiveGroup>>());
   /** The last RELEASED_MEMORY released records per kind, oldest overwritten first. */
-  private readonly releasedRing = perKind(() => new Array<TrackedHandle | undefined>(RELEASED_MEMORY));
+  private readonly releasedRing = perKind(() => new Array<HandleRecord | undefined>(RELEASED_MEMORY));
   private readonly ringNext = perKind(() => 0);
   /** The first live handle not yet checked for age: every live handle before it is stale. */
-  private readonly ageCursor: PerKind<TrackedHandle | undefined> = perKind(() => undefined);
+  private readonly ageCursor: PerKind<HandleRecord | undefined> = perKind(() => undefined);
   /** Contexts mid-handshake, in creation order (a Set keeps insertion order). */
-  private readonly handshaking = new Set<TrackedHandle>();
+  private readonly handshaking = new Set<HandleRecord>();
+  /** The last origin per kind: handles of one kind from one provider share it (see HandleRecord). */
+  private readonly origins = perKind((): HandleOrigin => ({ library: '', releaser: undefined, provider: undefined }));
   private readonly staleCounts = perKind(() => ({ age: 0, abandoned: 0 }) as Record<StaleReason, number>);
   private readonly listeners: RegistryListener[] = [];
+  /**
+   * Each event's handlers, bound once per subscription. Dispatching through `listener[event]` on
+   * every SSPI call was a megamorphic keyed load and call per listener (several listener classes,
+   * nine event names): in a handshake it cost more than the registry's own bookkeeping.
+   */
+  private handlers = bindHandlers([]);
   private nextId = 1;
 
   subscribe(listener: RegistryListener): () => void {
     this.listeners.push(listener);
+    this.handlers = bindHandlers(this.listeners);
     return () => {
       const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
+      if (i < 0) return;
+      this.listeners.splice(i, 1);
+      this.handlers = bindHandlers(this.listeners);
     };
   }
 
@@ -104,72 +110,64 @@ export class HandleRegistry {
    */
   open(opening: HandleOpening): TrackedHandle {
     const { kind, key } = opening;
+    const now = opening.at ?? performance.now();
     // A live record with this value: its release was missed. (A released one is simply replaced:
     // allocators reuse values, and the value is live again.)
     const missed = this.get(kind, key);
-    if (missed) this.close(missed);
-    const now = performance.now();
-    const isContext = kind === 'context';
+    if (missed) this.close(missed, now);
     const status = opening.status ?? 0;
-    const handle: TrackedHandle = {
-      id: this.nextId++,
-      key,
-      kind,
-      package: opening.package,
-      direction: opening.direction,
-      createdBy: opening.createdBy,
-      library: opening.library,
-      createdAt: now,
-      credential: opening.credential,
-      site: opening.site,
-      releaser: opening.releaser,
-      provider: opening.provider,
-      history: isContext ? [{ fn: opening.createdBy, status, atMs: 0 }] : undefined,
-      handshake: isContext ? handshakeStateOf(status) : undefined,
-      contexts: undefined,
-      stale: undefined,
-      staleAt: undefined,
-      collected: false,
-      releasedBy: undefined,
-      releasedAt: undefined,
-      releaseSite: undefined,
-      prev: undefined,
-      next: undefined,
-    };
+    const group = this.group(kind, opening.package, opening.direction);
+    const handle = new HandleRecord(this.nextId++, key, group, opening.createdBy, now, opening.site, this.origin(opening));
+    if (kind === 'context') {
+      const details = handle.more();
+      details.history = [{ fn: opening.createdBy, status, atMs: 0 }];
+      details.handshake = handshakeStateOf(status);
+      details.credential = opening.credential;
+    }
     this.records[kind].set(key, handle);
     this.live[kind].append(handle);
     if (this.ageCursor[kind] === undefined) this.ageCursor[kind] = handle;
-    this.group(handle).count++;
+    group.count++;
     if (handle.handshake === 'in-progress') this.handshaking.add(handle);
-    if (isContext && opening.credential && this.get('credential', opening.credential.key) === opening.credential) {
-      (opening.credential.contexts ??= new Set()).add(handle);
+    const credential = opening.credential;
+    if (credential && this.get('credential', credential.key) === credential) {
+      ((credential as HandleRecord).more().contexts ??= new Set()).add(handle);
     }
     this.emit('onOpen', handle, opening.holder);
     return handle;
   }
 
   /** The live record of a handle value. */
-  get(kind: HandleKind, key: HandleKey): TrackedHandle | undefined {
+  get(kind: HandleKind, key: HandleKey): HandleRecord | undefined {
     const record = this.records[kind].get(key);
-    return record !== undefined && record.releasedBy === undefined ? record : undefined;
+    return record !== undefined && record.details?.releasedBy === undefined ? record : undefined;
   }
 
   /** The record of a released handle, while it is remembered and its value not re-issued. */
   releasedHandle(kind: HandleKind, key: HandleKey): ReleasedHandle | undefined {
     const record = this.records[kind].get(key);
-    return record !== undefined && record.releasedBy !== undefined ? record : undefined;
+    return record !== undefined && record.details?.releasedBy !== undefined ? record : undefined;
+  }
+
+  /**
+   * The provider handed out `key` again, in a way that creates nothing the agent tracks (a failed
+   * call that wrote a handle anyway): the value is no longer one the agent saw released.
+   */
+  forgetReleased(kind: HandleKind, key: HandleKey): void {
+    const record = this.records[kind].get(key);
+    if (record !== undefined && record.details?.releasedBy !== undefined) this.records[kind].delete(key);
   }
 
   /** A call on a live context: appended to its history; `handshakeStep` calls also move its handshake. */
-  touch(handle: TrackedHandle, fn: string, status: number, handshakeStep: boolean): void {
-    const history = handle.history;
-    if (history) {
-      if (history.length >= HISTORY_SIZE) history.shift();
-      history.push({ fn, status, atMs: performance.now() - handle.createdAt });
-    }
-    if (!handshakeStep || handle.handshake === undefined) return;
-    handle.handshake = handshakeStateOf(status);
-    if (handle.handshake !== 'in-progress') this.handshaking.delete(handle);
+  touch(handle: TrackedHandle, fn: string, status: number, handshakeStep: boolean, now = performance.now()): void {
+    const details = (handle as HandleRecord).details;
+    const history = details?.history;
+    if (!details || !history) return;
+    if (history.length >= HISTORY_SIZE) history.shift();
+    history.push({ fn, status, atMs: now - handle.createdAt });
+    if (!handshakeStep || details.handshake === undefined) return;
+    details.handshake = handshakeStateOf(status);
+    if (details.handshake !== 'in-progress') this.handshaking.delete(handle as HandleRecord);
   }
 
   /**
@@ -178,17 +176,17 @@ export class HandleRegistry {
    * handle ends all the same: an error from Free/Delete (SEC_E_INVALID_HANDLE, mostly) means the
    * provider holds nothing the app could still release.
    */
-  release(kind: HandleKind, key: HandleKey, status: number, fn: string, site?: AllocationSite): ReleaseOutcome {
-    const handle = this.get(kind, key);
+  release(kind: HandleKind, key: HandleKey | undefined, status: number, fn: string, site?: AllocationSite, now = performance.now()): ReleaseOutcome {
+    const handle = key === undefined ? undefined : (this.get(kind, key) as HandleRecord | undefined);
     if (!handle) {
-      const released = key === '' ? undefined : this.releasedHandle(kind, key);
+      const released = key === undefined ? undefined : this.releasedHandle(kind, key);
       const reason = released ? 'double' : 'unknown';
       this.emit('onInvalidRelease', { kind, reason, fn, released, site });
       return { result: reason, handle: undefined };
     }
     if (status < 0) this.emit('onInvalidRelease', { kind, reason: 'failed', fn, handle, site });
-    const lifetimeSeconds = this.close(handle);
-    this.remember(handle, fn, site);
+    const lifetimeSeconds = this.close(handle, now);
+    this.remember(handle, fn, site, now);
     return status < 0 ? { result: 'failed', handle } : { result: 'released', handle, lifetimeSeconds };
   }
 
@@ -203,9 +201,10 @@ export class HandleRegistry {
 
   /** Whether a listener wants the details of a call of `fn`: the hook builds them only then. */
   wantsCallDetails(fn: string): boolean {
-    for (const listener of this.listeners) {
+    const asks = this.handlers.wantsCallDetails;
+    for (let i = 0; i < asks.length; i++) {
       try {
-        if (listener.wantsCallDetails?.(fn)) return true;
+        if (asks[i]!(fn)) return true;
       } catch (err) {
         agentError('listener.wantsCallDetails', err);
       }
@@ -216,7 +215,7 @@ export class HandleRegistry {
   /** The JS object holding a live handle was garbage-collected: nobody can release it any more. */
   markCollected(handle: TrackedHandle): void {
     if (handle.collected || this.get(handle.kind, handle.key) !== handle) return;
-    handle.collected = true;
+    (handle as HandleRecord).more().collected = true;
     this.emit('onLeak', handle, 'collected');
   }
 
@@ -230,7 +229,7 @@ export class HandleRegistry {
     for (const kind of HANDLE_KINDS) {
       const maxAge = limits[kind];
       if (maxAge <= 0) continue;
-      let h = this.ageCursor[kind];
+      let h: HandleRecord | undefined = this.ageCursor[kind];
       while (h && now - h.createdAt > maxAge) {
         if (!h.stale) this.flag(h, 'age', now);
         h = h.next;
@@ -256,8 +255,9 @@ export class HandleRegistry {
   forcedRelease(handle: TrackedHandle, status: number, trigger: string): ForcedRelease {
     const event: ForcedRelease = { handle, status, result: status < 0 ? 'failed' : 'released', trigger };
     if (this.get(handle.kind, handle.key) === handle) {
-      this.close(handle);
-      this.remember(handle, `${trigger} cleanup`, undefined);
+      const now = performance.now();
+      this.close(handle as HandleRecord, now);
+      this.remember(handle as HandleRecord, `${trigger} cleanup`, undefined, now);
     }
     this.emit('onForcedRelease', event);
     return event;
@@ -272,10 +272,10 @@ export class HandleRegistry {
     const records = this.records[handle.kind];
     if (handle.key === key || this.get(handle.kind, handle.key) !== handle) return;
     const clash = this.get(handle.kind, key);
-    if (clash) this.close(clash);
+    if (clash) this.close(clash as HandleRecord, performance.now());
     records.delete(handle.key);
-    (handle as { key: HandleKey }).key = key;
-    records.set(key, handle);
+    (handle as HandleRecord).key = key;
+    records.set(key, handle as HandleRecord);
   }
 
   unloadedWithLiveHandles(library: string, live: readonly TrackedHandle[]): void {
@@ -306,36 +306,38 @@ export class HandleRegistry {
     return filter ? all.filter(filter) : all;
   }
 
-  private flag(handle: TrackedHandle, reason: StaleReason, now: number): void {
-    handle.stale = reason;
-    handle.staleAt = now;
+  private flag(handle: HandleRecord, reason: StaleReason, now: number): void {
+    const details = handle.more();
+    details.stale = reason;
+    details.staleAt = now;
     this.staleCounts[handle.kind][reason]++;
     this.emit('onLeak', handle, reason);
   }
 
-  private close(handle: TrackedHandle): number {
+  private close(handle: HandleRecord, now: number): number {
     const { kind } = handle;
     if (this.ageCursor[kind] === handle) this.ageCursor[kind] = handle.next;
     this.live[kind].remove(handle);
-    this.group(handle).count--;
+    handle.group.count--;
     this.handshaking.delete(handle);
     if (handle.stale) this.staleCounts[kind][handle.stale]--;
-    const lifetimeSeconds = (performance.now() - handle.createdAt) / 1000;
+    const lifetimeSeconds = (now - handle.createdAt) / 1000;
     if (kind === 'credential' && handle.contexts && handle.contexts.size > 0) {
       this.emit('onOutOfOrderRelease', handle, [...handle.contexts]);
     }
-    handle.credential?.contexts?.delete(handle);
+    (handle.credential as HandleRecord | undefined)?.details?.contexts?.delete(handle);
     this.emit('onClose', handle, lifetimeSeconds);
     if (handle.stale) this.emit('onStaleReleased', handle, lifetimeSeconds);
     return lifetimeSeconds;
   }
 
   /** The record itself is kept: no allocation on the release path. */
-  private remember(handle: TrackedHandle, releasedBy: string, releaseSite: AllocationSite | undefined): void {
+  private remember(handle: HandleRecord, releasedBy: string, releaseSite: AllocationSite | undefined, now: number): void {
     const { kind } = handle;
-    handle.releasedBy = releasedBy;
-    handle.releasedAt = performance.now();
-    handle.releaseSite = releaseSite;
+    const details = handle.more();
+    details.releasedBy = releasedBy;
+    details.releasedAt = now;
+    details.releaseSite = releaseSite;
     const ring = this.releasedRing[kind];
     const slot = this.ringNext[kind];
     const forgotten = ring[slot];
@@ -345,19 +347,28 @@ export class HandleRegistry {
     this.ringNext[kind] = (slot + 1) % RELEASED_MEMORY;
   }
 
-  private group(handle: TrackedHandle): LiveGroup {
-    const byPackage = this.groups[handle.kind];
-    let byDirection = byPackage.get(handle.package);
+  private group(kind: HandleKind, pkg: string, direction: Direction): LiveGroup {
+    const byPackage = this.groups[kind];
+    let byDirection = byPackage.get(pkg);
     if (!byDirection) {
       byDirection = new Map();
-      byPackage.set(handle.package, byDirection);
+      byPackage.set(pkg, byDirection);
     }
-    let group = byDirection.get(handle.direction);
+    let group = byDirection.get(direction);
     if (!group) {
-      group = { kind: handle.kind, package: handle.package, direction: handle.direction, count: 0 };
-      byDirection.set(handle.direction, group);
+      group = { kind, package: pkg, direction, count: 0 };
+      byDirection.set(direction, group);
     }
     return group;
+  }
+
+  /** The shared origin object for this opening: the last one of its kind, or a new one when it differs. */
+  private origin(opening: HandleOpening): HandleOrigin {
+    const last = this.origins[opening.kind];
+    if (last.library === opening.library && last.releaser === opening.releaser && last.provider === opening.provider) return last;
+    const origin: HandleOrigin = { library: opening.library, releaser: opening.releaser, provider: opening.provider };
+    this.origins[opening.kind] = origin;
+    return origin;
   }
 
   /** Fixed arity rather than rest arguments: this runs on every SSPI call and should not allocate. */
@@ -369,15 +380,44 @@ export class HandleRegistry {
   private emit(event: 'onForcedRelease', detail: ForcedRelease): void;
   private emit(event: 'onUnloadWithLiveHandles', library: string, live: readonly TrackedHandle[]): void;
   private emit(event: 'onCall', fn: string, status: number, durationSeconds: number, details: CallDetails | undefined): void;
-  private emit(event: keyof RegistryListener, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
-    for (const listener of this.listeners) {
-      const fn = listener[event] as ((a: unknown, b: unknown, c: unknown, d: unknown) => void) | undefined;
-      if (fn === undefined) continue;
+  private emit(event: ListenerEvent, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
+    const handlers = this.handlers[event];
+    for (let i = 0; i < handlers.length; i++) {
       try {
-        fn.call(listener, a, b, c, d);
+        handlers[i]!(a, b, c, d);
       } catch (err) {
         agentError(`listener.${event}`, err);
       }
     }
   }
+}
+
+type ListenerEvent = Exclude<keyof RegistryListener, 'wantsCallDetails'>;
+type Handler = (a: unknown, b: unknown, c: unknown, d: unknown) => void;
+type Handlers = Record<ListenerEvent, Handler[]> & { wantsCallDetails: ((fn: string) => boolean)[] };
+
+const LISTENER_EVENTS: readonly (keyof Handlers)[] = [
+  'onOpen',
+  'onClose',
+  'onInvalidRelease',
+  'onLeak',
+  'onStaleReleased',
+  'onOutOfOrderRelease',
+  'onForcedRelease',
+  'onUnloadWithLiveHandles',
+  'onCall',
+  'wantsCallDetails',
+];
+
+/** Every event's handlers, in subscription order, bound to their listener. */
+function bindHandlers(listeners: readonly RegistryListener[]): Handlers {
+  const handlers = {} as Record<keyof Handlers, Function[]>;
+  for (const event of LISTENER_EVENTS) {
+    handlers[event] = [];
+    for (const listener of listeners) {
+      const method = listener[event] as unknown;
+      if (typeof method === 'function') handlers[event].push(method.bind(listener));
+    }
+  }
+  return handlers as unknown as Handlers;
 }

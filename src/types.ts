@@ -16,13 +16,22 @@ export type HandleKind = 'credential' | 'context' | 'buffer';
 export type Direction = 'inbound' | 'outbound' | 'both' | 'unknown';
 
 /**
- * A handle's identity as SSPI defines it: the `{dwLower, dwUpper}` pair, as one string of two decimal
- * numbers. Internal only: never a metric label, never logged.
+ * A handle's identity as SSPI defines it: the `{dwLower, dwUpper}` pair as one 128-bit BigInt
+ * (`dwUpper << 64 | dwLower`), a buffer's address as a BigInt, or the string a binding such as
+ * node-expose-sspi uses for a handle. A BigInt rather than a decimal string because the registry
+ * looks keys up several times per SSPI call: a Map lookup with a fresh BigInt costs ~60–90 ns, with
+ * a freshly built 41-character string ~400–700 ns (string hashing). Internal only: never a metric
+ * label, never logged.
  */
-export type HandleKey = string;
+export type HandleKey = bigint | string;
 
 /** A handle read from a call's argument. `null`: the app passed NULL. `undefined`: a shape the agent cannot read. */
 export type ReadHandle = HandleKey | null | undefined;
+
+/** Whether a read handle is one the agent can track (not NULL, not an unreadable shape). */
+export function isHandleKey(value: ReadHandle): value is HandleKey {
+  return typeof value === 'bigint' || typeof value === 'string';
+}
 
 /** Where a handle was created, captured cheaply; formatted only when a report needs it. */
 export interface AllocationSite {
@@ -73,20 +82,20 @@ export interface TrackedHandle {
   /** An opaque token of the provider library instance, so an unload finds its own handles. */
   readonly provider: object | undefined;
   /** For a context: its last calls, oldest first, at most a few. */
-  history: CallRecord[] | undefined;
+  readonly history: readonly CallRecord[] | undefined;
   /** For a context: where its handshake stands. */
-  handshake: HandshakeState | undefined;
+  readonly handshake: HandshakeState | undefined;
   /** For a credential: the live contexts made from it (created when the first one is). */
-  contexts: Set<TrackedHandle> | undefined;
+  readonly contexts: ReadonlySet<TrackedHandle> | undefined;
   /** Set once the handle is found stale; it stays live. */
-  stale: StaleReason | undefined;
-  staleAt: number | undefined;
+  readonly stale: StaleReason | undefined;
+  readonly staleAt: number | undefined;
   /** Set once the JS object that held it was garbage-collected while it was live. */
-  collected: boolean;
+  readonly collected: boolean;
   /** Set when it is released: the record is then kept (bounded) for the double-free guard. */
-  releasedBy: string | undefined;
-  releasedAt: number | undefined;
-  releaseSite: AllocationSite | undefined;
+  readonly releasedBy: string | undefined;
+  readonly releasedAt: number | undefined;
+  readonly releaseSite: AllocationSite | undefined;
   /** Intrusive links of the registry's creation-ordered live list (O(1) oldest, O(1) removal). */
   prev: TrackedHandle | undefined;
   next: TrackedHandle | undefined;
@@ -108,6 +117,8 @@ export interface HandleOpening {
   holder?: object | undefined;
   /** The creating call's status, the first entry of a context's history. */
   status?: number;
+  /** `performance.now()` when the call returned, if the hook has it (saves reading the clock again). */
+  at?: number;
 }
 
 /**

@@ -5,7 +5,7 @@
  * did. Built from registry records only; it never holds or prints a handle value or a secret.
  */
 import { performance } from 'node:perf_hooks';
-import { siteLocation } from '../stacks.js';
+import { KeyTrie, formatSites, frameLocation } from '../stacks.js';
 import { statusName } from '../sspi/status.js';
 import type { Suppressions } from '../suppressions.js';
 import type { CallRecord, Direction, ForcedRelease, HandleKind, StaleReason, TrackedHandle } from '../types.js';
@@ -89,8 +89,30 @@ function formatHistory(history: readonly CallRecord[] | undefined): string[] | u
   return history?.map((c) => `${c.fn} ${statusName(c.status)} +${Math.round(c.atMs)}ms`);
 }
 
-function groupKey(h: TrackedHandle, stack: readonly string[]): string {
-  return [h.kind, h.package, h.direction, h.createdBy, h.library, ...stack].join('\n');
+/** A handle's group: its labels and `stackId`, which numbers distinct stack texts (the same groups as keying by the frames). */
+function groupOf(groups: KeyTrie<LeakGroup>, h: TrackedHandle, stackId: number): KeyTrie<LeakGroup> {
+  return groups.at(h.kind).at(h.package).at(h.direction).at(h.createdBy).at(h.library).at(stackId);
+}
+
+/** The frames of a handle with no stack: one array, so it is looked up once like any shared stack. */
+const NO_STACK: readonly string[] = [];
+
+/** A distinct stack text: its number and the `file:line:col` its handles list as their site. */
+interface StackText {
+  id: number;
+  site: string;
+}
+
+/** `new Date(t).toISOString()`, remembering the last: handles leaked in one loop share milliseconds. */
+let lastMs = NaN;
+let lastIso = '';
+function isoTime(t: number): string {
+  const ms = Math.trunc(t); // as Date does
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }
 
 function describe(h: TrackedHandle, now: number, site: string): LeakedHandle {
@@ -101,7 +123,7 @@ function describe(h: TrackedHandle, now: number, site: string): LeakedHandle {
     direction: h.direction,
     createdBy: h.createdBy,
     library: h.library,
-    createdAt: new Date(performance.timeOrigin + h.createdAt).toISOString(),
+    createdAt: isoTime(performance.timeOrigin + h.createdAt),
     ageSeconds: (now - h.createdAt) / 1000,
     site,
   };
@@ -115,16 +137,30 @@ function describe(h: TrackedHandle, now: number, site: string): LeakedHandle {
 
 export function buildLeakReport(handles: readonly TrackedHandle[], reason: string, options: ReportOptions = {}): LeakReport {
   const now = performance.now();
-  const groups = new Map<string, LeakGroup>();
+  const groups = new KeyTrie<LeakGroup>();
+  const made: LeakGroup[] = [];
   const byKind: Record<HandleKind, number> = { credential: 0, context: 0, buffer: 0 };
   const listed: LeakedHandle[] = [];
+  // One V8 formatting per distinct stack rather than per handle (100k leaks took seconds). Handles
+  // with one stack then share one frames array, whose text is joined and numbered once; arrays with
+  // equal text get one number, so the groups are those of the text, as before.
+  formatSites(handles.map((h) => h.site));
+  const byArray = new Map<readonly string[], StackText>();
+  const byText = new Map<string, number>();
   for (const h of handles) {
-    const stack = h.site?.frames() ?? [];
-    const entry = describe(h, now, siteLocation(h.site));
+    const stack = h.site?.frames() ?? NO_STACK;
+    let text = byArray.get(stack);
+    if (!text) {
+      const joined = stack.join('\n');
+      let id = byText.get(joined);
+      if (id === undefined) byText.set(joined, (id = byText.size));
+      byArray.set(stack, (text = { id, site: frameLocation(stack) }));
+    }
+    const entry = describe(h, now, text.site);
     byKind[h.kind]++;
     listed.push(entry);
-    const key = groupKey(h, stack);
-    const group = groups.get(key);
+    const slot = groupOf(groups, h, text.id);
+    const group = slot.value;
     if (group) {
       group.count++;
       group.handleIds.push(h.id);
@@ -132,7 +168,7 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
       continue;
     }
     const suppressedBy = options.suppressions?.match(stack, h.createdBy);
-    groups.set(key, {
+    slot.value = {
       kind: h.kind,
       package: h.package,
       direction: h.direction,
@@ -145,9 +181,10 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
       handleIds: [h.id],
       ...(entry.history ? { history: entry.history } : {}),
       ...(suppressedBy ? { suppressedBy } : {}),
-    });
+    };
+    made.push(slot.value);
   }
-  const sorted = mergeUnsampled([...groups.values()]).sort((a, b) => b.count - a.count);
+  const sorted = mergeUnsampled(made).sort((a, b) => b.count - a.count);
   const suppressed = sorted.filter((g) => g.suppressedBy).reduce((n, g) => n + g.count, 0);
   return {
     reason,

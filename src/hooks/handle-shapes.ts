@@ -17,18 +17,26 @@ export type { ReadHandle } from '../types.js';
 
 const HANDLE_BYTES = 16;
 
-function part(value: unknown): string | undefined {
-  if (typeof value === 'bigint') return (value < 0n ? BigInt.asUintN(64, value) : value).toString();
-  if (typeof value === 'number' && Number.isInteger(value)) {
-    return value >= 0 && value <= Number.MAX_SAFE_INTEGER ? String(value) : BigInt.asUintN(64, BigInt(value)).toString();
-  }
+const WORD = (1n << 64n) - 1n;
+
+/** One ULONG_PTR as an unsigned 64-bit BigInt, whether koffi gave a Number or a (signed) BigInt. */
+function part(value: unknown): bigint | undefined {
+  if (typeof value === 'bigint') return value >= 0n && value <= WORD ? value : BigInt.asUintN(64, value);
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt.asUintN(64, BigInt(value));
   return undefined;
 }
 
+/** `dwUpper << 64 | dwLower`: one value for the pair, cheap to hash (see HandleKey). */
 export function handleKey(lower: unknown, upper: unknown): HandleKey | undefined {
   const l = part(lower);
+  if (l === undefined) return undefined;
   const u = part(upper);
-  return l === undefined || u === undefined ? undefined : `${l}.${u}`;
+  return u === undefined ? undefined : (u << 64n) | l;
+}
+
+/** The two words of a key made by `handleKey`, for handing the handle back to the provider. */
+export function handleWords(key: bigint): [lower: bigint, upper: bigint] {
+  return [key & WORD, key >> 64n];
 }
 
 function fromBytes(view: ArrayBufferView | ArrayBuffer): ReadHandle {
@@ -58,6 +66,16 @@ export function readHandle(arg: unknown, memory: NativeMemory): ReadHandle {
   return undefined;
 }
 
+/**
+ * The handle in a JS-owned `arg` (struct object, array, Buffer, typed array) — never through a
+ * pointer, so it is safe to read even after a failed call, when a pointer out-param may be garbage.
+ */
+export function readOwnedHandle(arg: unknown, memory: NativeMemory): ReadHandle {
+  if (Array.isArray(arg)) return arg.length > 0 ? readOwnedHandle(arg[0], memory) : undefined;
+  if (typeof arg !== 'object' || arg === null || (!ArrayBuffer.isView(arg) && !(arg instanceof ArrayBuffer) && !isPlainObject(arg))) return undefined;
+  return readHandle(arg, memory);
+}
+
 /** A struct object; koffi 2's External pointers have a null prototype and are pointers, not structs. */
 function isPlainObject(value: object): boolean {
   return Object.getPrototypeOf(value) === Object.prototype;
@@ -79,7 +97,7 @@ function fromPointer(pointer: unknown, memory: NativeMemory): ReadHandle {
   }
 }
 
-/** A buffer's identity: its address, as a decimal string; null for NULL. */
+/** A buffer's identity: its address, as an unsigned BigInt; null for NULL. */
 export function bufferKey(pointer: unknown, memory: NativeMemory): ReadHandle {
   if (isNullPointer(pointer)) return null;
   let address: bigint | undefined;
@@ -90,7 +108,7 @@ export function bufferKey(pointer: unknown, memory: NativeMemory): ReadHandle {
     return undefined;
   }
   if (address === undefined) return undefined;
-  return address === 0n ? null : BigInt.asUintN(64, address).toString();
+  return address === 0n ? null : BigInt.asUintN(64, address);
 }
 
 function wordAt(view: ArrayBufferView, offset: number): bigint | undefined {

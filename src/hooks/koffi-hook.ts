@@ -11,7 +11,7 @@ import { sspiFunction } from '../sspi/functions.js';
 import type { ProviderMatcher } from '../sspi/libraries.js';
 import type { StackPolicy } from '../stacks.js';
 import type { HandleKind, HandleReleaser, TrackedHandle } from '../types.js';
-import type { NativeMemory } from './handle-shapes.js';
+import { handleWords, type NativeMemory } from './handle-shapes.js';
 import { isWrapped, wrapSspiFunction, type WrapperContext } from './sspi-function-wrapper.js';
 
 export interface KoffiHookOptions {
@@ -234,10 +234,10 @@ function releasers(lib: object, func: Declarer): Partial<Record<HandleKind, Hand
     return fn;
   };
   const handleMemory = (h: TrackedHandle) => {
-    const [lower, upper] = h.key.split('.').map((part) => BigInt(part));
+    const [lower, upper] = handleWords(BigInt(h.key));
     const bytes = Buffer.alloc(16);
-    bytes.writeBigUInt64LE(lower!, 0);
-    bytes.writeBigUInt64LE(upper!, 8);
+    bytes.writeBigUInt64LE(lower, 0);
+    bytes.writeBigUInt64LE(upper, 8);
     return bytes;
   };
   return {

@@ -15,6 +15,7 @@ import type { AllocationSite } from '../types.js';
 import {
   bufferKey,
   readHandle,
+  readOwnedHandle,
   readPointerOut,
   readSecBufferPointers,
   readString,
@@ -40,16 +41,34 @@ type KoffiFunction = ((...args: unknown[]) => unknown) & {
   info?: { result?: { primitive?: string } };
 };
 
-/** Facts read before the native call runs: inputs it may overwrite or free. */
-interface Before {
-  credential: ReadHandle;
-  context: ReadHandle;
-  buffer: ReadHandle;
-  packageName: string | undefined;
-  credentialUse: number | undefined;
-  site: AllocationSite | undefined;
+/**
+ * One call's facts: the inputs read before the native call runs (it may overwrite or free them),
+ * then what it returned and wrote. One object per call, filled in two steps, handed to the
+ * lifecycle rules as the `ObservedCall`.
+ */
+class CallFacts implements ObservedCall {
+  status = SEC_E_OK;
+  durationSeconds = 0;
+  at = 0;
+  site: AllocationSite | undefined = undefined;
+  outHandle: ReadHandle = undefined;
+  outHolder: object | undefined = undefined;
+  outBuffers: AllocatedBuffer[] | undefined = undefined;
+  /** A first ISC/ASC's out-param before the call, to tell whether a failed call wrote into it. */
+  outBefore: ReadHandle = undefined;
+  failedOutHandle: ReadHandle = undefined;
   /** Set when the guard stopped the call: it must not reach the provider. */
-  blocked: boolean;
+  blocked = false;
+
+  constructor(
+    readonly fn: SspiFunction,
+    readonly provider: Provider,
+    readonly credential: ReadHandle,
+    readonly context: ReadHandle,
+    readonly buffer: ReadHandle,
+    readonly packageName: string | undefined,
+    readonly credentialUse: number | undefined,
+  ) {}
 }
 
 const wrappers = new WeakSet<Function>();
@@ -62,18 +81,21 @@ function argHandle(args: unknown[], position: number | undefined, memory: Native
   return position === undefined ? undefined : readHandle(args[position], memory);
 }
 
-function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skipAbove: Function): Before {
+function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skipAbove: Function): CallFacts {
   const context = argHandle(args, fn.contextArg, ctx.memory);
   const use = fn.credentialUseArg === undefined ? undefined : args[fn.credentialUseArg];
-  const before: Before = {
-    credential: argHandle(args, fn.credentialArg, ctx.memory),
+  const before = new CallFacts(
+    fn,
+    ctx.provider,
+    argHandle(args, fn.credentialArg, ctx.memory),
     context,
-    buffer: fn.bufferArg === undefined ? undefined : bufferKey(args[fn.bufferArg], ctx.memory),
-    packageName: fn.packageArg === undefined ? undefined : readString(args[fn.packageArg], fn.wide),
-    credentialUse: typeof use === 'number' ? use : typeof use === 'bigint' ? Number(use) : undefined,
-    site: undefined,
-    blocked: false,
-  };
+    fn.bufferArg === undefined ? undefined : bufferKey(args[fn.bufferArg], ctx.memory),
+    fn.packageArg === undefined ? undefined : readString(args[fn.packageArg], fn.wide),
+    typeof use === 'number' ? use : typeof use === 'bigint' ? Number(use) : undefined,
+  );
+  if (context === null && (fn.role === 'init-context' || fn.role === 'accept-context') && fn.outHandleArg !== undefined) {
+    before.outBefore = readOwnedHandle(args[fn.outHandleArg], ctx.memory);
+  }
   const verdict = ctx.guard ? guardCall(ctx.registry, fn, before) : undefined;
   if (verdict) {
     before.blocked = true;
@@ -96,7 +118,7 @@ function allocated(pointers: unknown[], memory: NativeMemory): AllocatedBuffer[]
   const buffers: AllocatedBuffer[] = [];
   for (const pointer of pointers) {
     const key = bufferKey(pointer, memory);
-    if (typeof key === 'string') buffers.push({ key, holder: typeof pointer === 'object' && pointer !== null ? pointer : undefined });
+    if (typeof key === 'bigint') buffers.push({ key, holder: typeof pointer === 'object' && pointer !== null ? pointer : undefined });
   }
   return buffers;
 }
@@ -114,27 +136,29 @@ function outBuffers(fn: SspiFunction, args: unknown[], memory: NativeMemory): Al
   return undefined;
 }
 
-function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], before: Before, result: unknown, seconds: number): void {
+function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], call: CallFacts, result: unknown, start: number, end: number): void {
+  // A function declared with a void result tells nothing: it is taken as succeeded.
   const status = toStatus(result) ?? SEC_E_OK;
-  const out = fn.outHandleArg === undefined ? undefined : args[fn.outHandleArg];
-  const call: ObservedCall = {
-    fn,
-    provider: ctx.provider,
-    // A function declared with a void result tells nothing: it is taken as succeeded.
-    status,
-    durationSeconds: seconds,
-    packageName: before.packageName,
-    credentialUse: before.credentialUse,
-    credential: before.credential,
-    context: before.context,
-    buffer: before.buffer,
-    site: before.site,
+  call.status = status;
+  call.durationSeconds = (end - start) / 1000;
+  call.at = end;
+  if (isSuccess(status) && fn.outHandleArg !== undefined) {
     // Only a successful call wrote a handle: after a failure the out-param may be a pointer the
     // provider rejected unread (even a garbage one), which the agent must not read either.
-    outHandle: out === undefined || !isSuccess(status) ? undefined : readHandle(out, ctx.memory),
-    outHolder: isSuccess(status) ? holderOf(out) : undefined,
-    outBuffers: status >= 0 ? outBuffers(fn, args, ctx.memory) : undefined,
-  };
+    const out = args[fn.outHandleArg];
+    if (out !== undefined) {
+      call.outHandle = readHandle(out, ctx.memory);
+      call.outHolder = holderOf(out);
+    }
+  }
+  else if (call.outBefore !== undefined) {
+    // WinPR's first AcceptSecurityContext makes a context and writes its handle even when it fails
+    // (SSPI says no handle exists then). The value may be one the agent saw deleted before (the
+    // allocator reuses it), and the app may delete it: the guard must not take that for a double free.
+    const written = readOwnedHandle(args[fn.outHandleArg!], ctx.memory);
+    if (written !== call.outBefore) call.failedOutHandle = written;
+  }
+  if (status >= 0) call.outBuffers = outBuffers(fn, args, ctx.memory);
   applyCall(ctx.registry, call);
 }
 
@@ -146,7 +170,7 @@ function invalidHandleResult(original: KoffiFunction): number {
 export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContext): KoffiFunction {
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     if (!ctx.state.enabled) return original.apply(this, args);
-    let before: Before | undefined;
+    let before: CallFacts | undefined;
     try {
       before = readBefore(fn, args, ctx, wrapped);
     } catch (err) {
@@ -158,10 +182,10 @@ export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx:
     }
     const start = performance.now();
     const result = original.apply(this, args);
-    const seconds = (performance.now() - start) / 1000;
+    const end = performance.now();
     if (before) {
       try {
-        observe(fn, ctx, args, before, result, seconds);
+        observe(fn, ctx, args, before, result, start, end);
       } catch (err) {
         agentError('hook.after', err);
       }
@@ -189,7 +213,7 @@ function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContex
   const wrappedAsync = function (this: unknown, ...args: unknown[]): unknown {
     const callback = args[args.length - 1];
     if (typeof callback !== 'function' || !ctx.state.enabled) return originalAsync.apply(original, args);
-    let before: Before | undefined;
+    let before: CallFacts | undefined;
     try {
       before = readBefore(fn, args.slice(0, -1), ctx, wrappedAsync);
     } catch (err) {
@@ -205,7 +229,7 @@ function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContex
     args[args.length - 1] = function (this: unknown, err: unknown, result: unknown) {
       if (before && !err) {
         try {
-          observe(fn, ctx, args, before, result, (performance.now() - start) / 1000);
+          observe(fn, ctx, args, before, result, start, performance.now());
         } catch (e) {
           agentError('hook.after', e);
         }

@@ -20,8 +20,14 @@ const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
  * app without OpenTelemetry, answered with one property read.
  */
 export function nothingRegistered(): boolean {
-  return (globalThis as { [API_GLOBAL]?: unknown })[API_GLOBAL] === undefined;
+  // The API never removes its global object once made (disable() only empties it), so once seen
+  // it need not be looked up again: a symbol lookup on the global object is not free on every event.
+  if (apiSeen) return false;
+  apiSeen = (globalThis as { [API_GLOBAL]?: unknown })[API_GLOBAL] !== undefined;
+  return !apiSeen;
 }
+
+let apiSeen = false;
 
 /** The API's stand-ins when no SDK is registered (also those of another copy of the API). */
 function isNoop(provider: object): boolean {

@@ -24,7 +24,19 @@ const CANONICAL = new Map<string, string>(
   ].map(([name, label]) => [name!.toLowerCase(), label!]),
 );
 
+/**
+ * Names as apps spell them, mapped to their label: most calls pass the same literal ('NTLM'), whose
+ * hash V8 has cached, so this spares lower-casing (a new string) on every call. Bounded, so hostile
+ * names cannot grow it.
+ */
+const SPELLINGS = new Map<string, string>([...CANONICAL.values()].map((label) => [label, label]));
+const MAX_SPELLINGS = 256;
+
 export function packageLabel(name: unknown): string {
   if (typeof name !== 'string') return OTHER_PACKAGE;
-  return CANONICAL.get(name.toLowerCase()) ?? OTHER_PACKAGE;
+  const known = SPELLINGS.get(name);
+  if (known !== undefined) return known;
+  const label = CANONICAL.get(name.toLowerCase()) ?? OTHER_PACKAGE;
+  if (SPELLINGS.size < MAX_SPELLINGS) SPELLINGS.set(name, label);
+  return label;
 }

@@ -116,6 +116,19 @@ describe('leak lifecycle', function () {
     assert.match(run.stderr, /second release of context #\d+ .* This call:\n\s+at Object\.deleteContext .*\n\s+at Object\.double \(.*scenario\.mjs:\d+:\d+\)[\s\S]*first released at:\n\s+at Object\.deleteContext .*\n\s+at Object\.double \(.*scenario\.mjs:\d+/);
   });
 
+  it('lets the app delete a context a failed first AcceptSecurityContext wrote, even at a value it saw deleted', async function () {
+    const run = await scenario('failedAccept');
+    assert.equal(run.code, 0, explain(run));
+    const { runs, invalid } = run.results[0];
+    assert.ok(runs.every((r) => r.status < 0 && r.deleteStatus !== null), JSON.stringify(runs));
+    // The point of the test: WinPR handed out a value just deleted. (Without the fix the guard
+    // answered SEC_E_INVALID_HANDLE for every one of those, and WinPR kept the context.)
+    assert.ok(runs.some((r) => r.reused), `WinPR never reused a deleted value in ${runs.length} tries: ${JSON.stringify(runs)}`);
+    assert.deepEqual(runs.map((r) => r.deleteStatus), runs.map(() => 0), JSON.stringify(runs));
+    assert.doesNotMatch(run.stderr, /second release|stopped before it reached the provider/);
+    assert.ok(invalid.every((l) => !l.includes('reason="double"')), invalid.join('\n'));
+  });
+
   it('without the guard, WinPR kills the process on the same double free', async function () {
     const run = await scenario('double', { env: { SSPI_AGENT_GUARD: '0' } });
     // glibc notices the double free and aborts, or the freed context is used and the process faults.

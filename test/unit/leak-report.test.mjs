@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { buildLeakReport, formatLeakReport } from '../../dist/exporters/leak-report.js';
+import { stackPolicy } from '../../dist/stacks.js';
 
 let nextId = 1;
 function handle(site, extra = {}) {
@@ -32,5 +33,56 @@ describe('leak report', function () {
     const report = buildLeakReport([handle(['at a (/a.js:1:1)']), handle(['at b (/b.js:1:1)']), handle(undefined)], 'exit');
     assert.equal(report.groups.length, 3);
     assert.match(formatLeakReport(report), /no allocation stack/);
+  });
+});
+
+describe('leak report over captured stacks', function () {
+  const policy = stackPolicy('all', 8);
+  function sspiCall() {
+    return policy.forCreation('AcceptSecurityContext', sspiCall);
+  }
+  class Base {
+    login() {
+      return sspiCall();
+    }
+  }
+  class A extends Base {}
+  class B extends Base {}
+  function deep(n) {
+    return n === 0 ? sspiCall() : deep(n - 1);
+  }
+
+  it("groups as the stacks' text does, formatting one stack per distinct path with the app's Error.prepareStackTrace", function () {
+    const sites = [];
+    // One code position reached with two receiver types; recursion whose captured stacks differ
+    // below the frames shown (three keys, one text); a builtin frame.
+    for (let i = 0; i < 20; i++) sites.push(new A().login(), new B().login(), deep(8 + (i % 3)), [0].map(() => sspiCall())[0]);
+    const saved = Error.prepareStackTrace;
+    let formatted = 0;
+    const hook = (_, callSites) => {
+      formatted++;
+      return `Error\n${callSites.map((c) => `    at app:${c}`).join('\n')}`;
+    };
+    Error.prepareStackTrace = hook;
+    let report;
+    try {
+      sites[2].frames(); // formatted before the report, as a warning would
+      report = buildLeakReport(sites.map((site) => handle(undefined, { site })), 'exit');
+      assert.equal(Error.prepareStackTrace, hook, "the app's hook is back");
+    } finally {
+      Error.prepareStackTrace = saved;
+    }
+    const groups = report.groups.map((g) => [g.count, g.stack.length, g.stack[0].replace(/ \(.*/, '')]);
+    assert.deepEqual(groups.slice(0, 3), [
+      [20, 8, 'at app:A.login'],
+      [20, 8, 'at app:B.login'],
+      [20, 8, 'at app:deep'],
+    ]);
+    assert.equal(new Set(report.groups[2].stack.slice(1)).size, 1, 'eight frames of the recursion');
+    assert.deepEqual(groups[3].slice(0, 2), [20, 8]);
+    assert.equal(report.groups[3].stack[1], 'at app:Array.map (<anonymous>)');
+    // A, B, three recursion depths, the arrow, and the one formatted before: seven, for 80 handles.
+    assert.ok(formatted <= 7, `${formatted} stacks formatted for ${sites.length} handles`);
+    assert.ok(sites.every((s) => s.frames().length === 8));
   });
 });

@@ -1,0 +1,117 @@
+/**
+ * The registry's record of one handle, laid out for memory: a live handle costs a record per handle
+ * for as long as the app holds it, and a server may hold a million. Labels (kind, package,
+ * direction) live once per metric series, where the handle came from once per provider and kind,
+ * and what only some handles need (a context's history, a credential's contexts, stale, collected,
+ * released) in a side object made on first use. Readers see the plain `TrackedHandle` fields.
+ */
+import type {
+  AllocationSite,
+  CallRecord,
+  Direction,
+  HandleKey,
+  HandleKind,
+  HandleReleaser,
+  HandshakeState,
+  StaleReason,
+  TrackedHandle,
+} from './types.js';
+
+/** Live handles that share every metric label: what a gauge series counts, and what its handles point to. */
+export interface LiveGroup {
+  readonly kind: HandleKind;
+  readonly package: string;
+  readonly direction: Direction;
+  count: number;
+}
+
+/** Where handles came from: the same object for every handle of one kind a provider made. */
+export interface HandleOrigin {
+  readonly library: string;
+  readonly releaser: HandleReleaser | undefined;
+  readonly provider: object | undefined;
+}
+
+/** What only some handles need, made on first write. */
+export class HandleDetails {
+  credential: TrackedHandle | undefined = undefined;
+  history: CallRecord[] | undefined = undefined;
+  handshake: HandshakeState | undefined = undefined;
+  contexts: Set<TrackedHandle> | undefined = undefined;
+  stale: StaleReason | undefined = undefined;
+  staleAt: number | undefined = undefined;
+  collected = false;
+  releasedBy: string | undefined = undefined;
+  releasedAt: number | undefined = undefined;
+  releaseSite: AllocationSite | undefined = undefined;
+}
+
+export class HandleRecord implements TrackedHandle {
+  prev: HandleRecord | undefined = undefined;
+  next: HandleRecord | undefined = undefined;
+  details: HandleDetails | undefined = undefined;
+
+  constructor(
+    readonly id: number,
+    public key: HandleKey,
+    readonly group: LiveGroup,
+    readonly createdBy: string,
+    readonly createdAt: number,
+    readonly site: AllocationSite | undefined,
+    readonly origin: HandleOrigin,
+  ) {}
+
+  /** The side object, made when a field of it is first written. */
+  more(): HandleDetails {
+    return (this.details ??= new HandleDetails());
+  }
+
+  get kind(): HandleKind {
+    return this.group.kind;
+  }
+  get package(): string {
+    return this.group.package;
+  }
+  get direction(): Direction {
+    return this.group.direction;
+  }
+  get library(): string {
+    return this.origin.library;
+  }
+  get releaser(): HandleReleaser | undefined {
+    return this.origin.releaser;
+  }
+  get provider(): object | undefined {
+    return this.origin.provider;
+  }
+  get credential(): TrackedHandle | undefined {
+    return this.details?.credential;
+  }
+  get history(): CallRecord[] | undefined {
+    return this.details?.history;
+  }
+  get handshake(): HandshakeState | undefined {
+    return this.details?.handshake;
+  }
+  get contexts(): Set<TrackedHandle> | undefined {
+    return this.details?.contexts;
+  }
+  get stale(): StaleReason | undefined {
+    return this.details?.stale;
+  }
+  get staleAt(): number | undefined {
+    return this.details?.staleAt;
+  }
+  get collected(): boolean {
+    return this.details?.collected ?? false;
+  }
+  get releasedBy(): string | undefined {
+    return this.details?.releasedBy;
+  }
+  get releasedAt(): number | undefined {
+    return this.details?.releasedAt;
+  }
+  get releaseSite(): AllocationSite | undefined {
+    return this.details?.releaseSite;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Which calls of each SSPI function get an expensive observation (an allocation stack, a watch on
+ * the JS object holding the handle): the first `SAMPLE_FIRST` calls of each function, then one in
+ * `SAMPLE_EVERY`. A call site that keeps leaking is therefore always seen, at a fraction of the cost.
+ */
+
+/** In `sampled` mode: how many calls of each function are always observed, then one in how many. */
+export const SAMPLE_FIRST = 16;
+export const SAMPLE_EVERY = 64;
+
+export type SampleMode = 'all' | 'sampled' | 'off';
+
+/** `(fn) => whether this call of fn is observed`, counting calls per function name. */
+export function sampler(mode: SampleMode): (fn: string) => boolean {
+  if (mode === 'all') return () => true;
+  if (mode === 'off') return () => false;
+  const seen = new Map<string, number>();
+  return (fn) => {
+    const n = (seen.get(fn) ?? 0) + 1;
+    seen.set(fn, n);
+    return n <= SAMPLE_FIRST || n % SAMPLE_EVERY === 0;
+  };
+}

@@ -1,0 +1,56 @@
+// SSPI_AGENT_COLLECTED: which handles' JS holders the collected-handle detector watches. The GC is
+// real (exposed through V8's flag), the records synthetic.
+import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { HandleRegistry } from '../../dist/registry.js';
+import { CollectedHandleDetector } from '../../dist/detectors/collected-handles.js';
+import { SAMPLE_EVERY, SAMPLE_FIRST } from '../../dist/sampling.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+
+/** Opens `n` credentials whose holders are dropped at once; the number the detector reports collected. */
+async function collectedOf(mode, n) {
+  const registry = new HandleRegistry();
+  const detector = new CollectedHandleDetector(registry, mode);
+  let collected = 0;
+  registry.subscribe({ onLeak: (h, reason) => reason === 'collected' && collected++ });
+  (() => {
+    for (let i = 0; i < n; i++) {
+      registry.open({ kind: 'credential', key: BigInt(i + 1), package: 'NTLM', direction: 'inbound', createdBy: 'AcquireCredentialsHandleW', library: 'x', holder: { dwLower: i } });
+    }
+  })();
+  for (let round = 0; round < 20 && collected < Math.min(n, expected(mode, n)); round++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  // A few more turns, so a detector that watched more than it should is caught too.
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  detector.stop();
+  return collected;
+}
+
+function expected(mode, n) {
+  if (mode === 'all') return n;
+  if (mode === 'off') return 0;
+  return SAMPLE_FIRST + Math.floor(n / SAMPLE_EVERY) - Math.floor(SAMPLE_FIRST / SAMPLE_EVERY);
+}
+
+describe('collected-handle detector sampling (SSPI_AGENT_COLLECTED)', function () {
+  this.timeout(10_000);
+  const n = 300;
+
+  it('watches every holder with all', async function () {
+    assert.equal(await collectedOf('all', n), n);
+  });
+
+  it('watches the first 16 and one in 64 after with sampled', async function () {
+    assert.equal(await collectedOf('sampled', n), expected('sampled', n));
+  });
+
+  it('watches none with off', async function () {
+    assert.equal(await collectedOf('off', n), 0);
+  });
+});
