@@ -133,7 +133,7 @@ export class HandleRegistry {
     if (credential && this.get('credential', credential.key) === credential) {
       ((credential as HandleRecord).more().contexts ??= new Set()).add(handle);
     }
-    this.emit('onOpen', handle, opening.holder);
+    this.dispatch(this.handlers.onOpen, 'onOpen', handle, opening.holder);
     return handle;
   }
 
@@ -196,7 +196,7 @@ export class HandleRegistry {
   }
 
   recordCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
-    this.emit('onCall', fn, status, durationSeconds, details);
+    this.dispatch(this.handlers.onCall, 'onCall', fn, status, durationSeconds, details);
   }
 
   /** Whether a listener wants the details of a call of `fn`: the hook builds them only then. */
@@ -326,7 +326,7 @@ export class HandleRegistry {
       this.emit('onOutOfOrderRelease', handle, [...handle.contexts]);
     }
     (handle.credential as HandleRecord | undefined)?.details?.contexts?.delete(handle);
-    this.emit('onClose', handle, lifetimeSeconds);
+    this.dispatch(this.handlers.onClose, 'onClose', handle, lifetimeSeconds);
     if (handle.stale) this.emit('onStaleReleased', handle, lifetimeSeconds);
     return lifetimeSeconds;
   }
@@ -381,7 +381,11 @@ export class HandleRegistry {
   private emit(event: 'onUnloadWithLiveHandles', library: string, live: readonly TrackedHandle[]): void;
   private emit(event: 'onCall', fn: string, status: number, durationSeconds: number, details: CallDetails | undefined): void;
   private emit(event: ListenerEvent, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
-    const handlers = this.handlers[event];
+    this.dispatch(this.handlers[event], event, a, b, c, d);
+  }
+
+  /** The per-call events name their handler list directly: a keyed lookup by event name is not free. */
+  private dispatch(handlers: readonly Handler[], event: ListenerEvent, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
     for (let i = 0; i < handlers.length; i++) {
       try {
         handlers[i]!(a, b, c, d);

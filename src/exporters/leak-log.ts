@@ -27,21 +27,23 @@ export class LeakLog implements RegistryListener {
 
   /** Logs once per (topic, site); false when already said or the memory of sites is full. */
   private once(topic: string, site: AllocationSite | undefined, message: () => string): void {
+    // Full: nothing more is said, so no stack is formatted to find out (that is the costly part).
+    if (this.said.size >= MAX_SITES) return;
     const key = `${topic}\n${siteLocation(site)}`;
-    if (this.said.has(key) || this.said.size >= MAX_SITES) return;
+    if (this.said.has(key)) return;
     this.said.add(key);
     warn(message());
   }
 
   onLeak(handle: TrackedHandle, reason: LeakReason): void {
     if (reason === 'exit') return; // the exit report says it all
-    const history = handle.history ? `\n    history: ${handle.history.map((c) => `${c.fn} +${Math.round(c.atMs)}ms`).join(', ')}` : '';
+    const history = () => (handle.history ? `\n    history: ${handle.history.map((c) => `${c.fn} +${Math.round(c.atMs)}ms`).join(', ')}` : '');
     const what = {
       collected: 'was garbage-collected while still live: nobody can release it any more (definite leak)',
       age: `is older than its maximum age (SSPI_AGENT_MAX_AGE_${handle.kind.toUpperCase()}): stale, probably leaked`,
       abandoned: 'has a handshake left unfinished (SSPI_AGENT_MAX_HANDSHAKE): abandoned',
     }[reason];
-    this.once(`leak:${reason}`, handle.site, () => `${label(handle)} ${what}; allocated at:${stackLines(handle.site)}${history}`);
+    this.once(`leak:${reason}`, handle.site, () => `${label(handle)} ${what}; allocated at:${stackLines(handle.site)}${history()}`);
   }
 
   onStaleReleased(handle: TrackedHandle, lifetimeSeconds: number): void {
