@@ -113,7 +113,9 @@ class CapturedSite implements AllocationSite {
       for (const c of callSites) {
         const file = c.getFileName();
         if (file) {
-          if (!file.startsWith('node:internal/')) node = node.at(file).at(c.getPosition()).at(c.getTypeName());
+          // `at async f` and `at new F` differ in text from `at f` / `at F` at the same position.
+          const flags = (c.isAsync() ? 1 : 0) | (c.isConstructor() ? 2 : 0);
+          if (!file.startsWith('node:internal/')) node = node.at(file).at(c.getPosition()).at(c.getTypeName()).at(flags);
         } else if (c.isEval()) {
           node = node.at(String(c)); // where the eval was called from is in its text only
         } else {
@@ -137,9 +139,13 @@ class CapturedSite implements AllocationSite {
       return; // a frozen Error: each site formats its own stack, as before
     }
     let failure: unknown;
+    // One site can stand for several handles (a first ISC/ASC's context and the token buffer SSPI
+    // allocated for it): read a second time, its stack would be the key hook's `undefined`.
+    const seen = new Set<CapturedSite>();
     try {
       for (const s of sites) {
-        if (!(s instanceof CapturedSite) || s.formatted) continue;
+        if (!(s instanceof CapturedSite) || s.formatted || seen.has(s)) continue;
+        seen.add(s);
         site = s;
         keyed = false;
         let text: unknown;

@@ -71,9 +71,14 @@ export function readHandle(arg: unknown, memory: NativeMemory): ReadHandle {
  * pointer, so it is safe to read even after a failed call, when a pointer out-param may be garbage.
  */
 export function readOwnedHandle(arg: unknown, memory: NativeMemory): ReadHandle {
-  if (Array.isArray(arg)) return arg.length > 0 ? readOwnedHandle(arg[0], memory) : undefined;
-  if (typeof arg !== 'object' || arg === null || (!ArrayBuffer.isView(arg) && !(arg instanceof ArrayBuffer) && !isPlainObject(arg))) return undefined;
-  return readHandle(arg, memory);
+  return isOwnedShape(arg) ? readHandle(arg, memory) : undefined;
+}
+
+/** A struct object, an array holding one, a Buffer or typed array: memory the app's JS owns. */
+export function isOwnedShape(arg: unknown): boolean {
+  const held = Array.isArray(arg) ? arg[0] : arg;
+  if (typeof held !== 'object' || held === null) return false;
+  return ArrayBuffer.isView(held) || held instanceof ArrayBuffer || isPlainObject(held);
 }
 
 /** A struct object; koffi 2's External pointers have a null prototype and are pointers, not structs. */

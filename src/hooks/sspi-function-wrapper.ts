@@ -15,6 +15,7 @@ import type { AllocationSite } from '../types.js';
 import {
   bufferKey,
   readHandle,
+  isOwnedShape,
   readOwnedHandle,
   readPointerOut,
   readSecBufferPointers,
@@ -38,8 +39,17 @@ export interface WrapperContext {
 
 type KoffiFunction = ((...args: unknown[]) => unknown) & {
   async?: (...args: unknown[]) => unknown;
-  info?: { result?: { primitive?: string } };
+  info?: { result?: { primitive?: string }; arguments?: Array<{ direction?: string } | undefined> };
 };
+
+/** Whether the app declared the handle out-param `_Out_` (koffi 3 says so in `info`; else unknown, taken as not). */
+function declaredOutOnly(original: KoffiFunction, fn: SspiFunction): boolean {
+  try {
+    return fn.outHandleArg !== undefined && original.info?.arguments?.[fn.outHandleArg]?.direction === 'Output';
+  } catch {
+    return false;
+  }
+}
 
 /**
  * One call's facts: the inputs read before the native call runs (it may overwrite or free them),
@@ -54,8 +64,11 @@ class CallFacts implements ObservedCall {
   outHandle: ReadHandle = undefined;
   outHolder: object | undefined = undefined;
   outBuffers: AllocatedBuffer[] | undefined = undefined;
-  /** A first ISC/ASC's out-param before the call, to tell whether a failed call wrote into it. */
+  /** A first ISC/ASC's out-param was JS-owned and read before the call (its value: `outBefore`). */
+  outRead = false;
   outBefore: ReadHandle = undefined;
+  /** The app declared that out-param `_Out_`: koffi writes back what the provider left, zeros if nothing. */
+  outOnly = false;
   failedOutHandle: ReadHandle = undefined;
   /** Set when the guard stopped the call: it must not reach the provider. */
   blocked = false;
@@ -81,7 +94,7 @@ function argHandle(args: unknown[], position: number | undefined, memory: Native
   return position === undefined ? undefined : readHandle(args[position], memory);
 }
 
-function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skipAbove: Function): CallFacts {
+function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skipAbove: Function, outOnly: boolean): CallFacts {
   const context = argHandle(args, fn.contextArg, ctx.memory);
   const use = fn.credentialUseArg === undefined ? undefined : args[fn.credentialUseArg];
   const before = new CallFacts(
@@ -94,7 +107,12 @@ function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skip
     typeof use === 'number' ? use : typeof use === 'bigint' ? Number(use) : undefined,
   );
   if (context === null && (fn.role === 'init-context' || fn.role === 'accept-context') && fn.outHandleArg !== undefined) {
-    before.outBefore = readOwnedHandle(args[fn.outHandleArg], ctx.memory);
+    const out = args[fn.outHandleArg];
+    if (isOwnedShape(out)) {
+      before.outRead = true;
+      before.outBefore = readOwnedHandle(out, ctx.memory);
+      before.outOnly = outOnly;
+    }
   }
   const verdict = ctx.guard ? guardCall(ctx.registry, fn, before) : undefined;
   if (verdict) {
@@ -151,12 +169,15 @@ function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], call: C
       call.outHolder = holderOf(out);
     }
   }
-  else if (call.outBefore !== undefined) {
+  else if (call.outRead) {
     // WinPR's first AcceptSecurityContext makes a context and writes its handle even when it fails
     // (SSPI says no handle exists then). The value may be one the agent saw deleted before (the
     // allocator reuses it), and the app may delete it: the guard must not take that for a double free.
+    // Written by the provider: anything in an `_Out_` param (koffi writes back zeros when it wrote
+    // nothing), or a changed value. An `_Inout_` struct still holding a deleted value is ambiguous
+    // (rewritten with the same value, or untouched): it stays released, the safe side.
     const written = readOwnedHandle(args[fn.outHandleArg!], ctx.memory);
-    if (written !== call.outBefore) call.failedOutHandle = written;
+    if (call.outOnly || written !== call.outBefore) call.failedOutHandle = written;
   }
   if (status >= 0) call.outBuffers = outBuffers(fn, args, ctx.memory);
   applyCall(ctx.registry, call);
@@ -168,11 +189,12 @@ function invalidHandleResult(original: KoffiFunction): number {
 }
 
 export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContext): KoffiFunction {
+  const outOnly = declaredOutOnly(original, fn);
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     if (!ctx.state.enabled) return original.apply(this, args);
     let before: CallFacts | undefined;
     try {
-      before = readBefore(fn, args, ctx, wrapped);
+      before = readBefore(fn, args, ctx, wrapped, outOnly);
     } catch (err) {
       agentError('hook.before', err);
     }
@@ -210,12 +232,13 @@ export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx:
 /** `fn.async(...args, callback)`: the callback sees the native result once the worker thread is done. */
 function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContext) {
   const originalAsync = original.async!;
+  const outOnly = declaredOutOnly(original, fn);
   const wrappedAsync = function (this: unknown, ...args: unknown[]): unknown {
     const callback = args[args.length - 1];
     if (typeof callback !== 'function' || !ctx.state.enabled) return originalAsync.apply(original, args);
     let before: CallFacts | undefined;
     try {
-      before = readBefore(fn, args.slice(0, -1), ctx, wrappedAsync);
+      before = readBefore(fn, args.slice(0, -1), ctx, wrappedAsync, outOnly);
     } catch (err) {
       agentError('hook.before', err);
     }

@@ -110,12 +110,13 @@ export function countedExportsFromEnv(sdkNodeEntry: string): CountedExports {
       const { PeriodicExportingMetricReader } = fromSdkNode('@opentelemetry/sdk-metrics') as {
         PeriodicExportingMetricReader: new (options: { exporter: Exporter; exportIntervalMillis: number; exportTimeoutMillis: number }) => unknown;
       };
-      const nonNegative = (name: string) => {
+      // As sdk-node reads them: 0 or less is unset (the reader refuses 0).
+      const positive = (name: string) => {
         const value = env.getNumberFromEnv(name);
-        return value !== undefined && value >= 0 ? value : undefined;
+        return value !== undefined && value > 0 ? value : undefined;
       };
-      const exportIntervalMillis = nonNegative('OTEL_METRIC_EXPORT_INTERVAL') ?? 60_000;
-      const exportTimeoutMillis = Math.min(nonNegative('OTEL_METRIC_EXPORT_TIMEOUT') ?? 30_000, exportIntervalMillis);
+      const exportIntervalMillis = positive('OTEL_METRIC_EXPORT_INTERVAL') ?? 60_000;
+      const exportTimeoutMillis = Math.min(positive('OTEL_METRIC_EXPORT_TIMEOUT') ?? 30_000, exportIntervalMillis);
       out.metricReaders = [new PeriodicExportingMetricReader({ exporter: countExportFailures(new (load(exporter))()), exportIntervalMillis, exportTimeoutMillis })];
     }
   }

@@ -116,14 +116,20 @@ describe('leak lifecycle', function () {
     assert.match(run.stderr, /second release of context #\d+ .* This call:\n\s+at Object\.deleteContext .*\n\s+at Object\.double \(.*scenario\.mjs:\d+:\d+\)[\s\S]*first released at:\n\s+at Object\.deleteContext .*\n\s+at Object\.double \(.*scenario\.mjs:\d+/);
   });
 
-  it('lets the app delete a context a failed first AcceptSecurityContext wrote, even at a value it saw deleted', async function () {
+  it('lets the app delete a context a failed first AcceptSecurityContext wrote, even at a value it saw deleted, in every out-param shape', async function () {
     const run = await scenario('failedAccept');
     assert.equal(run.code, 0, explain(run));
     const { runs, invalid } = run.results[0];
     assert.ok(runs.every((r) => r.status < 0 && r.deleteStatus !== null), JSON.stringify(runs));
     // The point of the test: WinPR handed out a value just deleted. (Without the fix the guard
     // answered SEC_E_INVALID_HANDLE for every one of those, and WinPR kept the context.)
-    assert.ok(runs.some((r) => r.reused), `WinPR never reused a deleted value in ${runs.length} tries: ${JSON.stringify(runs)}`);
+    for (const shape of ['zeroed', 'empty', 'array', 'outReused']) {
+      const of = runs.filter((r) => r.shape === shape);
+      assert.ok(of.some((r) => r.reused), `${shape}: WinPR never reused a deleted value in ${of.length} tries: ${JSON.stringify(of)}`);
+    }
+    // `_Out_` and the struct of the context just deleted, given that very value back: only the
+    // declaration tells a write from no write.
+    assert.ok(runs.some((r) => r.shape === 'outReused' && r.same), JSON.stringify(runs.filter((r) => r.shape === 'outReused')));
     assert.deepEqual(runs.map((r) => r.deleteStatus), runs.map(() => 0), JSON.stringify(runs));
     assert.doesNotMatch(run.stderr, /second release|stopped before it reached the provider/);
     assert.ok(invalid.every((l) => !l.includes('reason="double"')), invalid.join('\n'));

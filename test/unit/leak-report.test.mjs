@@ -85,4 +85,24 @@ describe('leak report over captured stacks', function () {
     assert.ok(formatted <= 7, `${formatted} stacks formatted for ${sites.length} handles`);
     assert.ok(sites.every((s) => s.frames().length === 8));
   });
+
+  it('gives a site that stands for two handles (a context and its token buffer) its stack, and its key-mates theirs', function () {
+    function login() {
+      return sspiCall();
+    }
+    const shared = login();
+    const mate = login();
+    const other = new A().login();
+    const report = buildLeakReport(
+      [handle(undefined, { site: shared }), handle(undefined, { site: shared, kind: 'buffer' }), handle(undefined, { site: mate }), handle(undefined, { site: other })],
+      'exit',
+    );
+    const sites = report.handles.map((h) => h.site);
+    assert.ok(sites.every((site) => site !== '(no stack)'), sites.join(', '));
+    assert.equal(sites[1], sites[0]);
+    assert.equal(sites[2], sites[0], 'the same first frame (login)');
+    assert.notEqual(sites[3], sites[0]);
+    assert.ok(report.groups.every((g) => g.stack.length > 0), JSON.stringify(report.groups.map((g) => g.stack)));
+    assert.ok([shared, mate, other].every((site) => site.frames().length > 0));
+  });
 });
