@@ -108,16 +108,38 @@ class CapturedSite implements AllocationSite {
     const keys: CapturedSite[][] = [];
     let site: CapturedSite | undefined;
     let keyed = false;
+    // Whether a file's frames are shown (isAppFrame on the text), by file: few files, many frames.
+    const shownFiles = new Map<string, boolean>();
+    const isShownFile = (file: string) => {
+      let shown = shownFiles.get(file);
+      if (shown === undefined) shownFiles.set(file, (shown = isAppFrame(`    at f (${file}:1:1)`)));
+      return shown;
+    };
+    // With V8's own text, frame i is line i: frames past the last one shown cannot change it. An
+    // app's hook may write other lines, so then every frame counts.
+    const ownText = Error.prepareStackTrace === undefined;
     const keyOf = (_: Error, callSites: NodeJS.CallSite[]): undefined => {
-      let node = root.at(site!.depth);
+      const depth = ownText ? site!.depth : Infinity;
+      let node = root.at(depth);
+      let shown = 0;
       for (const c of callSites) {
+        // Frames below the last one shown do not change the text.
+        if (shown === depth) break;
         const file = c.getFileName();
         if (file) {
+          if (!isShownFile(file)) {
+            if (!ownText) node = node.at(file).at(c.getPosition());
+            continue;
+          }
+          shown++;
           // `at async f` and `at new F` differ in text from `at f` / `at F` at the same position.
           // (Folded into the position: one map level less per frame, for 100k stacks.)
           const flags = (c.isAsync() ? 1 : 0) | (c.isConstructor() ? 2 : 0);
-          if (!file.startsWith('node:internal/')) node = node.at(file).at(c.getPosition() * 4 + flags).at(c.getTypeName());
-        } else if (c.isEval()) {
+          node = node.at(file).at(c.getPosition() * 4 + flags).at(c.getTypeName());
+          continue;
+        }
+        shown++;
+        if (c.isEval()) {
           node = node.at(String(c)); // where the eval was called from is in its text only
         } else {
           // A builtin (`Array.map`, `async Promise.all (index 1)`): no position; its text costs ~1 µs.

@@ -16,7 +16,7 @@ import { fullGc, summarize, timeRuns } from '../lib/stats.mjs';
 const sizes = JSON.parse(process.argv[2]);
 const outFile = process.argv[3];
 
-// WinPR's handle values are two 64-bit numbers near 2^64 (pointers, sign-extended); keys are "lower.upper".
+// WinPR's handle values are two 64-bit numbers near 2^64 (pointers, sign-extended); a key is upper << 64 | lower.
 const LOWER = 18446744073041078767n;
 const UPPER = 18446603421442756222n;
 
@@ -49,7 +49,7 @@ function populate(registry, from, count, stacks) {
   const policy = stackPolicy(stacks, 8);
   for (let i = from; i < from + count; i++) {
     const [kind, pkg, direction, createdBy] = PACKAGES[i % PACKAGES.length];
-    const key = `${LOWER - BigInt(i)}.${UPPER + BigInt(i)}`;
+    const key = ((UPPER + BigInt(i)) << 64n) | (LOWER - BigInt(i));
     const site = SITES[i % SITES.length](policy, createdBy);
     registry.open({ kind, key, package: pkg, direction, createdBy, library: 'libwinpr2.so.2', site, status: kind === 'context' ? 0x00090312 : 0 });
   }

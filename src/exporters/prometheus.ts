@@ -35,6 +35,8 @@ interface HandleSeries {
   opened: CounterSeries;
   closed: CounterSeries;
   lifetime: HistogramSeries;
+  /** By leak reason: an exit with 100k leaks bumps these 100k times. */
+  leaked: Record<LeakReason, CounterSeries>;
 }
 
 /**
@@ -151,7 +153,7 @@ export class PrometheusExporter implements RegistryListener {
   }
 
   onLeak(handle: TrackedHandle, reason: LeakReason): void {
-    this.leaked.labels(handle.kind, handle.package, reason).value++;
+    this.seriesOf(handle).leaked[reason].value++;
   }
 
   onOutOfOrderRelease(credential: TrackedHandle): void {
@@ -201,9 +203,12 @@ export class PrometheusExporter implements RegistryListener {
         opened: this.opened.labels(handle.kind, handle.package),
         closed: this.closed.labels(handle.kind, handle.package),
         lifetime: this.lifetime.labels(handle.kind, handle.package),
+        leaked: Object.fromEntries(LEAK_REASONS.map((reason) => [reason, this.leaked.labels(handle.kind, handle.package, reason)])) as Record<
+          LeakReason,
+          CounterSeries
+        >,
       };
       byPackage.set(handle.package, series);
-      for (const reason of LEAK_REASONS) this.leaked.labels(handle.kind, handle.package, reason);
     }
     return series;
   }
