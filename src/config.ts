@@ -115,7 +115,7 @@ export const SETTINGS = {
       'Watch the JS object holding a handle (out-struct, Buffer, koffi 2 External) and count the handle leaked ' +
       '(`collected`) when the GC frees that object while the handle is live. A watch costs about 1 µs and 100 bytes per ' +
       'handle (a V8 FinalizationRegistry entry): `all` watches every handle; `sampled` the first 16 handles each SSPI ' +
-      'function creates and one in 64 after (a call site that keeps leaking is found); `off` none.',
+      'function creates and one in 64 after (a call site that keeps leaking is found), and every handle with an allocation stack; `off` none.',
     parse: oneOf<SampleMode>(['all', 'sampled', 'off'], { '1': 'all', true: 'all', on: 'all', '0': 'off', false: 'off', none: 'off' }),
   } as Setting<SampleMode>,
   stackDepth: {

@@ -17,14 +17,19 @@ export class CollectedHandleDetector implements RegistryListener {
   private readonly take: (fn: string) => boolean;
   private readonly unsubscribe: () => void;
 
-  constructor(registry: HandleRegistry, mode: SampleMode = 'all') {
+  constructor(
+    registry: HandleRegistry,
+    private readonly mode: SampleMode = 'all',
+  ) {
     this.finalizer = new FinalizationRegistry((handle) => registry.markCollected(handle));
     this.take = sampler(mode);
     this.unsubscribe = mode === 'off' ? () => {} : registry.subscribe(this);
   }
 
   onOpen(handle: TrackedHandle, holder: object | undefined): void {
-    if (!holder || !this.take(handle.createdBy)) return;
+    if (!holder || this.mode === 'off') return;
+    // A handle whose allocation stack was sampled is always watched: its leak can then say where.
+    if (handle.site === undefined && !this.take(handle.createdBy)) return;
     this.finalizer.register(holder, handle, handle);
   }
 

@@ -11,14 +11,15 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
 
 /** Opens `n` credentials whose holders are dropped at once; the number the detector reports collected. */
-async function collectedOf(mode, n) {
+async function collectedOf(mode, n, withSite = () => false) {
   const registry = new HandleRegistry();
   const detector = new CollectedHandleDetector(registry, mode);
   let collected = 0;
   registry.subscribe({ onLeak: (h, reason) => reason === 'collected' && collected++ });
   (() => {
     for (let i = 0; i < n; i++) {
-      registry.open({ kind: 'credential', key: BigInt(i + 1), package: 'NTLM', direction: 'inbound', createdBy: 'AcquireCredentialsHandleW', library: 'x', holder: { dwLower: i } });
+      const site = withSite(i) ? { frames: () => [] } : undefined;
+      registry.open({ kind: 'credential', key: BigInt(i + 1), package: 'NTLM', direction: 'inbound', createdBy: 'AcquireCredentialsHandleW', library: 'x', site, holder: { dwLower: i } });
     }
   })();
   for (let round = 0; round < 20 && collected < Math.min(n, expected(mode, n)); round++) {
@@ -48,6 +49,11 @@ describe('collected-handle detector sampling (SSPI_AGENT_COLLECTED)', function (
 
   it('watches the first 16 and one in 64 after with sampled', async function () {
     assert.equal(await collectedOf('sampled', n), expected('sampled', n));
+  });
+
+  it('with sampled, also watches every handle that has an allocation stack (its leak can say where)', async function () {
+    const withSite = (i) => i % 10 === 5; // 30 of 300, none of them among the sampler's picks
+    assert.equal(await collectedOf('sampled', n, withSite), expected('sampled', n) + n / 10);
   });
 
   it('watches none with off', async function () {
