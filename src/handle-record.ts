@@ -37,7 +37,10 @@ export class HandleDetails {
   credential: TrackedHandle | undefined = undefined;
   history: CallRecord[] | undefined = undefined;
   handshake: HandshakeState | undefined = undefined;
-  contexts: Set<TrackedHandle> | undefined = undefined;
+  /** A credential's live contexts: a count (the contexts themselves are found in the live list when needed). */
+  liveContexts = 0;
+  /** A context counted in its credential's `liveContexts`. */
+  counted = false;
   stale: StaleReason | undefined = undefined;
   staleAt: number | undefined = undefined;
   collected = false;
@@ -93,8 +96,8 @@ export class HandleRecord implements TrackedHandle {
   get handshake(): HandshakeState | undefined {
     return this.details?.handshake;
   }
-  get contexts(): Set<TrackedHandle> | undefined {
-    return this.details?.contexts;
+  get liveContexts(): number {
+    return this.details?.liveContexts ?? 0;
   }
   get stale(): StaleReason | undefined {
     return this.details?.stale;

@@ -79,8 +79,12 @@ export class HandleRegistry {
   private readonly ringNext = perKind(() => 0);
   /** The first live handle not yet checked for age: every live handle before it is stale. */
   private readonly ageCursor: PerKind<HandleRecord | undefined> = perKind(() => undefined);
-  /** Contexts mid-handshake, in creation order (a Set keeps insertion order). */
-  private readonly handshaking = new Set<HandleRecord>();
+  /**
+   * The first live context not yet checked for an abandoned handshake (contexts before it are older
+   * than the limit and were checked). A cursor into the creation-ordered list rather than a Set of
+   * contexts mid-handshake: no hashing on the per-handshake path.
+   */
+  private handshakeCursor: HandleRecord | undefined;
   /** The last origin per kind: handles of one kind from one provider share it (see HandleRecord). */
   private readonly origins = perKind((): HandleOrigin => ({ library: '', releaser: undefined, provider: undefined }));
   private readonly staleCounts = perKind(() => ({ age: 0, abandoned: 0 }) as Record<StaleReason, number>);
@@ -128,10 +132,11 @@ export class HandleRegistry {
     this.live[kind].append(handle);
     if (this.ageCursor[kind] === undefined) this.ageCursor[kind] = handle;
     group.count++;
-    if (handle.handshake === 'in-progress') this.handshaking.add(handle);
+    if (kind === 'context' && this.handshakeCursor === undefined) this.handshakeCursor = handle;
     const credential = opening.credential;
     if (credential && this.get('credential', credential.key) === credential) {
-      ((credential as HandleRecord).more().contexts ??= new Set()).add(handle);
+      (credential as HandleRecord).more().liveContexts++;
+      handle.more().counted = true;
     }
     this.dispatch(this.handlers.onOpen, 'onOpen', handle, opening.holder);
     return handle;
@@ -167,7 +172,6 @@ export class HandleRegistry {
     history.push({ fn, status, atMs: now - handle.createdAt });
     if (!handshakeStep || details.handshake === undefined) return;
     details.handshake = handshakeStateOf(status);
-    if (details.handshake !== 'in-progress') this.handshaking.delete(handle as HandleRecord);
   }
 
   /**
@@ -237,11 +241,12 @@ export class HandleRegistry {
       this.ageCursor[kind] = h;
     }
     if (limits.handshake <= 0) return;
-    for (const h of this.handshaking) {
-      if (now - h.createdAt <= limits.handshake) break;
-      this.handshaking.delete(h);
-      if (!h.stale) this.flag(h, 'abandoned', now);
+    let h = this.handshakeCursor;
+    while (h && now - h.createdAt > limits.handshake) {
+      if (h.handshake === 'in-progress' && !h.stale) this.flag(h, 'abandoned', now);
+      h = h.next;
     }
+    this.handshakeCursor = h;
   }
 
   /** Declares every live handle leaked for `reason` (they stay live: nothing released them). */
@@ -316,16 +321,22 @@ export class HandleRegistry {
 
   private close(handle: HandleRecord, now: number): number {
     const { kind } = handle;
+    // Cursors move on before the list unlinks the handle (and clears its links).
     if (this.ageCursor[kind] === handle) this.ageCursor[kind] = handle.next;
+    if (this.handshakeCursor === handle) this.handshakeCursor = handle.next;
     this.live[kind].remove(handle);
     handle.group.count--;
-    this.handshaking.delete(handle);
     if (handle.stale) this.staleCounts[kind][handle.stale]--;
     const lifetimeSeconds = (now - handle.createdAt) / 1000;
-    if (kind === 'credential' && handle.contexts && handle.contexts.size > 0) {
-      this.emit('onOutOfOrderRelease', handle, [...handle.contexts]);
+    const details = handle.details;
+    if (kind === 'credential' && details && details.liveContexts > 0) {
+      // Rare (a misuse): the contexts are found by walking the live ones.
+      this.emit('onOutOfOrderRelease', handle, [...this.live.context].filter((c) => c.credential === handle));
     }
-    (handle.credential as HandleRecord | undefined)?.details?.contexts?.delete(handle);
+    if (details?.counted) {
+      details.counted = false;
+      (handle.credential as HandleRecord).details!.liveContexts--;
+    }
     this.dispatch(this.handlers.onClose, 'onClose', handle, lifetimeSeconds);
     if (handle.stale) this.emit('onStaleReleased', handle, lifetimeSeconds);
     return lifetimeSeconds;

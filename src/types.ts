@@ -85,8 +85,8 @@ export interface TrackedHandle {
   readonly history: readonly CallRecord[] | undefined;
   /** For a context: where its handshake stands. */
   readonly handshake: HandshakeState | undefined;
-  /** For a credential: the live contexts made from it (created when the first one is). */
-  readonly contexts: ReadonlySet<TrackedHandle> | undefined;
+  /** For a credential: how many contexts made from it are live. */
+  readonly liveContexts: number;
   /** Set once the handle is found stale; it stays live. */
   readonly stale: StaleReason | undefined;
   readonly staleAt: number | undefined;

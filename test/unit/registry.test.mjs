@@ -65,6 +65,53 @@ describe('handle registry', function () {
     assert.deepEqual(groups, [['inbound', 50], ['outbound', 50]]);
   });
 
+  it('flags each context still mid-handshake past the limit once, whatever was released in between', function () {
+    const registry = new HandleRegistry();
+    const abandoned = [];
+    registry.subscribe({ onLeak: (h, reason) => reason === 'abandoned' && abandoned.push(h.id) });
+    const CONTINUE = 0x00090312;
+    const limits = { credential: 0, context: 0, buffer: 0, handshake: 1000 };
+    const ctx = (key, status, at) => registry.open(opening('context', key, { status, at }));
+    const a = ctx('a', CONTINUE, 0);
+    const b = ctx('b', 0, 1);
+    const c = ctx('c', CONTINUE, 2);
+    registry.release('context', 'a', 0, 'DeleteSecurityContext', undefined, 3);
+    registry.flagStale(limits, 500);
+    assert.deepEqual(abandoned, [], 'none past the limit yet');
+    registry.touch(c, 'AcceptSecurityContext', CONTINUE, true, 600);
+    registry.flagStale(limits, 1500);
+    assert.deepEqual(abandoned, [c.id], 'only the context still mid-handshake');
+    // The check walked past every live context: later ones are still found, and c is not flagged twice.
+    registry.release('context', 'c', 0, 'DeleteSecurityContext', undefined, 1600);
+    const d = ctx('d', CONTINUE, 1700);
+    const e = ctx('e', CONTINUE, 1800);
+    registry.touch(e, 'AcceptSecurityContext', 0, true, 1900);
+    registry.flagStale(limits, 5000);
+    assert.deepEqual(abandoned, [c.id, d.id]);
+    assert.equal(registry.staleCount('context', 'abandoned'), 1, 'c was released: d only');
+    assert.ok(a && b);
+  });
+
+  it('counts a credential freed while contexts made from it are live, and names those contexts', function () {
+    const registry = new HandleRegistry();
+    const events = [];
+    registry.subscribe({ onOutOfOrderRelease: (cred, contexts) => events.push([cred.id, contexts.map((c) => c.id)]) });
+    const cred = registry.open(opening('credential', 'cred'));
+    const first = registry.open(opening('context', 'c1', { credential: cred }));
+    const second = registry.open(opening('context', 'c2', { credential: cred }));
+    registry.open(opening('context', 'other'));
+    registry.release('context', 'c1', 0, 'DeleteSecurityContext');
+    assert.equal(cred.liveContexts, 1);
+    registry.release('credential', 'cred', 0, 'FreeCredentialsHandle');
+    assert.deepEqual(events, [[cred.id, [second.id]]]);
+    registry.release('context', 'c2', 0, 'DeleteSecurityContext');
+    assert.equal(cred.liveContexts, 0);
+    const again = registry.open(opening('credential', 'cred2'));
+    registry.release('credential', 'cred2', 0, 'FreeCredentialsHandle');
+    assert.equal(events.length, 1, 'a credential whose contexts are gone is released in order');
+    assert.ok(first && again);
+  });
+
   it('keeps a throwing listener from breaking the others', function () {
     const registry = new HandleRegistry();
     let seen = 0;
