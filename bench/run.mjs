@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { load, machine } from './lib/machine.mjs';
 import { buildRows, fmtCount, machineLine, markdownTable } from './lib/table.mjs';
 import { analyzeProfile } from './lib/cpuprofile.mjs';
-import { freePort } from '../test/helpers/free-port.mjs';
+import { freePort } from '../examples/lib/free-port.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKLOADS = join(ROOT, 'bench', 'workloads');

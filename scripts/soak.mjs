@@ -9,12 +9,13 @@
 // By default the server runs with its leak fixed (DEMO_FIX_LEAK=1): live handles stay flat, so RSS
 // should flatten once warm. --leak keeps the demo's rejected-login leak (live contexts grow).
 // Loopback only; the run stops by itself after --minutes.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../examples/lib/free-port.mjs';
+import { startDemoServer } from '../examples/ntlm-demo/server-process.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO_USER = { user: 'alice', domain: 'DEMO', password: 'Secret-Pa55' };
@@ -32,44 +33,6 @@ function parseArgs(argv) {
   }
   if (!(options.minutes > 0) || !(options.interval > 0)) throw new Error('--minutes and --interval must be positive numbers');
   return options;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function startServer({ metricsPort, leak, agent }) {
-  const child = spawn(process.execPath, [...(agent ? ['--import', 'sspi-agent'] : []), 'examples/ntlm-demo/server.mjs'], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      WLOG_LEVEL: 'OFF',
-      DEMO_PASSWORD: DEMO_USER.password,
-      DEMO_FIX_LEAK: leak ? '0' : '1',
-      SSPI_AGENT_METRICS_PORT: String(metricsPort),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const listening = new Promise((resolve, reject) => {
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const m = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${stderr}`)));
-  });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, listening, exited, stderr: () => stderr };
 }
 
 /** Resident set size of a process, in bytes, from /proc (Linux). */
@@ -157,8 +120,10 @@ async function main() {
   const { login } = await import('../examples/ntlm-demo/client.mjs');
   mkdirSync(options.out, { recursive: true });
   const metricsPort = await freePort();
-  const server = startServer({ metricsPort, leak: options.leak, agent: options.agent });
-  const url = await server.listening;
+  const server = startDemoServer({ withAgent: options.agent, metricsPort, fixLeak: !options.leak, password: DEMO_USER.password });
+  const url = await server.listening.catch((err) => {
+    throw new Error(`${err.message}: ${server.stderr()}`);
+  });
   const started = Date.now();
   const deadline = started + options.minutes * 60_000;
   const samples = [];
@@ -200,8 +165,7 @@ async function main() {
     }
   }
   await sample();
-  server.child.kill('SIGTERM');
-  const exit = await server.exited;
+  const exit = await server.stop();
 
   const seconds = (Date.now() - started) / 1000;
   const rss = samples.map((s) => s.rssBytes);

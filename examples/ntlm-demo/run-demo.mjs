@@ -6,16 +6,10 @@
 // --no-leak runs the server with its bug fixed (DEMO_FIX_LEAK=1).
 // DEMO_NO_AGENT=1 starts the server without `--import sspi-agent`: the escape hatch for trying
 // the server and client while the agent is not built; there are no metrics then.
-import { spawn } from 'node:child_process';
-import net from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { freePort } from '../lib/free-port.mjs';
+import { SERVER, startDemoServer } from './server-process.mjs';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SERVER = 'examples/ntlm-demo/server.mjs';
 const DEMO_USER = { user: 'alice', domain: 'DEMO', password: process.env.DEMO_PASSWORD ?? 'Secret-Pa55' };
-const STARTUP_TIMEOUT_MS = 5000;
-const SHUTDOWN_TIMEOUT_MS = 3000;
 
 // WinPR reads WLOG_LEVEL when it first logs, so this silences the client side in this process too.
 process.env.WLOG_LEVEL ??= 'OFF';
@@ -26,7 +20,7 @@ process.exitCode = await main(parseArgs(process.argv.slice(2)));
 async function main({ count, fixLeak }) {
   const withAgent = process.env.DEMO_NO_AGENT !== '1';
   const metricsPort = await freePort();
-  const server = startServer({ withAgent, metricsPort, fixLeak });
+  const server = startDemoServer({ withAgent, metricsPort, fixLeak });
   let healthy = true;
   try {
     const url = await server.listening;
@@ -67,64 +61,6 @@ function parseArgs(args) {
     }
   }
   return options;
-}
-
-/** A port nobody listens on right now, for the agent's /metrics endpoint. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * The server as a child process. `listening` resolves with its URL once it printed
- * `listening on <url>`; `stop()` sends SIGTERM (the server's own handler exits) and resolves
- * with how it exited; `stderr()` is everything it wrote there.
- */
-function startServer({ withAgent, metricsPort, fixLeak }) {
-  const args = [...(withAgent ? ['--import', 'sspi-agent'] : []), SERVER];
-  const env = { ...process.env, WLOG_LEVEL: 'OFF', SSPI_AGENT_METRICS_PORT: String(metricsPort) };
-  if (fixLeak) env.DEMO_FIX_LEAK = '1';
-  const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-
-  const listening = new Promise((resolve, reject) => {
-    let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`the server did not start within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      stdout += chunk;
-      const match = /^listening on (http:\/\/\S+)$/m.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited with ${signal ?? `code ${code}`} before listening`));
-    });
-  });
-  listening.catch(() => {}); // main() awaits it; this only keeps an early exit from being unhandled
-
-  async function stop() {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), SHUTDOWN_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
-    }
-    return exited;
-  }
-
-  return { listening, stop, stderr: () => stderr.trimEnd() };
 }
 
 function printBanner({ url, count, fixLeak, withAgent }) {

@@ -46,56 +46,51 @@ export interface Flushable {
   forceFlush?(): Promise<void>;
 }
 
-export class TracerSource {
-  private provider: TracerProvider | undefined;
-  private tracer: Tracer | undefined;
+/**
+ * Where one signal's instrument (a tracer, a meter) comes from: the provider `providerOf` returns
+ * now — the API's global (the default), or the one an SDK gave an instrumentation — and the
+ * instrument made from it, made again only when the provider changes.
+ */
+class SignalSource<P extends object, T> {
+  private provider: P | undefined;
+  private instrument: T | undefined;
   /** Whether it reads the API's global provider (so nothing registered means no SDK). */
   readonly global: boolean;
 
-  /** `providerOf` returns the provider to use now: the API's global (the default), or the one an SDK gave an instrumentation. */
-  constructor(private readonly providerOf?: () => TracerProvider) {
+  constructor(
+    private readonly globalProvider: () => P,
+    private readonly make: (provider: P) => T,
+    private readonly providerOf?: () => P,
+  ) {
     this.global = providerOf === undefined;
   }
 
-  /** The SDK's tracer, or undefined when no SDK is registered. */
-  current(): Tracer | undefined {
+  /** The SDK's instrument, or undefined when no SDK is registered. */
+  current(): T | undefined {
     if (this.global && nothingRegistered()) return undefined;
-    const provider = delegateOf(this.providerOf ? this.providerOf() : otelApi().trace.getTracerProvider());
+    const provider = delegateOf(this.providerOf ? this.providerOf() : this.globalProvider());
     if (provider !== this.provider) {
       this.provider = provider;
-      this.tracer = isNoop(provider) ? undefined : provider.getTracer(INSTRUMENTATION_SCOPE, AGENT_VERSION);
+      this.instrument = isNoop(provider) ? undefined : this.make(provider);
     }
-    return this.tracer;
+    return this.instrument;
   }
 
-  /** The SDK's provider behind the tracer, if any (to flush it). */
-  sdkProvider(): (TracerProvider & Flushable) | undefined {
+  /** The SDK's provider behind the instrument, if any (to flush it). */
+  sdkProvider(): (P & Flushable) | undefined {
     return this.current() ? this.provider : undefined;
   }
 }
 
-export class MeterSource {
-  private provider: MeterProvider | undefined;
-  private meter: Meter | undefined;
-  readonly global: boolean;
-
-  constructor(private readonly providerOf?: () => MeterProvider) {
-    this.global = providerOf === undefined;
+export class TracerSource extends SignalSource<TracerProvider, Tracer> {
+  constructor(providerOf?: () => TracerProvider) {
+    super(() => otelApi().trace.getTracerProvider(), (p) => p.getTracer(INSTRUMENTATION_SCOPE, AGENT_VERSION), providerOf);
   }
+}
 
-  /** The SDK's meter, or undefined when no SDK is registered. */
-  current(): Meter | undefined {
-    if (this.global && nothingRegistered()) return undefined;
-    const provider = delegateOf(this.providerOf ? this.providerOf() : otelApi().metrics.getMeterProvider());
-    if (provider !== this.provider) {
-      this.provider = provider;
-      this.meter = isNoop(provider) ? undefined : provider.getMeter(INSTRUMENTATION_SCOPE, AGENT_VERSION);
-    }
-    return this.meter;
-  }
-
-  sdkProvider(): (MeterProvider & Flushable) | undefined {
-    return this.current() ? this.provider : undefined;
+export class MeterSource extends SignalSource<MeterProvider, Meter> {
+  constructor(providerOf?: () => MeterProvider) {
+    super(() => otelApi().metrics.getMeterProvider(), (p) => p.getMeter(INSTRUMENTATION_SCOPE, AGENT_VERSION), providerOf);
   }
 }
 

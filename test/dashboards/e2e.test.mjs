@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ALERTS_FILE, DASHBOARD_FILE, REPO, RULES_FILE, panelsOf, run, substitute } from './support.mjs';
-import { freePort } from '../helpers/free-port.mjs';
+import { freePort } from '../../examples/lib/free-port.mjs';
 
 const LEAK_ALERT = 'SspiHandleLeakDetected';
 const FOR_IN_TEST = '2s';

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { runApp, explain, REPO, FIXTURES } from '../helpers/run-app.mjs';
 import { parseMetrics, metricValue, hasSeries } from '../helpers/prom-text.mjs';
-import { freePort } from '../helpers/free-port.mjs';
+import { freePort } from '../../examples/lib/free-port.mjs';
 
 
 /** Starts the holding fixture under the agent and resolves once it says it is ready. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { explain, FIXTURES, REPO, runApp } from '../helpers/run-app.mjs';
-import { freePort } from '../helpers/free-port.mjs';
+import { freePort } from '../../examples/lib/free-port.mjs';
 import { startReceiver } from '../helpers/otlp-receiver.mjs';
 import { USER } from '../fixtures/support/handshakes.mjs';
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { SETTINGS } from '../../dist/config.js';
-import { freePort } from '../helpers/free-port.mjs';
+import { freePort } from '../../examples/lib/free-port.mjs';
 import { metricValue, parseMetrics } from '../helpers/prom-text.mjs';
 import { explain, runApp } from '../helpers/run-app.mjs';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ntHash } from '../../examples/lib/nt-hash.mjs';
-import { freePort } from '../helpers/free-port.mjs';
+import { freePort } from '../../examples/lib/free-port.mjs';
 import { startReceiver } from '../helpers/otlp-receiver.mjs';
 import { explain, runApp } from '../helpers/run-app.mjs';
 

@@ -1,4 +1,5 @@
-// A loopback port nobody listens on right now (for an endpoint a test starts in a child process).
+// A loopback port nobody listens on right now, for an endpoint started in a child process (the
+// agent's /metrics, a test's receiver). Shared by the demo, the soak script, the bench and the tests.
 import net from 'node:net';
 
 export function freePort() {
