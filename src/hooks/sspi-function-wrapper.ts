@@ -67,8 +67,6 @@ class CallFacts implements ObservedCall {
   /** A first ISC/ASC's out-param was JS-owned and read before the call (its value: `outBefore`). */
   outRead = false;
   outBefore: ReadHandle = undefined;
-  /** The app declared that out-param `_Out_`: koffi writes back what the provider left, zeros if nothing. */
-  outOnly = false;
   failedOutHandle: ReadHandle = undefined;
   /** Set when the guard stopped the call: it must not reach the provider. */
   blocked = false;
@@ -94,7 +92,7 @@ function argHandle(args: unknown[], position: number | undefined, memory: Native
   return position === undefined ? undefined : readHandle(args[position], memory);
 }
 
-function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skipAbove: Function, outOnly: boolean): CallFacts {
+function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skipAbove: Function): CallFacts {
   const context = argHandle(args, fn.contextArg, ctx.memory);
   const use = fn.credentialUseArg === undefined ? undefined : args[fn.credentialUseArg];
   const before = new CallFacts(
@@ -111,7 +109,6 @@ function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skip
     if (isOwnedShape(out)) {
       before.outRead = true;
       before.outBefore = readOwnedHandle(out, ctx.memory);
-      before.outOnly = outOnly;
     }
   }
   const verdict = ctx.guard ? guardCall(ctx.registry, fn, before) : undefined;
@@ -154,7 +151,8 @@ function outBuffers(fn: SspiFunction, args: unknown[], memory: NativeMemory): Al
   return undefined;
 }
 
-function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], call: CallFacts, result: unknown, start: number, end: number): void {
+/** `outOnly`: the app declared the handle out-param `_Out_` (see declaredOutOnly). */
+function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], call: CallFacts, result: unknown, start: number, end: number, outOnly: boolean): void {
   // A function declared with a void result tells nothing: it is taken as succeeded.
   const status = toStatus(result) ?? SEC_E_OK;
   call.status = status;
@@ -168,16 +166,15 @@ function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], call: C
       call.outHandle = readHandle(out, ctx.memory);
       call.outHolder = holderOf(out);
     }
-  }
-  else if (call.outRead) {
+  } else if (call.outRead) {
     // WinPR's first AcceptSecurityContext makes a context and writes its handle even when it fails
     // (SSPI says no handle exists then). The value may be one the agent saw deleted before (the
     // allocator reuses it), and the app may delete it: the guard must not take that for a double free.
-    // Written by the provider: anything in an `_Out_` param (koffi writes back zeros when it wrote
-    // nothing), or a changed value. An `_Inout_` struct still holding a deleted value is ambiguous
+    // Written by the provider: anything in an `_Out_` param (koffi writes back what the provider
+    // left, zeros when it wrote nothing), or a changed value. An `_Inout_` struct still holding a deleted value is ambiguous
     // (rewritten with the same value, or untouched): it stays released, the safe side.
     const written = readOwnedHandle(args[fn.outHandleArg!], ctx.memory);
-    if (call.outOnly || written !== call.outBefore) call.failedOutHandle = written;
+    if (outOnly || written !== call.outBefore) call.failedOutHandle = written;
   }
   if (status >= 0) call.outBuffers = outBuffers(fn, args, ctx.memory);
   applyCall(ctx.registry, call);
@@ -194,7 +191,7 @@ export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx:
     if (!ctx.state.enabled) return original.apply(this, args);
     let before: CallFacts | undefined;
     try {
-      before = readBefore(fn, args, ctx, wrapped, outOnly);
+      before = readBefore(fn, args, ctx, wrapped);
     } catch (err) {
       agentError('hook.before', err);
     }
@@ -207,7 +204,7 @@ export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx:
     const end = performance.now();
     if (before) {
       try {
-        observe(fn, ctx, args, before, result, start, end);
+        observe(fn, ctx, args, before, result, start, end, outOnly);
       } catch (err) {
         agentError('hook.after', err);
       }
@@ -219,7 +216,7 @@ export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx:
   if ('info' in original) Object.defineProperty(wrapped, 'info', { value: original.info, enumerable: true, configurable: true, writable: true });
   if (typeof original.async === 'function') {
     Object.defineProperty(wrapped, 'async', {
-      value: wrapAsync(original, fn, ctx),
+      value: wrapAsync(original, fn, ctx, outOnly),
       enumerable: true,
       configurable: true,
       writable: true,
@@ -230,15 +227,14 @@ export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx:
 }
 
 /** `fn.async(...args, callback)`: the callback sees the native result once the worker thread is done. */
-function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContext) {
+function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContext, outOnly: boolean) {
   const originalAsync = original.async!;
-  const outOnly = declaredOutOnly(original, fn);
   const wrappedAsync = function (this: unknown, ...args: unknown[]): unknown {
     const callback = args[args.length - 1];
     if (typeof callback !== 'function' || !ctx.state.enabled) return originalAsync.apply(original, args);
     let before: CallFacts | undefined;
     try {
-      before = readBefore(fn, args.slice(0, -1), ctx, wrappedAsync, outOnly);
+      before = readBefore(fn, args.slice(0, -1), ctx, wrappedAsync);
     } catch (err) {
       agentError('hook.before', err);
     }
@@ -252,7 +248,7 @@ function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContex
     args[args.length - 1] = function (this: unknown, err: unknown, result: unknown) {
       if (before && !err) {
         try {
-          observe(fn, ctx, args, before, result, start, performance.now());
+          observe(fn, ctx, args, before, result, start, performance.now(), outOnly);
         } catch (e) {
           agentError('hook.after', e);
         }
