@@ -117,6 +117,8 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     async stop() {
       // Not running from here on: a start while the endpoint closes starts a new agent.
       if ((globalThis as GlobalWithAgent)[SLOT] === agent) delete (globalThis as GlobalWithAgent)[SLOT];
+      // The exporters still listening hear the calls the registry has not applied yet.
+      handles.settle();
       processEnd.uninstall();
       stopStaleChecks();
       unhookRequire();

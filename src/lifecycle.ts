@@ -5,11 +5,11 @@
  * the call runs, whether it must not reach the provider at all (a handle already released).
  */
 import { callDetails } from './call-details.js';
-import { warnOnce } from './diagnostics.js';
+import { agentError, warnOnce } from './diagnostics.js';
 import { isHandshakeStep, type SspiFunction } from './sspi/functions.js';
 import { packageLabel, OTHER_PACKAGE } from './sspi/packages.js';
 import { isSuccess } from './sspi/status.js';
-import type { HandleRegistry } from './registry.js';
+import type { HandleRegistry, PendingEffect } from './registry.js';
 import { isHandleKey, type AllocationSite, type Direction, type HandleKey, type HandleKind, type HandleReleaser, type InvalidRelease, type ReadHandle, type TrackedHandle } from './types.js';
 
 /** A buffer SSPI allocated during the call, and the JS value that holds its pointer. */
@@ -123,6 +123,54 @@ function releasedOnly(
   if (!isHandleKey(key)) return undefined;
   const released = registry.releasedHandle(kind, key);
   return released ? { kind, reason, fn: fn.name, released } : undefined;
+}
+
+/**
+ * Hands an observed call to the registry, which applies it (`applyCall`) in a batch before its state
+ * is next read (see `HandleRegistry.defer`). A call a listener wants to see in the caller's context
+ * (a call span parented to the app's active span, a handle linked to it) is applied at once.
+ */
+export function recordObservedCall(registry: HandleRegistry, call: ObservedCall): void {
+  if (registry.appliesNow(call.fn.name)) {
+    applyCall(registry, call);
+    return;
+  }
+  registry.defer(applyDeferred, call, effectOf(call));
+}
+
+/**
+ * The handle value a call releases or hands out, as far as the guard cares: a release, or the
+ * handle an acquire / ISC / ASC wrote (new, re-keyed, or written by a failed first call). Buffers SSPI
+ * allocated are left out: a re-issued buffer address the guard finds released makes the registry
+ * apply what waits before it answers, which is right, only slower.
+ */
+function effectOf(call: ObservedCall): PendingEffect | undefined {
+  const released = releasedKind(call.fn);
+  if (released !== undefined) {
+    const key = released === 'credential' ? call.credential : released === 'context' ? call.context : call.buffer;
+    return isHandleKey(key) ? { kind: released, key, releases: true } : undefined;
+  }
+  const out = isSuccess(call.status) ? call.outHandle : call.failedOutHandle;
+  if (!isHandleKey(out)) return undefined;
+  switch (call.fn.role) {
+    case 'acquire-credential':
+      return { kind: 'credential', key: out, releases: false };
+    case 'init-context':
+    case 'accept-context':
+    case 'import-context':
+      return { kind: 'context', key: out, releases: false };
+    default:
+      return undefined;
+  }
+}
+
+/** `applyCall` for a deferred call: what it throws is the agent's error, counted where hooks count theirs. */
+function applyDeferred(registry: HandleRegistry, call: ObservedCall): void {
+  try {
+    applyCall(registry, call);
+  } catch (err) {
+    agentError('hook.after', err);
+  }
 }
 
 export function applyCall(registry: HandleRegistry, call: ObservedCall): void {

@@ -32,6 +32,9 @@ export const HISTORY_SIZE = 8;
 /** How many released handles are remembered for the double-free guard (oldest forgotten first). */
 export const RELEASED_MEMORY = 10_000;
 
+/** How many deferred changes may wait before they are applied on the spot (see `defer`). */
+export const PENDING_LIMIT = 256;
+
 const SEC_I_CONTINUE_NEEDED = 0x00090312;
 const SEC_I_COMPLETE_NEEDED = 0x00090313;
 const SEC_I_COMPLETE_AND_CONTINUE = 0x00090314;
@@ -44,6 +47,13 @@ export interface StaleLimits {
   context: number;
   buffer: number;
   handshake: number;
+}
+
+/** A deferred change's effect on one handle value: it releases it, or hands it out (live again). */
+export interface PendingEffect {
+  readonly kind: HandleKind;
+  readonly key: HandleKey;
+  readonly releases: boolean;
 }
 
 /** What a release call did to the registry. */
@@ -96,8 +106,29 @@ export class HandleRegistry {
    */
   private handlers = bindHandlers([]);
   private nextId = 1;
+  /**
+   * Changes the hooks deferred (`defer`), in call order: `pendingApply[i](this, pendingItems[i])`.
+   * Applying each observed call on the spot, between two native SSPI calls, ran the agent's code and
+   * data cold (the provider's work evicts them from the CPU caches) at three to ten times its warm
+   * cost; applied in a batch, the second and later changes find them warm.
+   */
+  private readonly pendingApply: Array<(registry: HandleRegistry, item: never) => void> = [];
+  private readonly pendingItems: unknown[] = [];
+  /**
+   * What the waiting changes do to the guard's answer, per handle value: the last one releases it
+   * (`pendingReleases`) or hands it out (`pendingOpens`: providers re-issue a freed value at once).
+   */
+  private readonly pendingReleases = perKind(() => new Set<HandleKey>());
+  private readonly pendingOpens = perKind(() => new Set<HandleKey>());
+  private settling = false;
+  private settleScheduled = false;
+  private readonly settleSoon = () => {
+    this.settleScheduled = false;
+    this.settle();
+  };
 
   subscribe(listener: RegistryListener): () => void {
+    this.settle();
     this.listeners.push(listener);
     this.handlers = bindHandlers(this.listeners);
     return () => {
@@ -113,6 +144,7 @@ export class HandleRegistry {
    * release the agent did not see: the old record is closed so that opened − closed = live holds.
    */
   open(opening: HandleOpening): TrackedHandle {
+    this.settle();
     const { kind, key } = opening;
     const now = opening.at ?? performance.now();
     // A live record with this value: its release was missed. (A released one is simply replaced:
@@ -144,14 +176,73 @@ export class HandleRegistry {
 
   /** The live record of a handle value. */
   get(kind: HandleKind, key: HandleKey): HandleRecord | undefined {
+    this.settle();
     const record = this.records[kind].get(key);
     return record !== undefined && record.details?.releasedBy === undefined ? record : undefined;
   }
 
   /** The record of a released handle, while it is remembered and its value not re-issued. */
   releasedHandle(kind: HandleKind, key: HandleKey): ReleasedHandle | undefined {
+    // Waiting changes may release this value, or re-issue one released: applied first when either
+    // could change the answer. The common answer (never released, nothing waiting releases it)
+    // leaves them waiting.
+    if (this.pendingItems.length !== 0) {
+      if (this.pendingReleases[kind].has(key)) this.settle();
+      else if (this.pendingOpens[kind].has(key)) return undefined;
+      else if (this.releasedRecord(kind, key)) this.settle();
+    }
+    return this.releasedRecord(kind, key);
+  }
+
+  private releasedRecord(kind: HandleKind, key: HandleKey): HandleRecord | undefined {
     const record = this.records[kind].get(key);
     return record !== undefined && record.details?.releasedBy !== undefined ? record : undefined;
+  }
+
+  /**
+   * Defers a change to handle state: `apply(this, item)` runs before anything next reads the state
+   * (every public method settles first), when PENDING_LIMIT changes wait, or at the next turn of the
+   * event loop, whichever comes first, in the order the changes were deferred. `effect`: the handle
+   * value the change releases or hands out, so `releasedHandle` answers as if it were applied.
+   * `apply` must not throw (what it throws is counted as an agent error and the next change applied).
+   */
+  defer<T>(apply: (registry: HandleRegistry, item: T) => void, item: T, effect?: PendingEffect): void {
+    this.pendingApply.push(apply as (registry: HandleRegistry, item: never) => void);
+    this.pendingItems.push(item);
+    if (effect !== undefined) this.note(effect);
+    if (this.pendingItems.length >= PENDING_LIMIT) {
+      this.settle();
+    } else if (!this.settleScheduled) {
+      this.settleScheduled = true;
+      // Unreferenced: it must not keep the process alive; the process end settles what is left.
+      setImmediate(this.settleSoon).unref();
+    }
+  }
+
+  /** Applies the deferred changes now. Re-entrant calls (a change's own reads) return at once. */
+  settle(): void {
+    if (this.pendingItems.length === 0 || this.settling) return;
+    this.settling = true;
+    const apply = this.pendingApply;
+    const items = this.pendingItems;
+    try {
+      // Changes deferred while settling (none expected) are appended and applied in this loop.
+      for (let i = 0; i < items.length; i++) {
+        try {
+          apply[i]!(this, items[i] as never);
+        } catch (err) {
+          agentError('registry.settle', err);
+        }
+      }
+    } finally {
+      apply.length = 0;
+      items.length = 0;
+      for (const kind of HANDLE_KINDS) {
+        this.pendingReleases[kind].clear();
+        this.pendingOpens[kind].clear();
+      }
+      this.settling = false;
+    }
   }
 
   /**
@@ -159,12 +250,14 @@ export class HandleRegistry {
    * call that wrote a handle anyway): the value is no longer one the agent saw released.
    */
   forgetReleased(kind: HandleKind, key: HandleKey): void {
+    this.settle();
     const record = this.records[kind].get(key);
     if (record !== undefined && record.details?.releasedBy !== undefined) this.records[kind].delete(key);
   }
 
   /** A call on a live context: appended to its history; `handshakeStep` calls also move its handshake. */
   touch(handle: TrackedHandle, fn: string, status: number, handshakeStep: boolean, now = performance.now()): void {
+    this.settle();
     const details = (handle as HandleRecord).details;
     const history = details?.history;
     if (!details || !history) return;
@@ -181,6 +274,7 @@ export class HandleRegistry {
    * provider holds nothing the app could still release.
    */
   release(kind: HandleKind, key: HandleKey | undefined, status: number, fn: string, site?: AllocationSite, now = performance.now()): ReleaseOutcome {
+    this.settle();
     const handle = key === undefined ? undefined : (this.get(kind, key) as HandleRecord | undefined);
     if (!handle) {
       const released = key === undefined ? undefined : this.releasedHandle(kind, key);
@@ -196,11 +290,30 @@ export class HandleRegistry {
 
   /** The guard stopped a call on a released handle before it reached the provider. */
   blocked(event: InvalidRelease): void {
+    this.settle();
     this.emit('onInvalidRelease', event);
   }
 
   recordCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
+    this.settle();
     this.dispatch(this.handlers.onCall, 'onCall', fn, status, durationSeconds, details);
+  }
+
+  /**
+   * Whether a call of `fn` must be applied as it returns, not deferred: a listener wants its details
+   * or reads the caller's context (spans parented or linked to the app's active span).
+   */
+  appliesNow(fn: string): boolean {
+    if (this.wantsCallDetails(fn)) return true;
+    const asks = this.handlers.wantsCallerContext;
+    for (let i = 0; i < asks.length; i++) {
+      try {
+        if (asks[i]!()) return true;
+      } catch (err) {
+        agentError('listener.wantsCallerContext', err);
+      }
+    }
+    return false;
   }
 
   /** Whether a listener wants the details of a call of `fn`: the hook builds them only then. */
@@ -218,6 +331,7 @@ export class HandleRegistry {
 
   /** The JS object holding a live handle was garbage-collected: nobody can release it any more. */
   markCollected(handle: TrackedHandle): void {
+    this.settle();
     if (handle.collected || this.get(handle.kind, handle.key) !== handle) return;
     (handle as HandleRecord).more().collected = true;
     this.emit('onLeak', handle, 'collected');
@@ -230,6 +344,7 @@ export class HandleRegistry {
    * stopped.
    */
   flagStale(limits: StaleLimits, now = performance.now()): void {
+    this.settle();
     for (const kind of HANDLE_KINDS) {
       const maxAge = limits[kind];
       if (maxAge <= 0) continue;
@@ -251,6 +366,7 @@ export class HandleRegistry {
 
   /** Declares every live handle leaked for `reason` (they stay live: nothing released them). */
   declareLeaks(reason: LeakReason): TrackedHandle[] {
+    this.settle();
     const leaked = this.liveHandles();
     for (const handle of leaked) this.emit('onLeak', handle, reason);
     return leaked;
@@ -258,6 +374,7 @@ export class HandleRegistry {
 
   /** The agent released `handle` itself (forced cleanup); it is closed whatever the status. */
   forcedRelease(handle: TrackedHandle, status: number, trigger: string): ForcedRelease {
+    this.settle();
     const event: ForcedRelease = { handle, status, result: status < 0 ? 'failed' : 'released', trigger };
     if (this.get(handle.kind, handle.key) === handle) {
       const now = performance.now();
@@ -274,6 +391,7 @@ export class HandleRegistry {
    * secur32 issues a new one on every successful call, and the app must use (and delete) that one.
    */
   rekey(handle: TrackedHandle, key: HandleKey): void {
+    this.settle();
     const records = this.records[handle.kind];
     if (handle.key === key || this.get(handle.kind, handle.key) !== handle) return;
     const clash = this.get(handle.kind, key);
@@ -284,31 +402,47 @@ export class HandleRegistry {
   }
 
   unloadedWithLiveHandles(library: string, live: readonly TrackedHandle[]): void {
+    this.settle();
     this.emit('onUnloadWithLiveHandles', library, live);
   }
 
   liveCount(kind: HandleKind): number {
+    this.settle();
     return this.live[kind].size;
   }
 
   /** O(1): the head of the creation-ordered list. */
   oldest(kind: HandleKind): TrackedHandle | undefined {
+    this.settle();
     return this.live[kind].oldest();
   }
 
   /** Live counts by metric labels; the number of groups is bounded by the label values, not by handles. */
   liveGroups(): LiveGroup[] {
+    this.settle();
     return HANDLE_KINDS.flatMap((kind) => [...this.groups[kind].values()].flatMap((byDirection) => [...byDirection.values()]));
   }
 
   staleCount(kind: HandleKind, reason: StaleReason): number {
+    this.settle();
     return this.staleCounts[kind][reason];
   }
 
   /** Every live handle, oldest first, by kind (credentials, contexts, buffers). */
   liveHandles(filter?: (h: TrackedHandle) => boolean): TrackedHandle[] {
+    this.settle();
     const all = HANDLE_KINDS.flatMap((kind) => [...this.live[kind]]);
     return filter ? all.filter(filter) : all;
+  }
+
+  private note({ kind, key, releases }: PendingEffect): void {
+    if (releases) {
+      this.pendingReleases[kind].add(key);
+      this.pendingOpens[kind].delete(key);
+    } else {
+      this.pendingOpens[kind].add(key);
+      this.pendingReleases[kind].delete(key);
+    }
   }
 
   private flag(handle: HandleRecord, reason: StaleReason, now: number): void {
@@ -407,9 +541,9 @@ export class HandleRegistry {
   }
 }
 
-type ListenerEvent = Exclude<keyof RegistryListener, 'wantsCallDetails'>;
+type ListenerEvent = Exclude<keyof RegistryListener, 'wantsCallDetails' | 'wantsCallerContext'>;
 type Handler = (a: unknown, b: unknown, c: unknown, d: unknown) => void;
-type Handlers = Record<ListenerEvent, Handler[]> & { wantsCallDetails: ((fn: string) => boolean)[] };
+type Handlers = Record<ListenerEvent, Handler[]> & { wantsCallDetails: ((fn: string) => boolean)[]; wantsCallerContext: (() => boolean)[] };
 
 const LISTENER_EVENTS: readonly (keyof Handlers)[] = [
   'onOpen',
@@ -422,6 +556,7 @@ const LISTENER_EVENTS: readonly (keyof Handlers)[] = [
   'onUnloadWithLiveHandles',
   'onCall',
   'wantsCallDetails',
+  'wantsCallerContext',
 ];
 
 /** Every event's handlers, in subscription order, bound to their listener. */

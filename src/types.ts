@@ -197,6 +197,11 @@ export interface RegistryListener {
   onCall?(fn: string, status: number, durationSeconds: number, details?: CallDetails): void;
   /** Whether `onCall` should get the details of a call of `fn`. Asked on every call: keep it cheap. */
   wantsCallDetails?(fn: string): boolean;
+  /**
+   * Whether the handlers read the caller's context (the app's active span) now: the registry then
+   * applies each call as it returns rather than in a batch. Asked on every call: keep it cheap.
+   */
+  wantsCallerContext?(): boolean;
 }
 
 /**

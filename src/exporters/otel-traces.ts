@@ -113,6 +113,11 @@ export class OtelTraceExporter implements RegistryListener {
     return this.options.callSpans && CALL_SPAN_FUNCTIONS.has(fn) && this.options.tracer() !== undefined;
   }
 
+  /** Call spans and the links of leak spans come from the caller's active span. */
+  wantsCallerContext(): boolean {
+    return (this.options.callSpans || this.options.leakSpans) && this.options.tracer() !== undefined;
+  }
+
   onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
     this.lastCallFn = undefined;
     if (!this.options.callSpans || !CALL_SPAN_FUNCTIONS.has(fn)) return;

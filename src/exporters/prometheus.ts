@@ -65,7 +65,7 @@ export class PrometheusExporter implements RegistryListener {
   >;
   private readonly unsubscribe: () => void;
 
-  constructor(handles: HandleRegistry) {
+  constructor(private readonly handles: HandleRegistry) {
     const r = this.registry;
     new client.Gauge({
       name: METRICS.handlesLive,
@@ -187,6 +187,9 @@ export class PrometheusExporter implements RegistryListener {
 
   /** The exposition text, as `/metrics` serves it. */
   metrics(): Promise<string> {
+    // Calls the registry has not applied yet count in this scrape (the first gauge's collect settles
+    // them too, for a registry merged into the app's).
+    this.handles.settle();
     return this.registry.metrics();
   }
 

@@ -16,7 +16,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { agentError, debug } from '../diagnostics.js';
-import { applyCall, guardCall, isRelease, mayCreateHandle, type ObservedCall, type Provider } from '../lifecycle.js';
+import { guardCall, recordObservedCall, isRelease, mayCreateHandle, type ObservedCall, type Provider } from '../lifecycle.js';
 import type { HandleRegistry } from '../registry.js';
 import { sspiFunction, type SspiFunction } from '../sspi/functions.js';
 import { SEC_E_OK, statusName } from '../sspi/status.js';
@@ -301,7 +301,7 @@ function observe(
       site,
       outHandle: result !== undefined && mapping.out ? mapping.out(result) : undefined,
     };
-    applyCall(registry, call);
+    recordObservedCall(registry, call);
   } catch (err) {
     agentError('node-expose-sspi.after', err);
   }

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { agentError } from '../diagnostics.js';
-import { applyCall, guardCall, isRelease, mayCreateHandle, type AllocatedBuffer, type ObservedCall, type Provider } from '../lifecycle.js';
+import { guardCall, recordObservedCall, isRelease, mayCreateHandle, type AllocatedBuffer, type ObservedCall, type Provider } from '../lifecycle.js';
 import type { HandleRegistry } from '../registry.js';
 import { ALLOCATING_ATTRIBUTES, REQ_ALLOCATE_MEMORY, type SspiFunction } from '../sspi/functions.js';
 import { isSuccess, SEC_E_INVALID_HANDLE, SEC_E_OK, toStatus } from '../sspi/status.js';
@@ -177,7 +177,7 @@ function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], call: C
     if (outOnly || written !== call.outBefore) call.failedOutHandle = written;
   }
   if (status >= 0) call.outBuffers = outBuffers(fn, args, ctx.memory);
-  applyCall(ctx.registry, call);
+  recordObservedCall(ctx.registry, call);
 }
 
 /** SEC_E_INVALID_HANDLE as the app declared the result: signed, or unsigned for a `uint32` declaration. */

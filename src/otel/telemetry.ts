@@ -44,6 +44,10 @@ class GatedListener implements RegistryListener {
     return this.open() && this.traces.wantsCallDetails(fn);
   }
 
+  wantsCallerContext(): boolean {
+    return this.open() && this.traces.wantsCallerContext();
+  }
+
   onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
     if (!this.open()) return;
     this.traces.onCall(fn, status, durationSeconds, details);
