@@ -116,10 +116,10 @@ export class HandleRegistry {
   private readonly pendingItems: unknown[] = [];
   /**
    * What the waiting changes do to the guard's answer, per handle value: the last one releases it
-   * (`pendingReleases`) or hands it out (`pendingOpens`: providers re-issue a freed value at once).
+   * (true) or hands it out (false: providers re-issue a freed value at once). One Map write per
+   * change and one read per guard check: a BigInt is hashed anew on every Map operation.
    */
-  private readonly pendingReleases = perKind(() => new Set<HandleKey>());
-  private readonly pendingOpens = perKind(() => new Set<HandleKey>());
+  private readonly pendingEffects = perKind(() => new Map<HandleKey, boolean>());
   private settling = false;
   private settleScheduled = false;
   private readonly settleSoon = () => {
@@ -187,9 +187,9 @@ export class HandleRegistry {
     // could change the answer. The common answer (never released, nothing waiting releases it)
     // leaves them waiting.
     if (this.pendingItems.length !== 0) {
-      if (this.pendingReleases[kind].has(key)) this.settle();
-      else if (this.pendingOpens[kind].has(key)) return undefined;
-      else if (this.releasedRecord(kind, key)) this.settle();
+      const releases = this.pendingEffects[kind].get(key);
+      if (releases === false) return undefined;
+      if (releases === true || this.releasedRecord(kind, key)) this.settle();
     }
     return this.releasedRecord(kind, key);
   }
@@ -209,7 +209,7 @@ export class HandleRegistry {
   defer<T>(apply: (registry: HandleRegistry, item: T) => void, item: T, effect?: PendingEffect): void {
     this.pendingApply.push(apply as (registry: HandleRegistry, item: never) => void);
     this.pendingItems.push(item);
-    if (effect !== undefined) this.note(effect);
+    if (effect !== undefined) this.pendingEffects[effect.kind].set(effect.key, effect.releases);
     if (this.pendingItems.length >= PENDING_LIMIT) {
       this.settle();
     } else if (!this.settleScheduled) {
@@ -237,10 +237,7 @@ export class HandleRegistry {
     } finally {
       apply.length = 0;
       items.length = 0;
-      for (const kind of HANDLE_KINDS) {
-        this.pendingReleases[kind].clear();
-        this.pendingOpens[kind].clear();
-      }
+      for (const kind of HANDLE_KINDS) this.pendingEffects[kind].clear();
       this.settling = false;
     }
   }
@@ -433,16 +430,6 @@ export class HandleRegistry {
     this.settle();
     const all = HANDLE_KINDS.flatMap((kind) => [...this.live[kind]]);
     return filter ? all.filter(filter) : all;
-  }
-
-  private note({ kind, key, releases }: PendingEffect): void {
-    if (releases) {
-      this.pendingReleases[kind].add(key);
-      this.pendingOpens[kind].delete(key);
-    } else {
-      this.pendingOpens[kind].add(key);
-      this.pendingReleases[kind].delete(key);
-    }
   }
 
   private flag(handle: HandleRecord, reason: StaleReason, now: number): void {

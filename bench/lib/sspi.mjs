@@ -20,7 +20,7 @@ function winprPath() {
 }
 
 /**
- * `{ raw, wrapped, samFile, cleanup }`. Checks the premise: a credential acquired through `wrapped`
+ * `{ raw, wrapped, samFile, settle, cleanup }`. Checks the premise: a credential acquired through `wrapped`
  * shows up in the agent's registry, one acquired through `raw` does not.
  */
 export async function loadBindings() {
@@ -41,7 +41,10 @@ export async function loadBindings() {
   if (afterRaw !== before || afterWrapped !== before + 1) {
     throw new Error(`instrumentation premise broken: live handles ${before} → raw ${afterRaw} → wrapped ${afterWrapped} (expected +0 then +1)`);
   }
-  return { raw, wrapped, samFile, api, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const { handles } = api.start();
+  // The registry applies observed calls in batches: a timed run ends by applying what it left.
+  const settle = () => handles.settle();
+  return { raw, wrapped, samFile, api, settle, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** One full NTLM conversation, checked once per binding before timing (a failing one is not a benchmark). */

@@ -46,10 +46,11 @@ function watchGc() {
   gcObserver.observe({ entryTypes: ['gc'] });
 }
 
-/** Runs `batch` calls of `op`; its window [start, end] in ms. */
-function timeBatch(op, batch) {
+/** Runs `batch` calls of `op`, then `settle` if given; its window [start, end] in ms. */
+function timeBatch(op, batch, settle) {
   const start = performance.now();
   for (let i = 0; i < batch; i++) op();
+  settle?.();
   return [start, performance.now()];
 }
 
@@ -72,17 +73,21 @@ function gcBetween(from, to) {
  * also charges each batch with the GC pauses of the turn that follows it (the garbage it left), as
  * total/total over all rounds.
  *
+ * `settle`: applies what the wrapped side's calls left for later (the agent's registry applies
+ * observed calls in batches, at the latest in the next event-loop turn): run inside the wrapped
+ * batch's timed window, so that work is charged to the agent rather than to the untimed turn.
+ *
  * `keep` also returns what a caller pooling several runs needs: the per-round figures (`perRound`),
  * the window [start, end] of the measured batches in performance.now() ms, the totals of each side,
  * and the length of every event-loop turn between two batches (`turnsMs`: what else ran meanwhile).
  */
-export async function interleave({ raw, wrapped }, { batch, rounds, warmup, keep = false }) {
+export async function interleave({ raw, wrapped, settle }, { batch, rounds, warmup, keep = false }) {
   watchGc();
   const batches = [];
   for (let r = -warmup; r < rounds; r++) {
     const order = r % 2 === 0 ? ['raw', 'wrapped'] : ['wrapped', 'raw'];
     for (const side of order) {
-      const [start, end] = timeBatch(side === 'raw' ? raw : wrapped, batch);
+      const [start, end] = side === 'raw' ? timeBatch(raw, batch) : timeBatch(wrapped, batch, settle);
       batches.push({ side, start, end, measured: r >= 0 });
       await turn();
     }

@@ -11,7 +11,7 @@ const sizes = JSON.parse(process.argv[2]);
 const outFile = process.argv[3];
 
 const sdk = sizes.spans ? await startCountingSdk() : undefined;
-const { raw, wrapped, samFile, cleanup } = await loadBindings();
+const { raw, wrapped, samFile, settle, cleanup } = await loadBindings();
 checkedHandshake(raw, samFile);
 checkedHandshake(wrapped, samFile);
 const rawOps = operations(raw, samFile);
@@ -19,7 +19,7 @@ const wrappedOps = operations(wrapped, samFile);
 
 const workloads = {};
 for (const name of ['handshake', 'acquireFree', 'queryInfoFree']) {
-  workloads[name] = await interleave({ raw: rawOps[name], wrapped: wrappedOps[name] }, sizes[name]);
+  workloads[name] = await interleave({ raw: rawOps[name], wrapped: wrappedOps[name], settle }, sizes[name]);
 }
 cleanup();
 const spans = await sdk?.stop();

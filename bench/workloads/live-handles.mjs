@@ -19,11 +19,12 @@ const scrapeLevels = new Set(sizes.scrapeLevels);
 const levels = [...new Set([...perOpLevels, ...memoryLevels, ...scrapeLevels])].sort((a, b) => a - b);
 const top = levels[levels.length - 1];
 
-const { raw, wrapped, samFile, api, cleanup } = await loadBindings();
+const { raw, wrapped, samFile, api, settle, cleanup } = await loadBindings();
 const rawOps = operations(raw, samFile);
 const wrappedOps = operations(wrapped, samFile);
 
 function heapUsed() {
+  settle(); // calls the registry has not applied yet hold objects it will not keep
   fullGc();
   return process.memoryUsage().heapUsed;
 }
@@ -80,7 +81,7 @@ for (const level of levels) {
       agentBytesPerHandle: (heap - rawHeap[level]) / level,
     };
   }
-  if (perOpLevels.has(level)) entry.acquireFree = await interleave({ raw: rawOps.acquireFree, wrapped: wrappedOps.acquireFree }, sizes.perOp);
+  if (perOpLevels.has(level)) entry.acquireFree = await interleave({ raw: rawOps.acquireFree, wrapped: wrappedOps.acquireFree, settle }, sizes.perOp);
   if (scrapeLevels.has(level)) entry.scrape = await scrape();
   results.push(entry);
 }

@@ -28,7 +28,7 @@ const outFile = process.argv[3];
 const served = [];
 subscribe('http.server.response.finish', ({ response }) => served.push([performance.now(), response.statusCode]));
 
-const { raw, wrapped, samFile, api, cleanup } = await loadBindings();
+const { raw, wrapped, samFile, api, settle, cleanup } = await loadBindings();
 checkedHandshake(raw, samFile);
 checkedHandshake(wrapped, samFile);
 const rawOps = operations(raw, samFile);
@@ -76,11 +76,11 @@ async function measure(name, scraper) {
   const order = [];
   for (let pair = 0; pair < sizes.pairs; pair++) order.push(...(pair % 2 === 0 ? ['idle', 'load'] : ['load', 'idle']));
   // A block not counted first: the first block would otherwise also pay for the JIT's warm-up.
-  await interleave({ raw: rawOps[name], wrapped: wrappedOps[name] }, sizes.workloads[name]);
+  await interleave({ raw: rawOps[name], wrapped: wrappedOps[name], settle }, sizes.workloads[name]);
   for (const phase of order) {
     const p = phases[phase];
     if (phase === 'load') await scraper.start();
-    const r = await interleave({ raw: rawOps[name], wrapped: wrappedOps[name] }, { ...sizes.workloads[name], keep: true });
+    const r = await interleave({ raw: rawOps[name], wrapped: wrappedOps[name], settle }, { ...sizes.workloads[name], keep: true });
     const inWindow = servedIn(r.window);
     p.servedInWindow += inWindow;
     p.blocks.push({ ratio: r.ratio.median, windowMs: r.window[1] - r.window[0], servedInWindow: inWindow });
