@@ -9,7 +9,7 @@ import { agentError, warnOnce } from './diagnostics.js';
 import { isHandshakeStep, type SspiFunction } from './sspi/functions.js';
 import { packageLabel, OTHER_PACKAGE } from './sspi/packages.js';
 import { isSuccess } from './sspi/status.js';
-import type { HandleRegistry, PendingEffect } from './registry.js';
+import type { HandleRegistry } from './registry.js';
 import { isHandleKey, type AllocationSite, type Direction, type HandleKey, type HandleKind, type HandleReleaser, type InvalidRelease, type ReadHandle, type TrackedHandle } from './types.js';
 
 /** A buffer SSPI allocated during the call, and the JS value that holds its pointer. */
@@ -135,33 +135,29 @@ export function recordObservedCall(registry: HandleRegistry, call: ObservedCall)
     applyCall(registry, call);
     return;
   }
-  registry.defer(applyDeferred, call, effectOf(call));
+  expectEffects(registry, call);
+  registry.defer(applyDeferred, call);
 }
 
 /**
- * The handle value a call releases or hands out, as far as the guard cares: a release, or the
- * handle an acquire / ISC / ASC wrote (new, re-keyed, or written by a failed first call). Buffers SSPI
- * allocated are left out: a re-issued buffer address the guard finds released makes the registry
- * apply what waits before it answers, which is right, only slower.
+ * What a call does to the handle values the guard asks about: a release, or the handles it handed
+ * out (an acquire's or ISC/ASC's handle — new, re-keyed, or written by a failed first call — and the
+ * buffers SSPI allocated): providers re-issue freed values at once, buffers included.
  */
-function effectOf(call: ObservedCall): PendingEffect | undefined {
+function expectEffects(registry: HandleRegistry, call: ObservedCall): void {
   const released = releasedKind(call.fn);
   if (released !== undefined) {
     const key = released === 'credential' ? call.credential : released === 'context' ? call.context : call.buffer;
-    return isHandleKey(key) ? { kind: released, key, releases: true } : undefined;
+    if (isHandleKey(key)) registry.expect(released, key, true);
+    return;
   }
   const out = isSuccess(call.status) ? call.outHandle : call.failedOutHandle;
-  if (!isHandleKey(out)) return undefined;
-  switch (call.fn.role) {
-    case 'acquire-credential':
-      return { kind: 'credential', key: out, releases: false };
-    case 'init-context':
-    case 'accept-context':
-    case 'import-context':
-      return { kind: 'context', key: out, releases: false };
-    default:
-      return undefined;
+  if (isHandleKey(out)) {
+    const role = call.fn.role;
+    if (role === 'acquire-credential') registry.expect('credential', out, false);
+    else if (role === 'init-context' || role === 'accept-context' || role === 'import-context') registry.expect('context', out, false);
   }
+  if (call.outBuffers && isSuccess(call.status)) for (const buffer of call.outBuffers) registry.expect('buffer', buffer.key, false);
 }
 
 /** `applyCall` for a deferred call: what it throws is the agent's error, counted where hooks count theirs. */

@@ -49,13 +49,6 @@ export interface StaleLimits {
   handshake: number;
 }
 
-/** A deferred change's effect on one handle value: it releases it, or hands it out (live again). */
-export interface PendingEffect {
-  readonly kind: HandleKind;
-  readonly key: HandleKey;
-  readonly releases: boolean;
-}
-
 /** What a release call did to the registry. */
 export type ReleaseOutcome =
   | { result: 'released'; handle: TrackedHandle; lifetimeSeconds: number }
@@ -202,14 +195,13 @@ export class HandleRegistry {
   /**
    * Defers a change to handle state: `apply(this, item)` runs before anything next reads the state
    * (every public method settles first), when PENDING_LIMIT changes wait, or at the next turn of the
-   * event loop, whichever comes first, in the order the changes were deferred. `effect`: the handle
-   * value the change releases or hands out, so `releasedHandle` answers as if it were applied.
-   * `apply` must not throw (what it throws is counted as an agent error and the next change applied).
+   * event loop, whichever comes first, in the order the changes were deferred. `apply` must not
+   * throw (what it throws is counted as an agent error and the next change applied). Before it, the
+   * caller tells `expect` what the change does to handle values the guard may ask about.
    */
-  defer<T>(apply: (registry: HandleRegistry, item: T) => void, item: T, effect?: PendingEffect): void {
+  defer<T>(apply: (registry: HandleRegistry, item: T) => void, item: T): void {
     this.pendingApply.push(apply as (registry: HandleRegistry, item: never) => void);
     this.pendingItems.push(item);
-    if (effect !== undefined) this.pendingEffects[effect.kind].set(effect.key, effect.releases);
     if (this.pendingItems.length >= PENDING_LIMIT) {
       this.settle();
     } else if (!this.settleScheduled) {
@@ -217,6 +209,15 @@ export class HandleRegistry {
       // Unreferenced: it must not keep the process alive; the process end settles what is left.
       setImmediate(this.settleSoon).unref();
     }
+  }
+
+  /**
+   * The change about to be deferred releases `key` (`releases`), or hands it out (a new handle: live
+   * again if it was released): `releasedHandle` answers as if it were applied. Said before `defer`, so
+   * that a `defer` applying everything at once also forgets it.
+   */
+  expect(kind: HandleKind, key: HandleKey, releases: boolean): void {
+    this.pendingEffects[kind].set(key, releases);
   }
 
   /** Applies the deferred changes now. Re-entrant calls (a change's own reads) return at once. */

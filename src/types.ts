@@ -174,7 +174,12 @@ export interface ForcedRelease {
   readonly trigger: string;
 }
 
-/** The registry's events, in the order they happen; exporters subscribe to them. */
+/**
+ * The registry's events, in the order they happen; exporters subscribe to them. The events of a call
+ * are heard when the registry applies it: in a batch, before anything next reads the registry or at
+ * the next event-loop turn at the latest (see `HandleRegistry.defer`), unless a listener's
+ * `wantsCallDetails` or `wantsCallerContext` asks for them as the call returns.
+ */
 export interface RegistryListener {
   /** `holder` is the JS object holding the handle, if any: watch it, never keep it. */
   onOpen?(handle: TrackedHandle, holder: object | undefined): void;
@@ -190,9 +195,9 @@ export interface RegistryListener {
   /** A provider library was unloaded while handles it made were live. */
   onUnloadWithLiveHandles?(library: string, live: readonly TrackedHandle[]): void;
   /**
-   * Every wrapped SSPI call, with its SECURITY_STATUS as a signed 32-bit number. Runs synchronously
-   * right after the native call returned. `details` is there only when a listener's
-   * `wantsCallDetails(fn)` asked for it.
+   * Every wrapped SSPI call, with its SECURITY_STATUS as a signed 32-bit number. `details` is there
+   * only when a listener's `wantsCallDetails(fn)` asked for it; the call is then heard synchronously,
+   * right after the native call returned, in the caller's context.
    */
   onCall?(fn: string, status: number, durationSeconds: number, details?: CallDetails): void;
   /** Whether `onCall` should get the details of a call of `fn`. Asked on every call: keep it cheap. */

@@ -88,6 +88,22 @@ describe('calls applied in batches', function () {
     assert.equal(guardCall(registry, fn('FreeCredentialsHandle'), { credential: 0x10n })?.reason, 'double', 'and released again');
   });
 
+  it('the guard sees a buffer address SSPI allocated again while that still waits', function () {
+    const { registry, events } = watched();
+    const query = (key) => ({ fn: fn('QuerySecurityPackageInfoW'), provider, status: 0, durationSeconds: 0, packageName: 'NTLM', outBuffers: [{ key, holder: undefined }] });
+    const freeBuffer = (key) => ({ fn: fn('FreeContextBuffer'), provider, status: 0, durationSeconds: 0, buffer: key });
+    recordObservedCall(registry, query(0x500n));
+    recordObservedCall(registry, freeBuffer(0x500n));
+    registry.settle();
+    recordObservedCall(registry, query(0x500n));
+    const heard = events.length;
+    assert.equal(guardCall(registry, fn('FreeContextBuffer'), { buffer: 0x500n }), undefined);
+    assert.equal(events.length, heard, 'answered from what waits');
+    recordObservedCall(registry, freeBuffer(0x500n));
+    assert.equal(guardCall(registry, fn('FreeContextBuffer'), { buffer: 0x500n })?.reason, 'double');
+    assert.equal(registry.liveCount('buffer'), 0);
+  });
+
   it('applies a call at once when a listener reads the caller’s context', function () {
     const { registry, events } = watched();
     let wants = true;
