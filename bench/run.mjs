@@ -186,7 +186,9 @@ async function benchCalls() {
       continue;
     }
     progress(`calls (handshake, acquire+free, QuerySecurityPackageInfoW+FreeContextBuffer), ${config.spans ? 'call spans + SDK' : `stacks ${config.id}`}`);
-    const { result } = await runChild('calls.mjs', { env: config.env, input: { ...sizes.calls, spans: Boolean(config.spans) } });
+    // The reference wrappers do not depend on the agent's settings: measured once, in the stacks-off child.
+    const references = config.id === 'off';
+    const { result } = await runChild('calls.mjs', { env: config.env, input: { ...sizes.calls, spans: Boolean(config.spans), references } });
     out[config.id] = { env: config.env, ...result };
   }
   return out;

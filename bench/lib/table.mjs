@@ -64,6 +64,12 @@ const WORKLOAD_NAMES = {
   queryInfoFree: '3. QuerySecurityPackageInfoW + FreeContextBuffer',
 };
 
+/** bench/lib/reference-wrappers.mjs: what a JS wrapper costs with nothing in it, and with the least tracking. */
+const REFERENCE_LABELS = {
+  'pass-through': 'reference: pass-through wrapper, no agent',
+  'minimal-tracking': 'reference: minimal tracking wrapper, no agent (reads handles, one lookup each, keeps the facts)',
+};
+
 export { fmtCount };
 
 export function buildRows(results, defaults) {
@@ -79,6 +85,10 @@ export function buildRows(results, defaults) {
         continue;
       }
       rows.push(ratioRow(WORKLOAD_NAMES[workload], label, run.workloads[workload], callTarget(workload, id, defaults)));
+    }
+    for (const [kind, label] of Object.entries(REFERENCE_LABELS)) {
+      const r = results.calls?.off?.references?.[kind]?.[workload];
+      if (r) rows.push({ ...ratioRow(WORKLOAD_NAMES[workload], label, r), figure: 'reference / raw' });
     }
   }
   for (const [mode, label] of [['off', 'stacks off'], ['all', 'stacks all']]) {

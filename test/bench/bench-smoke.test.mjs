@@ -44,6 +44,9 @@ describe('benchmark (smoke run)', function () {
     for (const config of CALL_CONFIGS) {
       for (const workload of CALL_WORKLOADS) assertRatio(doc.results.calls[config].workloads[workload], `${workload} (${config})`);
     }
+    for (const kind of ['pass-through', 'minimal-tracking']) {
+      for (const workload of CALL_WORKLOADS) assertRatio(doc.results.calls.off.references[kind][workload], `${workload} (reference: ${kind})`);
+    }
     const spans = doc.results.calls.spans;
     if (spans.skipped) assert.match(spans.skipped, /\S/, 'a skipped configuration says why');
     else for (const workload of CALL_WORKLOADS) assertRatio(spans.workloads[workload], `${workload} (spans)`);
