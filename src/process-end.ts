@@ -45,6 +45,9 @@ export function installProcessEnd(
   const cleanupOn = (path: 'exit' | 'signals') => config.cleanup === path || config.cleanup === 'all';
 
   function finish(reason: string, cleanup: boolean): LeakReport {
+    // Calls from here on (the app's own 'exit' handlers) are applied as they return: no event-loop
+    // turn will come to apply them later.
+    registry.stopDeferring();
     if (finished) return finished;
     // One V8 formatting per distinct stack, before the leak spans and the report read them (each
     // would otherwise format its own: seconds for 100k leaks with SSPI_AGENT_STACKS=all).

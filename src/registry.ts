@@ -4,6 +4,8 @@
  * exporters) what changed. It knows nothing of koffi or Prometheus.
  */
 import { performance } from 'node:perf_hooks';
+// Node's own, not a global an app's fake timers may have replaced.
+import { setImmediate } from 'node:timers';
 import { agentError } from './diagnostics.js';
 import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
 import { LiveList } from './live-list.js';
@@ -115,6 +117,8 @@ export class HandleRegistry {
   private readonly pendingEffects = perKind(() => new Map<HandleKey, boolean>());
   private settling = false;
   private settleScheduled = false;
+  /** Cleared at the process end: nothing would apply a deferred change after it (see stopDeferring). */
+  private deferring = true;
   private readonly settleSoon = () => {
     this.settleScheduled = false;
     this.settle();
@@ -127,6 +131,8 @@ export class HandleRegistry {
     return () => {
       const i = this.listeners.indexOf(listener);
       if (i < 0) return;
+      // It hears what happened while it listened.
+      this.settle();
       this.listeners.splice(i, 1);
       this.handlers = bindHandlers(this.listeners);
     };
@@ -179,7 +185,9 @@ export class HandleRegistry {
     // Waiting changes may release this value, or re-issue one released: applied first when either
     // could change the answer. The common answer (never released, nothing waiting releases it)
     // leaves them waiting.
-    if (this.pendingItems.length !== 0) {
+    // While settling, the changes applied so far are the state, as the guard saw it at that call; what
+    // later waiting changes do must not leak into it.
+    if (this.pendingItems.length !== 0 && !this.settling) {
       const releases = this.pendingEffects[kind].get(key);
       if (releases === false) return undefined;
       if (releases === true || this.releasedRecord(kind, key)) this.settle();
@@ -202,13 +210,36 @@ export class HandleRegistry {
   defer<T>(apply: (registry: HandleRegistry, item: T) => void, item: T): void {
     this.pendingApply.push(apply as (registry: HandleRegistry, item: never) => void);
     this.pendingItems.push(item);
-    if (this.pendingItems.length >= PENDING_LIMIT) {
+    if (this.pendingItems.length >= PENDING_LIMIT || !this.deferring) {
       this.settle();
     } else if (!this.settleScheduled) {
-      this.settleScheduled = true;
-      // Unreferenced: it must not keep the process alive; the process end settles what is left.
-      setImmediate(this.settleSoon).unref();
+      this.scheduleSettle();
     }
+  }
+
+  /** Unreferenced: it must not keep the process alive; the process end settles what is left. */
+  private scheduleSettle(): void {
+    try {
+      setImmediate(this.settleSoon).unref();
+      this.settleScheduled = true;
+    } catch (err) {
+      // Not scheduled: what waits is applied at the next read or at PENDING_LIMIT.
+      agentError('registry.schedule', err);
+    }
+  }
+
+  /**
+   * From now on every change is applied as it is deferred: the process is ending (its 'exit' handlers
+   * run), and no event-loop turn will come to apply what would wait.
+   */
+  stopDeferring(): void {
+    this.deferring = false;
+    this.settle();
+  }
+
+  /** Whether the registry is applying deferred changes now: their events are heard after the calls' return, outside the caller's context. */
+  get applyingDeferred(): boolean {
+    return this.settling;
   }
 
   /**
@@ -303,12 +334,12 @@ export class HandleRegistry {
    */
   appliesNow(fn: string): boolean {
     if (this.wantsCallDetails(fn)) return true;
-    const asks = this.handlers.wantsCallerContext;
+    const asks = this.handlers.wantsCallsNow;
     for (let i = 0; i < asks.length; i++) {
       try {
         if (asks[i]!()) return true;
       } catch (err) {
-        agentError('listener.wantsCallerContext', err);
+        agentError('listener.wantsCallsNow', err);
       }
     }
     return false;
@@ -529,9 +560,9 @@ export class HandleRegistry {
   }
 }
 
-type ListenerEvent = Exclude<keyof RegistryListener, 'wantsCallDetails' | 'wantsCallerContext'>;
+type ListenerEvent = Exclude<keyof RegistryListener, 'wantsCallDetails' | 'wantsCallsNow'>;
 type Handler = (a: unknown, b: unknown, c: unknown, d: unknown) => void;
-type Handlers = Record<ListenerEvent, Handler[]> & { wantsCallDetails: ((fn: string) => boolean)[]; wantsCallerContext: (() => boolean)[] };
+type Handlers = Record<ListenerEvent, Handler[]> & { wantsCallDetails: ((fn: string) => boolean)[]; wantsCallsNow: (() => boolean)[] };
 
 const LISTENER_EVENTS: readonly (keyof Handlers)[] = [
   'onOpen',
@@ -544,7 +575,7 @@ const LISTENER_EVENTS: readonly (keyof Handlers)[] = [
   'onUnloadWithLiveHandles',
   'onCall',
   'wantsCallDetails',
-  'wantsCallerContext',
+  'wantsCallsNow',
 ];
 
 /** Every event's handlers, in subscription order, bound to their listener. */

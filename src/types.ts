@@ -178,7 +178,7 @@ export interface ForcedRelease {
  * The registry's events, in the order they happen; exporters subscribe to them. The events of a call
  * are heard when the registry applies it: in a batch, before anything next reads the registry or at
  * the next event-loop turn at the latest (see `HandleRegistry.defer`), unless a listener's
- * `wantsCallDetails` or `wantsCallerContext` asks for them as the call returns.
+ * `wantsCallDetails` or `wantsCallsNow` asks for them as the call returns.
  */
 export interface RegistryListener {
   /** `holder` is the JS object holding the handle, if any: watch it, never keep it. */
@@ -203,10 +203,11 @@ export interface RegistryListener {
   /** Whether `onCall` should get the details of a call of `fn`. Asked on every call: keep it cheap. */
   wantsCallDetails?(fn: string): boolean;
   /**
-   * Whether the handlers read the caller's context (the app's active span) now: the registry then
-   * applies each call as it returns rather than in a batch. Asked on every call: keep it cheap.
+   * Whether the listener must hear calls as they return rather than in a batch: its handlers read the
+   * caller's context (the app's active span), or something reads its data without asking the
+   * registry first. Asked on every call: keep it cheap.
    */
-  wantsCallerContext?(): boolean;
+  wantsCallsNow?(): boolean;
 }
 
 /**

@@ -123,6 +123,15 @@ export class OtelMetricsExporter implements RegistryListener {
     this.current()?.callDuration.record(durationSeconds, this.callAttributes(fn, status));
   }
 
+  /**
+   * Until its instruments exist for the meter registered now, a collection (an app's forceFlush or
+   * shutdown in the same turn as its calls) would find nothing that settles the registry: the
+   * observable callbacks, which read it first, are made with them on the first event heard.
+   */
+  wantsCallsNow(): boolean {
+    return this.meters() !== this.meter;
+  }
+
   /** Removes the observable instruments' callbacks from the meter. */
   stop(): void {
     this.removeObservers();

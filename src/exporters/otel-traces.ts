@@ -44,6 +44,12 @@ export interface OtelTraceOptions {
   readonly callSpans: boolean;
   /** Spans for leaks and misuses (SSPI_AGENT_LEAK_SPANS). */
   readonly leakSpans: boolean;
+  /**
+   * Whether the event heard now is of a call applied after it returned (the registry's batches): the
+   * active context is then not the caller's. Such calls were made before an SDK was there to ask for
+   * them as they return; they get no call span and no link to a request, and their findings no parent.
+   */
+  readonly late?: () => boolean;
 }
 
 /** An out-of-order release links to the credential and at most this many of its live contexts. */
@@ -114,13 +120,13 @@ export class OtelTraceExporter implements RegistryListener {
   }
 
   /** Call spans and the links of leak spans come from the caller's active span. */
-  wantsCallerContext(): boolean {
+  wantsCallsNow(): boolean {
     return (this.options.callSpans || this.options.leakSpans) && this.options.tracer() !== undefined;
   }
 
   onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
     this.lastCallFn = undefined;
-    if (!this.options.callSpans || !CALL_SPAN_FUNCTIONS.has(fn)) return;
+    if (!this.options.callSpans || !CALL_SPAN_FUNCTIONS.has(fn) || this.options.late?.()) return;
     const tracer = this.options.tracer();
     if (!tracer) return;
     const { context, SpanKind, SpanStatusCode } = otelApi();
@@ -141,7 +147,7 @@ export class OtelTraceExporter implements RegistryListener {
       this.origins.set(handle, this.lastCallSpan);
       return;
     }
-    if (!this.options.tracer()) return;
+    if (!this.options.tracer() || this.options.late?.()) return;
     const { context, isSpanContextValid, trace } = otelApi();
     const active = trace.getSpanContext(context.active());
     if (active && isSpanContextValid(active)) this.origins.set(handle, active);
@@ -169,7 +175,7 @@ export class OtelTraceExporter implements RegistryListener {
     if (stack) attributes[ATTR_SSPI_CALL_STACKTRACE] = stack;
     // Found in the app's own call: a child of the request that made it.
     const message = event.reason === 'double' ? `SSPI ${event.kind} released twice` : `SSPI ${event.kind} used after release`;
-    this.finding(tracer, SPAN_MISUSE, otelApi().context.active(), attributes, this.linksTo([released]), message);
+    this.finding(tracer, SPAN_MISUSE, this.callerContext(), attributes, this.linksTo([released]), message);
   }
 
   onOutOfOrderRelease(credential: TrackedHandle, liveContexts: readonly TrackedHandle[]): void {
@@ -180,7 +186,13 @@ export class OtelTraceExporter implements RegistryListener {
     attributes[ATTR_SSPI_FUNCTION] = 'FreeCredentialsHandle';
     attributes[ATTR_SSPI_LIVE_CONTEXTS] = liveContexts.length;
     const links = this.linksTo([credential, ...liveContexts.slice(0, MAX_LINKS - 1)]);
-    this.finding(tracer, SPAN_MISUSE, otelApi().context.active(), attributes, links, `SSPI credential freed with ${liveContexts.length} live contexts`);
+    this.finding(tracer, SPAN_MISUSE, this.callerContext(), attributes, links, `SSPI credential freed with ${liveContexts.length} live contexts`);
+  }
+
+  /** The caller's context: the app's active span, unless the call is heard late (see `late`). */
+  private callerContext(): Context {
+    const api = otelApi();
+    return this.options.late?.() ? api.ROOT_CONTEXT : api.context.active();
   }
 
   private leakTracer(): Tracer | undefined {

@@ -135,6 +135,11 @@ export class PrometheusExporter implements RegistryListener {
     }
     this.outOfOrder.labels('credential');
     this.unloads.labels();
+    // A metric read on its own (`getSingleMetric(...).get()`) counts the calls the registry has not applied yet.
+    const settle = () => handles.settle();
+    for (const series of [this.opened, this.closed, this.leaked, this.lifetime, this.calls, this.callDuration, this.invalidReleases, this.outOfOrder, this.forced, this.unloads]) {
+      series.beforeRead = settle;
+    }
     this.unsubscribe = handles.subscribe(this);
   }
 

@@ -39,6 +39,8 @@ export interface HistogramSeries {
 abstract class SeriesMetric<S extends { labels: Labels }> {
   protected readonly byLabels = new Map<string, S>();
   readonly labelNames: readonly string[];
+  /** Runs before every read: brings what the series count up to date (the registry's waiting calls). */
+  beforeRead: (() => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -65,6 +67,7 @@ abstract class SeriesMetric<S extends { labels: Labels }> {
 
   /** What a prom-client `Registry` reads at scrape time. */
   get(): Promise<MetricObject> {
+    this.beforeRead?.();
     return Promise.resolve(this.collect());
   }
 

@@ -289,11 +289,14 @@ function observe(
   start: number,
 ): void {
   try {
+    const end = performance.now();
     const call: ObservedCall = {
       fn,
       provider,
       status,
-      durationSeconds: (performance.now() - start) / 1000,
+      durationSeconds: (end - start) / 1000,
+      // The registry applies the call later: its time is now.
+      at: end,
       packageName: inputs.packageName,
       credentialUse: inputs.credentialUse,
       credential: inputs.credential,

@@ -44,8 +44,8 @@ class GatedListener implements RegistryListener {
     return this.open() && this.traces.wantsCallDetails(fn);
   }
 
-  wantsCallerContext(): boolean {
-    return this.open() && this.traces.wantsCallerContext();
+  wantsCallsNow(): boolean {
+    return this.open() && (this.traces.wantsCallsNow() || this.metrics.wantsCallsNow());
   }
 
   onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
@@ -161,7 +161,13 @@ export class Telemetry implements Flusher {
     this.unsubscribe = this.metrics = undefined;
     this.sources = sources;
     if (!sources) return;
-    const traces = new OtelTraceExporter({ tracer: () => this.tracer(), callSpans: sources.callSpans, leakSpans: sources.leakSpans });
+    const registry = this.registry;
+    const traces = new OtelTraceExporter({
+      tracer: () => this.tracer(),
+      callSpans: sources.callSpans,
+      leakSpans: sources.leakSpans,
+      late: () => registry.applyingDeferred,
+    });
     this.metrics = new OtelMetricsExporter(this.registry, () => this.meter());
     // Globals with nothing registered: no SDK (unless the bootstrap is yet to decide).
     const bootstrap = this.bootstrap;

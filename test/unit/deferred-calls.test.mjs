@@ -6,6 +6,13 @@ import { HandleRegistry, PENDING_LIMIT } from '../../dist/registry.js';
 import { guardCall, recordObservedCall } from '../../dist/lifecycle.js';
 import { sspiFunction } from '../../dist/sspi/functions.js';
 import { agentErrorCounts, setMessageSink } from '../../dist/diagnostics.js';
+import { performance } from 'node:perf_hooks';
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { PrometheusExporter } from '../../dist/exporters/prometheus.js';
+import { OtelTraceExporter } from '../../dist/exporters/otel-traces.js';
+import { NodeExposeSspiHook } from '../../dist/hooks/node-expose-sspi-hook.js';
+import { stackPolicy } from '../../dist/stacks.js';
 
 const provider = { library: 'libwinpr2.so.2', releasers: {} };
 const fn = (name) => sspiFunction(name);
@@ -107,7 +114,7 @@ describe('calls applied in batches', function () {
   it('applies a call at once when a listener reads the caller’s context', function () {
     const { registry, events } = watched();
     let wants = true;
-    registry.subscribe({ wantsCallerContext: () => wants });
+    registry.subscribe({ wantsCallsNow: () => wants });
     recordObservedCall(registry, acquire(0x10n));
     assert.deepEqual(events, ['call AcquireCredentialsHandleW', 'open credential']);
     wants = false;
@@ -131,5 +138,131 @@ describe('calls applied in batches', function () {
     }
     assert.equal(agentErrorCounts().get('registry.settle'), before + 1);
     assert.match(messages.join(''), /registry\.settle .*boom/);
+  });
+});
+
+describe('calls applied in batches: what readers see', function () {
+  it('a double release applied in a batch is `double`, whatever later waiting calls do to the value', function () {
+    const { registry, events } = watched();
+    recordObservedCall(registry, acquire(0x10n));
+    recordObservedCall(registry, free(0x10n));
+    registry.settle();
+    // SSPI_AGENT_GUARD=0: the second free reaches the provider; then the value is handed out again.
+    recordObservedCall(registry, { ...free(0x10n), status: 0x80090301 | 0 });
+    recordObservedCall(registry, acquire(0x10n));
+    registry.settle();
+    assert.deepEqual(events.filter((e) => e.startsWith('invalid')), ['invalid credential double']);
+  });
+
+  it('applies them at the next turn even when the app has replaced the global setImmediate (fake timers)', async function () {
+    const { registry, events } = watched();
+    const real = globalThis.setImmediate;
+    globalThis.setImmediate = () => 1; // what a fake-timer library may return, and never run
+    try {
+      recordObservedCall(registry, acquire(0x10n));
+    } finally {
+      globalThis.setImmediate = real;
+    }
+    await turn();
+    assert.deepEqual(events, ['call AcquireCredentialsHandleW', 'open credential']);
+  });
+
+  it('a listener that unsubscribes hears what happened while it listened', function () {
+    const registry = new HandleRegistry();
+    const heard = [];
+    const unsubscribe = registry.subscribe({ onOpen: (h) => heard.push(h.kind) });
+    recordObservedCall(registry, acquire(0x10n));
+    unsubscribe();
+    assert.deepEqual(heard, ['credential']);
+  });
+
+  it('node-expose-sspi calls keep the time they were made, not the time they are applied', async function () {
+    const registry = new HandleRegistry();
+    // The addon's shape, as far as the hook recognizes it (the real one runs in the Windows lane).
+    const sspi = {
+      AcquireCredentialsHandle: () => ({ credential: '0x1.0x2' }),
+      AcceptSecurityContext: () => ({ SECURITY_STATUS: 'SEC_E_OK', contextHandle: '0x3.0x4' }),
+      FreeCredentialsHandle: () => undefined,
+    };
+    new NodeExposeSspiHook({ registry, stacks: stackPolicy('off', 8), guard: true }).patchModule({ sspi });
+    let lifetime;
+    registry.subscribe({ onClose: (_h, seconds) => (lifetime = seconds) });
+    const credential = sspi.AcquireCredentialsHandle({ packageName: 'NTLM' }).credential;
+    const acquiredBy = performance.now();
+    while (performance.now() - acquiredBy < 30); // the app works with the credential
+    sspi.FreeCredentialsHandle(credential);
+    await turn();
+    assert.ok(lifetime * 1000 >= 30, `lifetime ${lifetime} s: from the acquire's return to the free's`);
+  });
+
+  it('a Prometheus metric read on its own counts the calls not applied yet', async function () {
+    const registry = new HandleRegistry();
+    const prometheus = new PrometheusExporter(registry);
+    recordObservedCall(registry, acquire(0x10n));
+    recordObservedCall(registry, free(0x10n));
+    const text = await prometheus.registry.getSingleMetricAsString('sspi_calls_total');
+    assert.match(text, /sspi_calls_total\{function="AcquireCredentialsHandleW",status="SEC_E_OK"\} 1/);
+    assert.match(text, /sspi_calls_total\{function="FreeCredentialsHandle",status="SEC_E_OK"\} 1/);
+    prometheus.stop();
+  });
+
+  describe('spans of calls heard late', function () {
+    /** Just enough of a ContextManager for `context.with` to make a span active, synchronously. */
+    class StackContextManager {
+      stack = [ROOT_CONTEXT];
+      active() {
+        return this.stack[this.stack.length - 1];
+      }
+      with(ctx, fn, thisArg, ...args) {
+        this.stack.push(ctx);
+        try {
+          return fn.call(thisArg, ...args);
+        } finally {
+          this.stack.pop();
+        }
+      }
+      bind(_ctx, target) {
+        return target;
+      }
+      enable() {
+        return this;
+      }
+      disable() {
+        return this;
+      }
+    }
+
+    it('get no call span and no parent: the active span then is not the caller’s', function () {
+      context.setGlobalContextManager(new StackContextManager());
+      try {
+        const spans = new InMemorySpanExporter();
+        const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer('test');
+        let late = false;
+        const traces = new OtelTraceExporter({ tracer: () => tracer, callSpans: true, leakSpans: true, late: () => late });
+        const registry = new HandleRegistry();
+        recordObservedCall(registry, acquire(0x10n));
+        recordObservedCall(registry, free(0x10n));
+        const released = registry.releasedHandle('credential', 0x10n);
+        const double = { kind: 'credential', reason: 'double', fn: 'FreeCredentialsHandle', released };
+        const request = tracer.startSpan('request');
+        context.with(trace.setSpan(context.active(), request), () => {
+          for (const heardLate of [true, false]) {
+            late = heardLate;
+            traces.onCall('FreeCredentialsHandle', 0, 0.001);
+            traces.onInvalidRelease(double);
+          }
+        });
+        request.end();
+        const finished = spans.getFinishedSpans();
+        const parentOf = (s) => s.parentSpanContext?.spanId ?? s.parentSpanId;
+        const calls = finished.filter((s) => s.name === 'FreeCredentialsHandle');
+        assert.equal(calls.length, 1, 'only the call heard as it returned has a span');
+        assert.equal(parentOf(calls[0]), request.spanContext().spanId);
+        const misuses = finished.filter((s) => s.name === 'sspi.misuse');
+        assert.deepEqual(misuses.map(parentOf), [undefined, request.spanContext().spanId], 'late: no parent; on time: the request');
+      } finally {
+        context.disable();
+      }
+    });
   });
 });
