@@ -187,7 +187,7 @@ export function applyCall(registry: HandleRegistry, call: ObservedCall): void {
         const direction: Direction = call.fn.role === 'init-context' ? 'outbound' : 'inbound';
         openHandle(registry, call, 'context', credential?.package ?? OTHER_PACKAGE, direction, credential);
       } else if (context && isSuccess(call.status) && isWrittenHandle(call.outHandle)) {
-        registry.rekey(context, call.outHandle);
+        registry.rekey(context, call.outHandle, call.at);
       }
       openBuffers(registry, call, context?.package ?? credential?.package ?? OTHER_PACKAGE);
       return;

@@ -1,6 +1,6 @@
 /**
  * What the agent does when the process ends, on every path: a normal end or `process.exit()` (the
- * 'exit' event), an uncaught exception (which emits no 'exit'), and SIGINT/SIGTERM/SIGHUP when the app
+ * 'exit' event), an uncaught exception (seen by the monitor, before Node prints it; 'exit' follows), and SIGINT/SIGTERM/SIGHUP when the app
  * has no handler of its own. It declares the live handles leaked, runs the forced cleanup if asked,
  * writes the report, and applies fail-on-leak — once. The app's exit code and signal semantics stay
  * as they would be without the agent: a signal is re-raised after the work, so the process still
@@ -45,9 +45,6 @@ export function installProcessEnd(
   const cleanupOn = (path: 'exit' | 'signals') => config.cleanup === path || config.cleanup === 'all';
 
   function finish(reason: string, cleanup: boolean): LeakReport {
-    // Calls from here on (the app's own 'exit' handlers) are applied as they return: no event-loop
-    // turn will come to apply them later.
-    registry.stopDeferring();
     if (finished) return finished;
     // One V8 formatting per distinct stack, before the leak spans and the report read them (each
     // would otherwise format its own: seconds for 100k leaks with SSPI_AGENT_STACKS=all).
@@ -70,6 +67,9 @@ export function installProcessEnd(
 
   const onExit = (code: number) =>
     safely(() => {
+      // Calls from here on (the app's own 'exit' handlers) are applied as they return: no event-loop
+      // turn will come to apply them later. Only here: on every other path the loop may still run.
+      registry.stopDeferring();
       const report = finish('exit', cleanupOn('exit'));
       // The app's own non-zero exit code wins.
       if (config.failOnLeak && report.unsuppressed > 0 && code === 0) process.exitCode = config.failOnLeakExitCode;
@@ -79,7 +79,10 @@ export function installProcessEnd(
   // 'uncaughtException' handler of the app's the process goes on, so nothing ends here.
   const onUncaught = () =>
     safely(() => {
-      if (process.listenerCount('uncaughtException') === 0) finish('uncaught exception', cleanupOn('exit'));
+      // A capture callback (the `domain` module's, or the app's own) takes the exception and the process goes on.
+      if (process.listenerCount('uncaughtException') === 0 && !process.hasUncaughtExceptionCaptureCallback()) {
+        finish('uncaught exception', cleanupOn('exit'));
+      }
     });
 
   function wantsFlush(): boolean {
@@ -122,9 +125,16 @@ export function installProcessEnd(
   // retrying at the timeout is all that keeps the process alive: it ends then, with its exit code.
   const onBeforeExit = () => {
     if (finished || flushing || !wantsFlush()) return;
-    safely(() => finish('exit', cleanupOn('exit')));
-    flushThen((timedOut) => {
-      if (timedOut) process.exit();
+    // The app's own 'beforeExit' handlers run after this one and may start more work: then the process
+    // goes on, and this is no end. A microtask runs once they all have, before Node looks at the loop
+    // again. (Compared with before them: some resources are listed without keeping the loop alive.)
+    const resources = process.getActiveResourcesInfo().length;
+    queueMicrotask(() => {
+      if (finished || flushing || process.getActiveResourcesInfo().length > resources) return;
+      safely(() => finish('exit', cleanupOn('exit')));
+      flushThen((timedOut) => {
+        if (timedOut) process.exit();
+      });
     });
   };
 

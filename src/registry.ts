@@ -419,12 +419,12 @@ export class HandleRegistry {
    * context handle: the record answers to the new value from now on. Windows keeps the value; Wine's
    * secur32 issues a new one on every successful call, and the app must use (and delete) that one.
    */
-  rekey(handle: TrackedHandle, key: HandleKey): void {
+  rekey(handle: TrackedHandle, key: HandleKey, now = performance.now()): void {
     this.settle();
     const records = this.records[handle.kind];
     if (handle.key === key || this.get(handle.kind, handle.key) !== handle) return;
     const clash = this.get(handle.kind, key);
-    if (clash) this.close(clash as HandleRecord, performance.now());
+    if (clash) this.close(clash as HandleRecord, now);
     records.delete(handle.key);
     (handle as HandleRecord).key = key;
     records.set(key, handle as HandleRecord);

@@ -125,6 +125,7 @@ export class PrometheusExporter implements RegistryListener {
       labelNames: ['where'] as const,
       registers: [r],
       collect() {
+        handles.settle(); // what applying the waiting calls fails at counts in this read
         this.reset();
         for (const [where, count] of agentErrorCounts()) this.inc({ where }, count);
       },

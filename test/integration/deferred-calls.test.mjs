@@ -10,6 +10,23 @@ describe('calls applied in batches, at the edges of a process', function () {
     assert.match(run.stderr, /credential #1 \[NTLM, outbound\] from AcquireCredentialsHandleW freed while 1 context\(s\) made from it are live/, explain(run));
   });
 
+  it('takes an exception the app’s capture callback handles for no process end: no report, no cleanup, batches go on', async function () {
+    const run = await runApp('deferred/captured-exception.mjs', { env: { SSPI_AGENT_CLEANUP: 'exit' } });
+    assert.equal(run.code, 0, explain(run));
+    const [captured, after] = run.results;
+    assert.deepEqual(captured, { captured: 'boom' });
+    assert.equal(after.status, 0, 'the app’s own free of its live credential reached the provider');
+    assert.equal(after.waiting, 3, 'its three calls wait to be applied in a batch');
+    assert.doesNotMatch(run.stderr, /leak|stopped before it reached the provider/i, explain(run));
+  });
+
+  it('takes a beforeExit after which the app starts more work for no process end', async function () {
+    const run = await runApp('deferred/before-exit-more-work.mjs', { env: { SSPI_AGENT_CLEANUP: 'exit' } });
+    assert.equal(run.code, 0, explain(run));
+    assert.deepEqual(run.results, [{ round: 2, status: 0 }], explain(run));
+    assert.doesNotMatch(run.stderr, /leak|stopped before it reached the provider/i, explain(run));
+  });
+
   it('counts calls in an OpenTelemetry export the app forces in the same turn as its first calls', async function () {
     const run = await runApp('deferred/meter-only.mjs');
     assert.equal(run.code, 0, explain(run));
