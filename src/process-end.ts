@@ -1,7 +1,7 @@
 /**
  * What the agent does when the process ends, on every path: a normal end or `process.exit()` (the
- * 'exit' event), an uncaught exception (seen by the monitor, before Node prints it; 'exit' follows), and SIGINT/SIGTERM/SIGHUP when the app
- * has no handler of its own. It declares the live handles leaked, runs the forced cleanup if asked,
+ * 'exit' event), an uncaught exception (seen by the monitor before Node prints it; 'exit' follows),
+ * and SIGINT/SIGTERM/SIGHUP when the app has no handler of its own. It declares the live handles leaked, runs the forced cleanup if asked,
  * writes the report, and applies fail-on-leak — once. The app's exit code and signal semantics stay
  * as they would be without the agent: a signal is re-raised after the work, so the process still
  * ends by that signal; an app's own signal handler is left to decide.

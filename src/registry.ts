@@ -4,11 +4,10 @@
  * exporters) what changed. It knows nothing of koffi or Prometheus.
  */
 import { performance } from 'node:perf_hooks';
-// Node's own, not a global an app's fake timers may have replaced.
-import { setImmediate } from 'node:timers';
 import { agentError } from './diagnostics.js';
 import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
 import { LiveList } from './live-list.js';
+import { PendingChanges } from './pending-changes.js';
 import type {
   AllocationSite,
   CallDetails,
@@ -34,8 +33,7 @@ export const HISTORY_SIZE = 8;
 /** How many released handles are remembered for the double-free guard (oldest forgotten first). */
 export const RELEASED_MEMORY = 10_000;
 
-/** How many deferred changes may wait before they are applied on the spot (see `defer`). */
-export const PENDING_LIMIT = 256;
+export { PENDING_LIMIT } from './pending-changes.js';
 
 const SEC_I_CONTINUE_NEEDED = 0x00090312;
 const SEC_I_COMPLETE_NEEDED = 0x00090313;
@@ -101,28 +99,8 @@ export class HandleRegistry {
    */
   private handlers = bindHandlers([]);
   private nextId = 1;
-  /**
-   * Changes the hooks deferred (`defer`), in call order: `pendingApply[i](this, pendingItems[i])`.
-   * Applying each observed call on the spot, between two native SSPI calls, ran the agent's code and
-   * data cold (the provider's work evicts them from the CPU caches) at three to ten times its warm
-   * cost; applied in a batch, the second and later changes find them warm.
-   */
-  private readonly pendingApply: Array<(registry: HandleRegistry, item: never) => void> = [];
-  private readonly pendingItems: unknown[] = [];
-  /**
-   * What the waiting changes do to the guard's answer, per handle value: the last one releases it
-   * (true) or hands it out (false: providers re-issue a freed value at once). One Map write per
-   * change and one read per guard check: a BigInt is hashed anew on every Map operation.
-   */
-  private readonly pendingEffects = perKind(() => new Map<HandleKey, boolean>());
-  private settling = false;
-  private settleScheduled = false;
-  /** Cleared at the process end: nothing would apply a deferred change after it (see stopDeferring). */
-  private deferring = true;
-  private readonly settleSoon = () => {
-    this.settleScheduled = false;
-    this.settle();
-  };
+  /** Changes the hooks deferred (`defer`), applied in batches. */
+  private readonly pending = new PendingChanges<HandleRegistry>(this);
 
   subscribe(listener: RegistryListener): () => void {
     this.settle();
@@ -183,12 +161,11 @@ export class HandleRegistry {
   /** The record of a released handle, while it is remembered and its value not re-issued. */
   releasedHandle(kind: HandleKind, key: HandleKey): ReleasedHandle | undefined {
     // Waiting changes may release this value, or re-issue one released: applied first when either
-    // could change the answer. The common answer (never released, nothing waiting releases it)
-    // leaves them waiting.
-    // While settling, the changes applied so far are the state, as the guard saw it at that call; what
-    // later waiting changes do must not leak into it.
-    if (this.pendingItems.length !== 0 && !this.settling) {
-      const releases = this.pendingEffects[kind].get(key);
+    // could change the answer; the common answer (never released, nothing waiting releases it)
+    // leaves them waiting. While they are applied, the state so far is the answer, as it was at
+    // that call: what later changes do must not leak into it.
+    if (this.pending.waiting) {
+      const releases = this.pending.effectOn(kind, key);
       if (releases === false) return undefined;
       if (releases === true || this.releasedRecord(kind, key)) this.settle();
     }
@@ -208,24 +185,7 @@ export class HandleRegistry {
    * caller tells `expect` what the change does to handle values the guard may ask about.
    */
   defer<T>(apply: (registry: HandleRegistry, item: T) => void, item: T): void {
-    this.pendingApply.push(apply as (registry: HandleRegistry, item: never) => void);
-    this.pendingItems.push(item);
-    if (this.pendingItems.length >= PENDING_LIMIT || !this.deferring) {
-      this.settle();
-    } else if (!this.settleScheduled) {
-      this.scheduleSettle();
-    }
-  }
-
-  /** Unreferenced: it must not keep the process alive; the process end settles what is left. */
-  private scheduleSettle(): void {
-    try {
-      setImmediate(this.settleSoon).unref();
-      this.settleScheduled = true;
-    } catch (err) {
-      // Not scheduled: what waits is applied at the next read or at PENDING_LIMIT.
-      agentError('registry.schedule', err);
-    }
+    this.pending.add(apply, item);
   }
 
   /**
@@ -233,13 +193,12 @@ export class HandleRegistry {
    * run), and no event-loop turn will come to apply what would wait.
    */
   stopDeferring(): void {
-    this.deferring = false;
-    this.settle();
+    this.pending.stopDeferring();
   }
 
-  /** Whether the registry is applying deferred changes now: their events are heard after the calls' return, outside the caller's context. */
+  /** Whether deferred changes are being applied now: their events come after the calls returned, outside the callers' context. */
   get applyingDeferred(): boolean {
-    return this.settling;
+    return this.pending.isApplying;
   }
 
   /**
@@ -248,30 +207,12 @@ export class HandleRegistry {
    * that a `defer` applying everything at once also forgets it.
    */
   expect(kind: HandleKind, key: HandleKey, releases: boolean): void {
-    this.pendingEffects[kind].set(key, releases);
+    this.pending.expect(kind, key, releases);
   }
 
   /** Applies the deferred changes now. Re-entrant calls (a change's own reads) return at once. */
   settle(): void {
-    if (this.pendingItems.length === 0 || this.settling) return;
-    this.settling = true;
-    const apply = this.pendingApply;
-    const items = this.pendingItems;
-    try {
-      // Changes deferred while settling (none expected) are appended and applied in this loop.
-      for (let i = 0; i < items.length; i++) {
-        try {
-          apply[i]!(this, items[i] as never);
-        } catch (err) {
-          agentError('registry.settle', err);
-        }
-      }
-    } finally {
-      apply.length = 0;
-      items.length = 0;
-      for (const kind of HANDLE_KINDS) this.pendingEffects[kind].clear();
-      this.settling = false;
-    }
+    this.pending.applyAll();
   }
 
   /**

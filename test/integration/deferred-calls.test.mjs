@@ -16,7 +16,8 @@ describe('calls applied in batches, at the edges of a process', function () {
     const [captured, after] = run.results;
     assert.deepEqual(captured, { captured: 'boom' });
     assert.equal(after.status, 0, 'the app’s own free of its live credential reached the provider');
-    assert.equal(after.waiting, 3, 'its three calls wait to be applied in a batch');
+    assert.equal(after.heardAtOnce, 0, 'its calls wait to be applied in a batch');
+    assert.equal(after.heardNextTurn, 3);
     assert.doesNotMatch(run.stderr, /leak|stopped before it reached the provider/i, explain(run));
   });
 

@@ -1,0 +1,109 @@
+/**
+ * Changes to handle state the hooks observed and the registry has not applied yet (see
+ * HandleRegistry.defer), and what they do meanwhile to the one answer that cannot wait: whether a
+ * handle value is released (the double-free guard's question).
+ *
+ * Applying each observed call on the spot, between two native SSPI calls, ran the agent's code and
+ * data cold (the provider's work evicts them from the CPU caches) at three to ten times its warm
+ * cost; applied in a batch, the second and later changes find them warm.
+ */
+import { setImmediate } from 'node:timers'; // Node's own, not a global an app's fake timers may have replaced
+import { agentError } from './diagnostics.js';
+import type { HandleKey, HandleKind } from './types.js';
+
+/** How many changes may wait before they are applied on the spot. */
+export const PENDING_LIMIT = 256;
+
+type Change<T> = (target: T, item: never) => void;
+
+export class PendingChanges<T> {
+  /** In call order: `changes[i](target, items[i])`. */
+  private readonly changes: Change<T>[] = [];
+  private readonly items: unknown[] = [];
+  /**
+   * Per handle value, what the last waiting change does to it: releases it (true) or hands it out
+   * (false: providers re-issue a freed value at once). One Map write per change and one read per
+   * guard check: a BigInt is hashed anew on every Map operation.
+   */
+  private readonly effects: Record<HandleKind, Map<HandleKey, boolean>> = { credential: new Map(), context: new Map(), buffer: new Map() };
+  private applying = false;
+  private scheduled = false;
+  /** Cleared at the process end: no event-loop turn would come to apply what waits. */
+  private deferring = true;
+  private readonly applySoon = () => {
+    this.scheduled = false;
+    this.applyAll();
+  };
+
+  /** `target`: what the changes are applied to, handed to each. */
+  constructor(private readonly target: T) {}
+
+  /** Whether changes are being applied now (their events are heard after the calls returned). */
+  get isApplying(): boolean {
+    return this.applying;
+  }
+
+  /** Whether anything waits, outside of applying it. */
+  get waiting(): boolean {
+    return this.items.length !== 0 && !this.applying;
+  }
+
+  /** Queues `change(target, item)`; applies everything at once when the queue is full or deferring stopped. */
+  add<I>(change: (target: T, item: I) => void, item: I): void {
+    this.changes.push(change as Change<T>);
+    this.items.push(item);
+    if (this.items.length >= PENDING_LIMIT || !this.deferring) this.applyAll();
+    else if (!this.scheduled) this.schedule();
+  }
+
+  /** The change about to be added releases `key` (`releases`) or hands it out. */
+  expect(kind: HandleKind, key: HandleKey, releases: boolean): void {
+    this.effects[kind].set(key, releases);
+  }
+
+  /** What the waiting changes do to `key`: release it (true), hand it out (false), or nothing said. */
+  effectOn(kind: HandleKind, key: HandleKey): boolean | undefined {
+    return this.effects[kind].get(key);
+  }
+
+  /** Applies what waits, in order. Re-entrant calls (a change's own reads) return at once. */
+  applyAll(): void {
+    if (this.items.length === 0 || this.applying) return;
+    this.applying = true;
+    const { changes, items } = this;
+    try {
+      // Changes added while applying (none expected) are appended and applied in this loop.
+      for (let i = 0; i < items.length; i++) {
+        try {
+          changes[i]!(this.target, items[i] as never);
+        } catch (err) {
+          agentError('registry.settle', err);
+        }
+      }
+    } finally {
+      changes.length = 0;
+      items.length = 0;
+      this.effects.credential.clear();
+      this.effects.context.clear();
+      this.effects.buffer.clear();
+      this.applying = false;
+    }
+  }
+
+  /** From now on every change is applied as it is added (the process is ending). */
+  stopDeferring(): void {
+    this.deferring = false;
+    this.applyAll();
+  }
+
+  /** Unreferenced: it must not keep the process alive; the process end applies what is left. */
+  private schedule(): void {
+    try {
+      setImmediate(this.applySoon).unref();
+      this.scheduled = true;
+    } catch (err) {
+      // Not scheduled: what waits is applied at the next read or at PENDING_LIMIT.
+      agentError('registry.schedule', err);
+    }
+  }
+}
