@@ -96,6 +96,11 @@ function releasedKind(fn: SspiFunction): HandleKind | undefined {
   return fn.role === 'free-credential' ? 'credential' : fn.role === 'delete-context' ? 'context' : fn.role === 'free-buffer' ? 'buffer' : undefined;
 }
 
+/** The handle a release of `kind` passes: its credential, context or buffer argument. */
+function releasedKey(kind: HandleKind, inputs: CallInputs): ReadHandle {
+  return kind === 'credential' ? inputs.credential : kind === 'context' ? inputs.context : inputs.buffer;
+}
+
 /**
  * Before the call: a release of a handle the agent saw released (and not re-issued since) is a
  * double free, any other call passing one a use after release. Either must not reach the provider:
@@ -104,8 +109,7 @@ function releasedKind(fn: SspiFunction): HandleKind | undefined {
 export function guardCall(registry: HandleRegistry, fn: SspiFunction, inputs: CallInputs): InvalidRelease | undefined {
   const kind = releasedKind(fn);
   if (kind) {
-    const key = kind === 'credential' ? inputs.credential : kind === 'context' ? inputs.context : inputs.buffer;
-    return releasedOnly(registry, kind, key, 'double', fn);
+    return releasedOnly(registry, kind, releasedKey(kind, inputs), 'double', fn);
   }
   return (
     releasedOnly(registry, 'context', inputs.context, 'use_after_release', fn) ??
@@ -147,7 +151,7 @@ export function recordObservedCall(registry: HandleRegistry, call: ObservedCall)
 function expectEffects(registry: HandleRegistry, call: ObservedCall): void {
   const released = releasedKind(call.fn);
   if (released !== undefined) {
-    const key = released === 'credential' ? call.credential : released === 'context' ? call.context : call.buffer;
+    const key = releasedKey(released, call);
     if (isHandleKey(key)) registry.expect(released, key, true);
     return;
   }
