@@ -11,13 +11,12 @@
 import koffi from 'koffi';
 import { performance } from 'node:perf_hooks';
 import { bufferKey, readHandle } from '../../dist/hooks/handle-shapes.js';
+import { nativeMemory } from '../../dist/hooks/koffi-hook.js';
 import { sspiFunction } from '../../dist/sspi/functions.js';
 import { loadSspi } from '../../examples/lib/sspi-binding.mjs';
 
-const memory = {
-  words: (pointer, count) => Array.from(koffi.decode(pointer, 'uint64_t', count), (w) => BigInt(w)),
-  address: (pointer) => (typeof pointer === 'bigint' ? pointer : BigInt(koffi.address(pointer))),
-};
+/** Native memory read the way the agent reads it. */
+const memory = nativeMemory(koffi);
 
 function passThrough(original) {
   return function (...args) {

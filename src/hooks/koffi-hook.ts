@@ -200,7 +200,7 @@ function wrapDeclared(declared: unknown, ctx: WrapperContext): unknown {
 }
 
 /** Native memory read through koffi itself, so no second FFI is ever loaded. */
-function nativeMemory(mod: KoffiModule): NativeMemory {
+export function nativeMemory(mod: KoffiModule): NativeMemory {
   const decode = mod.decode ?? mod.default?.decode;
   const address = mod.address ?? mod.default?.address;
   return {
