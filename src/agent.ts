@@ -2,7 +2,6 @@
  * Wires the agent together, once per process: configuration → registry → hooks (which feed it) and
  * detectors (which watch it) → exporters (which read it). Nothing here runs on the app's hot path.
  */
-import { register } from 'node:module';
 import { forceCleanup } from './cleanup.js';
 import { readConfig, type AgentConfig } from './config.js';
 import { debug, setDebug, warn } from './diagnostics.js';
@@ -12,6 +11,7 @@ import { buildLeakReport, type LeakReport } from './exporters/leak-report.js';
 import { LeakLog } from './exporters/leak-log.js';
 import { startMetricsServer, type MetricsServer } from './exporters/metrics-server.js';
 import { PrometheusExporter } from './exporters/prometheus.js';
+import { hookKoffiImports } from './hooks/esm-loader.js';
 import { setActiveKoffiHook } from './hooks/koffi-esm-bridge.js';
 import { KoffiHook } from './hooks/koffi-hook.js';
 import { NodeExposeSspiHook } from './hooks/node-expose-sspi-hook.js';
@@ -30,6 +30,8 @@ export interface Agent {
   readonly prometheus: PrometheusExporter;
   readonly koffi: KoffiHook;
   readonly metricsServer: MetricsServer | undefined;
+  /** Settles once the endpoint is bound or has given up (at most STARTUP_WAIT_MS): what the preload waits for. */
+  readonly ready: Promise<void>;
   /** OpenTelemetry spans and metrics (inactive with SSPI_AGENT_OTEL=off until an SspiInstrumentation attaches). */
   readonly telemetry: Telemetry;
   /** The report of the handles live right now. */
@@ -49,9 +51,24 @@ export function runningAgent(): Agent | undefined {
 }
 
 /** Redirects `import ... from 'koffi'` through the shim that instruments koffi 3's ES module. */
-function registerEsmHook(): void {
-  const bridgeUrl = new URL('./hooks/koffi-esm-bridge.js', import.meta.url).href;
-  register('./hooks/esm-loader.js', import.meta.url, { data: { bridgeUrl } });
+function hookEsmImports(): () => void {
+  try {
+    return hookKoffiImports(new URL('./hooks/koffi-esm-bridge.js', import.meta.url).href);
+  } catch (err) {
+    warn(`ES module hook not registered, so \`import { load } from 'koffi'\` is not instrumented: ${String(err)}`);
+    return () => {};
+  }
+}
+
+/** The longest the preload holds the app's start for the endpoint; binding a port takes microseconds. */
+const STARTUP_WAIT_MS = 2000;
+
+/** The endpoint's bind, bounded: a ref'd timer, so that the wait itself keeps the loop alive. */
+function readyWithin(server: MetricsServer | undefined): Promise<void> {
+  if (!server) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, STARTUP_WAIT_MS)));
+  return Promise.race([server.ready.then(() => undefined), timeout]).finally(() => clearTimeout(timer));
 }
 
 function startEndpoint(config: AgentConfig, prometheus: PrometheusExporter): MetricsServer | undefined {
@@ -96,11 +113,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     (exports) => nodeExposeSspi.patchModule(exports),
   );
   setActiveKoffiHook(koffi);
-  try {
-    registerEsmHook();
-  } catch (err) {
-    warn(`ES module hook not registered, so \`import { load } from 'koffi'\` is not instrumented: ${String(err)}`);
-  }
+  const unhookEsm = hookEsmImports();
   const metricsServer = startEndpoint(config, prometheus);
   const telemetry = new Telemetry(handles, { mode: config.otel, callSpans: config.callSpans, leakSpans: config.leakSpans });
   const processEnd = installProcessEnd(handles, config, suppressions, telemetry);
@@ -111,6 +124,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     prometheus,
     koffi,
     metricsServer,
+    ready: readyWithin(metricsServer),
     telemetry,
     report: (reason = 'report') => buildLeakReport(handles.liveHandles(), reason, { suppressions }),
     cleanup: () => forceCleanup(handles, 'api'),
@@ -122,6 +136,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
       processEnd.uninstall();
       stopStaleChecks();
       unhookRequire();
+      unhookEsm();
       koffi.unpatchAll();
       nodeExposeSspi.unpatchAll();
       setActiveKoffiHook(undefined);

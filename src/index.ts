@@ -3,18 +3,19 @@
  * becomes one warning, and the app always runs.
  */
 import { isMainThread } from 'node:worker_threads';
-
-const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+import { nodeSupported, SUPPORTED_NODE } from './node-support.js';
 
 // `--import` runs again in every worker thread; one agent per process, on the main thread.
 if (!isMainThread) {
   // nothing to do
-} else if (major < 20 || (major === 20 && minor < 6)) {
-  process.stderr.write(`sspi-agent: Node.js ${process.versions.node} is not supported (needs 20.6 or newer); the app runs without the agent\n`);
+} else if (!nodeSupported(process.versions.node)) {
+  process.stderr.write(`sspi-agent: Node.js ${process.versions.node} is not supported (needs ${SUPPORTED_NODE}); the app runs without the agent\n`);
 } else {
   try {
     const { startAgent } = await import('./agent.js');
-    startAgent();
+    // From Node 24 on the app's first line runs as soon as this module settles: the endpoint is
+    // bound (or has warned) by then, so a scrape or a health check right at start finds it.
+    await startAgent()?.ready;
   } catch (err) {
     process.stderr.write(`sspi-agent: failed to start; the app runs without the agent: ${err instanceof Error ? err.stack : String(err)}\n`);
   }

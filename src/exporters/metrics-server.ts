@@ -65,6 +65,7 @@ export function startMetricsServer(source: MetricsSource, host: string, port: nu
     socket.unref();
     socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
   });
+  // Ref'd until bound: the preload waits for this, and an empty loop would end the process meanwhile.
   const ready = new Promise<number | undefined>((resolve) => {
     // `on`, not `once`: an 'error' with no listener later would throw into the app.
     server.on('error', (err: NodeJS.ErrnoException) => {
@@ -79,8 +80,7 @@ export function startMetricsServer(source: MetricsSource, host: string, port: nu
       debug(`metrics at http://${host}:${bound}/metrics`);
       resolve(bound);
     });
-  });
-  server.unref();
+  }).finally(() => server.unref());
   return {
     ready,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

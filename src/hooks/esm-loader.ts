@@ -1,63 +1,40 @@
 /**
- * ESM loader hooks (registered with `module.register` by the preload; they run on Node's loader
- * thread, so this file imports nothing of the agent). An import of koffi's ES module entry is
- * redirected to a shim that re-exports it with `load` and `default` instrumented on the main thread.
+ * The ES module hook for koffi 3. koffi's ES entry exports `load` as a binding captured when the
+ * module ran, so patching the module object afterwards cannot reach `import { load } from 'koffi'`.
+ * An import of that entry is redirected to a shim that re-exports it with `load` and `default`
+ * instrumented (koffi-esm-bridge.ts).
+ *
+ * The hooks are `module.registerHooks` hooks: synchronous and run in the importing thread, so they
+ * cost nothing at start-up (no loader thread) and raise no deprecation warning, as `module.register`
+ * does from Node 26 on.
  */
+import { registerHooks } from 'node:module';
 
 const SHIM_PARAM = 'sspi-agent-shim';
 
 /** koffi's ES entries: `koffi` and `koffi/indirect`. */
 const KOFFI_ESM_ENTRY = /[\\/]node_modules[\\/]koffi[\\/](index|indirect)\.m?js$/;
 
-let bridgeUrl = '';
-
-interface InitializeData {
-  bridgeUrl: string;
-}
-
-interface ResolveResult {
-  url: string;
-  format?: string | null;
-  shortCircuit?: boolean;
-}
-type NextResolve = (specifier: string, context: ResolveContext) => Promise<ResolveResult>;
-interface ResolveContext {
-  parentURL?: string;
-  conditions?: string[];
-}
-
-interface LoadResult {
-  format: string;
-  source?: string | ArrayBuffer | Uint8Array;
-  shortCircuit?: boolean;
-}
-type NextLoad = (url: string, context: object) => Promise<LoadResult>;
-
-export function initialize(data: InitializeData): void {
-  bridgeUrl = data.bridgeUrl;
-}
+type ResolveHook = NonNullable<Parameters<typeof registerHooks>[0]['resolve']>;
+type LoadHook = NonNullable<Parameters<typeof registerHooks>[0]['load']>;
 
 function isShim(url: string | undefined): boolean {
-  return url !== undefined && new URL(url).searchParams.has(SHIM_PARAM);
+  return url !== undefined && url.startsWith('file:') && new URL(url).searchParams.has(SHIM_PARAM);
 }
 
-export async function resolve(specifier: string, context: ResolveContext, next: NextResolve): Promise<ResolveResult> {
-  const resolved = await next(specifier, context);
-  // koffi 2 is CommonJS: the require hook sees it. A loader earlier in the chain may leave format unset.
-  if (!bridgeUrl || resolved.format === 'commonjs' || isShim(context.parentURL) || !resolved.url.startsWith('file:')) return resolved;
+/** Whether a resolved module is koffi's ES entry, imported by anything but the shim itself. */
+function isKoffiEsmImport(resolved: { url: string; format?: string | null }, context: { parentURL?: string; conditions?: readonly string[] }): boolean {
+  // `require()` goes through these hooks too; koffi's CommonJS entry is the require hook's.
+  if (context.conditions?.includes('require') || resolved.format === 'commonjs') return false;
+  if (!resolved.url.startsWith('file:') || isShim(context.parentURL)) return false;
   const url = new URL(resolved.url);
-  if (!KOFFI_ESM_ENTRY.test(url.pathname) || url.searchParams.has(SHIM_PARAM)) return resolved;
-  url.searchParams.set(SHIM_PARAM, '1');
-  return { ...resolved, url: url.href };
+  return KOFFI_ESM_ENTRY.test(url.pathname) && !url.searchParams.has(SHIM_PARAM);
 }
 
-export async function load(url: string, context: object, next: NextLoad): Promise<LoadResult> {
-  if (!url.startsWith('file:') || !isShim(url)) return next(url, context);
-  const real = new URL(url);
-  real.searchParams.delete(SHIM_PARAM);
-  const target = JSON.stringify(real.href);
+function shimSource(realUrl: string, bridgeUrl: string): string {
+  const target = JSON.stringify(realUrl);
   // Explicit exports shadow the star export's `load`; `export *` never carries `default`.
-  const source = [
+  return [
     `import * as ns from ${target};`,
     `import { instrumentKoffiNamespace } from ${JSON.stringify(bridgeUrl)};`,
     `const instrumented = instrumentKoffiNamespace(ns);`,
@@ -65,5 +42,23 @@ export async function load(url: string, context: object, next: NextLoad): Promis
     `export default instrumented.default;`,
     `export const load = instrumented.load;`,
   ].join('\n');
-  return { format: 'module', source, shortCircuit: true };
+}
+
+/** Installs the hooks; returns the function that removes them. */
+export function hookKoffiImports(bridgeUrl: string): () => void {
+  const resolve: ResolveHook = (specifier, context, nextResolve) => {
+    const resolved = nextResolve(specifier, context);
+    if (!isKoffiEsmImport(resolved, context)) return resolved;
+    const url = new URL(resolved.url);
+    url.searchParams.set(SHIM_PARAM, '1');
+    return { ...resolved, url: url.href };
+  };
+  const load: LoadHook = (url, context, nextLoad) => {
+    if (!isShim(url)) return nextLoad(url, context);
+    const real = new URL(url);
+    real.searchParams.delete(SHIM_PARAM);
+    return { format: 'module', source: shimSource(real.href, bridgeUrl), shortCircuit: true };
+  };
+  const hooks = registerHooks({ resolve, load });
+  return () => hooks.deregister();
 }
