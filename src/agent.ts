@@ -2,6 +2,7 @@
  * Wires the agent together, once per process: configuration → registry → hooks (which feed it) and
  * detectors (which watch it) → exporters (which read it). Nothing here runs on the app's hot path.
  */
+import { isMainThread } from 'node:worker_threads';
 import { forceCleanup } from './cleanup.js';
 import { readConfig, type AgentConfig } from './config.js';
 import { debug, setDebug, warn } from './diagnostics.js';
@@ -23,6 +24,8 @@ import { providerMatcher } from './sspi/libraries.js';
 import { stackPolicy } from './stacks.js';
 import { loadSuppressions, type Suppressions } from './suppressions.js';
 import type { ForcedRelease } from './types.js';
+import { WorkerHub } from './workers/worker-hub.js';
+import { linkWorker } from './workers/worker-link.js';
 
 export interface Agent {
   readonly config: AgentConfig;
@@ -71,10 +74,34 @@ function readyWithin(server: MetricsServer | undefined): Promise<void> {
   return Promise.race([server.ready.then(() => undefined), timeout]).finally(() => clearTimeout(timer));
 }
 
-function startEndpoint(config: AgentConfig, prometheus: PrometheusExporter): MetricsServer | undefined {
-  if (config.metricsPort === 0) return undefined;
-  const source = { metrics: () => prometheus.metrics(), contentType: prometheus.registry.contentType };
-  return startMetricsServer(source, config.metricsHost, config.metricsPort, config.metricsToken);
+/** What differs between the main thread's agent and a worker thread's: how its thread's end and its metrics leave it. */
+interface ThreadRole {
+  readonly metricsServer: MetricsServer | undefined;
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The process's endpoint (every thread's metrics), and the process's end. */
+function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, telemetry: Telemetry, suppressions: Suppressions | undefined): ThreadRole {
+  const workers = new WorkerHub(() => prometheus.snapshot());
+  const source = { metrics: () => workers.metrics(), contentType: prometheus.registry.contentType };
+  const metricsServer = config.metricsPort === 0 ? undefined : startMetricsServer(source, config.metricsHost, config.metricsPort, config.metricsToken);
+  const processEnd = installProcessEnd(handles, config, suppressions, telemetry, () => workers.threadReports());
+  return {
+    metricsServer,
+    ready: readyWithin(metricsServer),
+    async stop() {
+      processEnd.uninstall();
+      workers.stop();
+      await metricsServer?.close();
+    },
+  };
+}
+
+/** A worker's metrics and books go to the main thread. */
+function workerThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, suppressions: Suppressions | undefined): ThreadRole {
+  const link = linkWorker(handles, prometheus, config, suppressions);
+  return { metricsServer: undefined, ready: Promise.resolve(), stop: async () => link.stop() };
 }
 
 export function startAgent(config: AgentConfig = readConfig()): Agent | undefined {
@@ -114,17 +141,18 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
   );
   setActiveKoffiHook(koffi);
   const unhookEsm = hookEsmImports();
-  const metricsServer = startEndpoint(config, prometheus);
-  const telemetry = new Telemetry(handles, { mode: config.otel, callSpans: config.callSpans, leakSpans: config.leakSpans });
-  const processEnd = installProcessEnd(handles, config, suppressions, telemetry);
+  // One OpenTelemetry SDK per process: a worker uses an SDK the app registered in it, never starts one.
+  const otelMode = isMainThread || config.otel === 'off' ? config.otel : 'global';
+  const telemetry = new Telemetry(handles, { mode: otelMode, callSpans: config.callSpans, leakSpans: config.leakSpans });
+  const role = isMainThread ? mainThreadRole(config, handles, prometheus, telemetry, suppressions) : workerThreadRole(config, handles, prometheus, suppressions);
 
   const agent: Agent = {
     config,
     handles,
     prometheus,
     koffi,
-    metricsServer,
-    ready: readyWithin(metricsServer),
+    metricsServer: role.metricsServer,
+    ready: role.ready,
     telemetry,
     report: (reason = 'report') => buildLeakReport(handles.liveHandles(), reason, { suppressions }),
     cleanup: () => forceCleanup(handles, 'api'),
@@ -133,7 +161,6 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
       if ((globalThis as GlobalWithAgent)[SLOT] === agent) delete (globalThis as GlobalWithAgent)[SLOT];
       // The exporters still listening hear the calls the registry has not applied yet.
       handles.settle();
-      processEnd.uninstall();
       stopStaleChecks();
       unhookRequire();
       unhookEsm();
@@ -144,7 +171,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
       unsubscribeLog();
       prometheus.stop();
       await telemetry.stop();
-      await metricsServer?.close();
+      await role.stop();
     },
   };
   (globalThis as GlobalWithAgent)[SLOT] = agent;

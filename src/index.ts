@@ -5,11 +5,10 @@
 import { isMainThread } from 'node:worker_threads';
 import { nodeSupported, SUPPORTED_NODE } from './node-support.js';
 
-// `--import` runs again in every worker thread; one agent per process, on the main thread.
-if (!isMainThread) {
-  // nothing to do
-} else if (!nodeSupported(process.versions.node)) {
-  process.stderr.write(`sspi-agent: Node.js ${process.versions.node} is not supported (needs ${SUPPORTED_NODE}); the app runs without the agent\n`);
+// `--import` runs again in every worker thread: each thread gets an agent of its own (SSPI calls are
+// the thread's own), and the main thread's serves and reports for the process.
+if (!nodeSupported(process.versions.node)) {
+  if (isMainThread) process.stderr.write(`sspi-agent: Node.js ${process.versions.node} is not supported (needs ${SUPPORTED_NODE}); the app runs without the agent\n`);
 } else {
   try {
     const { startAgent } = await import('./agent.js');

@@ -12,11 +12,11 @@
  * nothing asynchronous runs any more.
  */
 import { writeFileSync } from 'node:fs';
-import { forceCleanup } from './cleanup.js';
+import { closeBooks } from './closing-report.js';
 import type { AgentConfig } from './config.js';
 import { agentError, warn, writeStderr } from './diagnostics.js';
-import { buildLeakReport, formatLeakReport, type LeakReport } from './exporters/leak-report.js';
-import { formatSites } from './stacks.js';
+import { formatLeakReport, type LeakReport } from './exporters/leak-report.js';
+import { withThreadReports, type ThreadReport } from './exporters/thread-reports.js';
 import type { HandleRegistry } from './registry.js';
 import type { Suppressions } from './suppressions.js';
 
@@ -39,6 +39,8 @@ export function installProcessEnd(
   config: AgentConfig,
   suppressions: Suppressions | undefined,
   flusher?: Flusher,
+  /** What worker threads that ended left behind: part of the process's report. */
+  threadReports: () => readonly ThreadReport[] = () => [],
 ): ProcessEnd {
   let finished: LeakReport | undefined;
   let flushing = false;
@@ -46,13 +48,8 @@ export function installProcessEnd(
 
   function finish(reason: string, cleanup: boolean): LeakReport {
     if (finished) return finished;
-    // One V8 formatting per distinct stack, before the leak spans and the report read them (each
-    // would otherwise format its own: seconds for 100k leaks with SSPI_AGENT_STACKS=all).
-    formatSites(registry.liveHandles().map((h) => h.site));
-    const leaked = registry.declareLeaks('exit');
-    const cleaned = cleanup ? forceCleanup(registry, reason) : [];
-    finished = buildLeakReport(leaked, reason, { suppressions, cleanup: cleaned });
-    if (leaked.length > 0 && config.report) writeStderr(formatLeakReport(finished));
+    finished = withThreadReports(closeBooks(registry, reason, cleanup, suppressions), threadReports());
+    if (finished.total > 0 && config.report) writeStderr(formatLeakReport(finished));
     if (config.reportFile) writeFileSync(config.reportFile, JSON.stringify(finished, null, 2) + '\n');
     return finished;
   }

@@ -29,6 +29,8 @@ export interface LeakedHandle {
   stale?: StaleReason;
   /** Its JS holder was garbage-collected: nobody could have released it. */
   collected?: boolean;
+  /** The worker thread it was created in (absent: the main thread). */
+  thread?: number;
 }
 
 /** Leaked handles that share kind, package, direction, creating function and allocation stack. */
@@ -49,6 +51,8 @@ export interface LeakGroup {
   suppressedBy?: string;
   /** How many of the group's handles had no stack of their own (sampled stacks): they share its creator. */
   unsampled?: number;
+  /** The worker thread its handles were created in (absent: the main thread). */
+  thread?: number;
 }
 
 /** One release of the forced cleanup. */
@@ -58,6 +62,8 @@ export interface CleanupEntry {
   function: string;
   status: string;
   result: ForcedRelease['result'];
+  /** The worker thread that released it (absent: the main thread). */
+  thread?: number;
 }
 
 export interface LeakReport {
@@ -251,6 +257,7 @@ function formatGroup(g: LeakGroup): string[] {
   const lines = [
     '',
     `${g.suppressedBy ? 'Suppressed leak' : 'Leak'} of ${plural(g.count, g.kind)} [${g.package}, ${g.direction}] created by ${g.createdBy} ` +
+      (g.thread === undefined ? '' : `in worker thread ${g.thread} `) +
       `(${g.library}), never passed to ${RELEASE_FUNCTION[g.kind]}; oldest ${formatAge(g.oldestAgeSeconds)}; handles ${formatIds(g.handleIds)}` +
       (g.suppressedBy ? ` (suppressed by "${g.suppressedBy}")` : ''),
   ];
@@ -265,7 +272,7 @@ function formatCleanup(cleanup: readonly CleanupEntry[]): string[] {
   if (cleanup.length === 0) return [];
   const failed = cleanup.filter((c) => c.result === 'failed').length;
   const lines = ['', `Forced cleanup (SSPI_AGENT_CLEANUP), contexts first, then credentials, then buffers: ${plural(cleanup.length, 'release')}, ${failed} failed`];
-  for (const c of cleanup) lines.push(`    ${c.function}(#${c.id}) → ${c.status}`);
+  for (const c of cleanup) lines.push(`    ${c.function}(#${c.id}${c.thread === undefined ? '' : ` in worker thread ${c.thread}`}) → ${c.status}`);
   return lines;
 }
 

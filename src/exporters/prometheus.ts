@@ -22,7 +22,7 @@ import {
   type TrackedHandle,
 } from '../types.js';
 import { CALL_DURATION_BUCKETS, HELP, LIFETIME_BUCKETS, METRICS } from './metric-names.js';
-import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './series.js';
+import { ComputedMetric, FastCounter, FastHistogram, type CounterSeries, type HistogramSeries, type MetricObject, type SnapshotMetric } from './series.js';
 
 /** The series one function's calls touch, found with one Map lookup per call. */
 interface CallSeries {
@@ -67,38 +67,27 @@ export class PrometheusExporter implements RegistryListener {
 
   constructor(private readonly handles: HandleRegistry) {
     const r = this.registry;
-    new client.Gauge({
-      name: METRICS.handlesLive,
-      help: HELP.handlesLive,
-      labelNames: ['kind', 'package', 'direction'] as const,
-      registers: [r],
-      collect() {
-        this.reset();
-        for (const g of handles.liveGroups()) this.set({ kind: g.kind, package: g.package, direction: g.direction }, g.count);
-      },
-    });
-    new client.Gauge({
-      name: METRICS.oldestAge,
-      help: HELP.oldestAge,
-      labelNames: ['kind'] as const,
-      registers: [r],
-      collect() {
+    new ComputedMetric(METRICS.handlesLive, HELP.handlesLive, 'gauge', ['kind', 'package', 'direction'], () =>
+      handles.liveGroups().map((g) => ({ labels: { kind: g.kind, package: g.package, direction: g.direction }, value: g.count })),
+    r);
+    new ComputedMetric(
+      METRICS.oldestAge,
+      HELP.oldestAge,
+      'gauge',
+      ['kind'],
+      () => {
         const now = performance.now();
-        for (const kind of HANDLE_KINDS) {
+        return HANDLE_KINDS.map((kind) => {
           const oldest = handles.oldest(kind);
-          this.set({ kind }, oldest ? (now - oldest.createdAt) / 1000 : 0);
-        }
+          return { labels: { kind }, value: oldest ? (now - oldest.createdAt) / 1000 : 0 };
+        });
       },
-    });
-    new client.Gauge({
-      name: METRICS.handlesStale,
-      help: HELP.handlesStale,
-      labelNames: ['kind', 'reason'] as const,
-      registers: [r],
-      collect() {
-        for (const kind of HANDLE_KINDS) for (const reason of STALE_REASONS) this.set({ kind, reason }, handles.staleCount(kind, reason));
-      },
-    });
+      r,
+      'max',
+    );
+    new ComputedMetric(METRICS.handlesStale, HELP.handlesStale, 'gauge', ['kind', 'reason'], () =>
+      HANDLE_KINDS.flatMap((kind) => STALE_REASONS.map((reason) => ({ labels: { kind, reason }, value: handles.staleCount(kind, reason) }))),
+    r);
     this.opened = new FastCounter(METRICS.handlesOpened, HELP.handlesOpened, ['kind', 'package'], r);
     this.closed = new FastCounter(METRICS.handlesClosed, HELP.handlesClosed, ['kind', 'package'], r);
     this.leaked = new FastCounter(
@@ -119,17 +108,10 @@ export class PrometheusExporter implements RegistryListener {
     this.outOfOrder = new FastCounter(METRICS.outOfOrderReleases, HELP.outOfOrderReleases, ['kind'], r);
     this.forced = new FastCounter(METRICS.forcedReleases, HELP.forcedReleases, ['kind', 'result'], r);
     this.unloads = new FastCounter(METRICS.unloadWithLiveHandles, HELP.unloadWithLiveHandles, [], r);
-    new client.Counter({
-      name: METRICS.agentErrors,
-      help: HELP.agentErrors,
-      labelNames: ['where'] as const,
-      registers: [r],
-      collect() {
-        handles.settle(); // what applying the waiting calls fails at counts in this read
-        this.reset();
-        for (const [where, count] of agentErrorCounts()) this.inc({ where }, count);
-      },
-    });
+    new ComputedMetric(METRICS.agentErrors, HELP.agentErrors, 'counter', ['where'], () => {
+      handles.settle(); // what applying the waiting calls fails at counts in this read
+      return [...agentErrorCounts()].map(([where, count]) => ({ labels: { where }, value: count }));
+    }, r);
     for (const kind of HANDLE_KINDS) {
       for (const reason of INVALID_RELEASE_REASONS) this.invalidReleases.labels(kind, reason);
       for (const result of FORCED_RESULTS) this.forced.labels(kind, result);
@@ -196,6 +178,12 @@ export class PrometheusExporter implements RegistryListener {
     // them too, for a registry merged into the app's).
     this.handles.settle();
     return this.registry.metrics();
+  }
+
+  /** Every metric's values, read synchronously: what a worker thread hands the main thread. */
+  snapshot(): MetricObject[] {
+    this.handles.settle();
+    return (this.registry.getMetricsAsArray() as unknown as SnapshotMetric[]).map((m) => m.snapshot());
   }
 
   stop(): void {

@@ -9,18 +9,51 @@ import type { Registry } from 'prom-client';
 
 type Labels = Record<string, string>;
 
-interface MetricValue {
+export interface MetricValue {
   labels: Labels;
   value: number;
   metricName?: string;
 }
 
-interface MetricObject {
+/** One metric's values as prom-client's `getMetricsAsJSON()` lists them: what threads exchange. */
+export interface MetricObject {
   name: string;
   help: string;
-  type: 'counter' | 'histogram';
+  type: 'counter' | 'gauge' | 'histogram';
   values: MetricValue[];
-  aggregator: 'sum';
+  /** How the values of several threads combine (prom-client's aggregator names). */
+  aggregator: 'sum' | 'max';
+}
+
+/** A metric whose values can be read synchronously (a worker's 'exit' handler cannot wait). */
+export interface SnapshotMetric {
+  snapshot(): MetricObject;
+}
+
+/**
+ * A counter or gauge computed from state when read (live handles, agent errors), read the same way
+ * as the series below.
+ */
+export class ComputedMetric implements SnapshotMetric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge',
+    readonly labelNames: readonly string[],
+    private readonly compute: () => MetricValue[],
+    registry: Registry,
+    private readonly aggregator: MetricObject['aggregator'] = 'sum',
+  ) {
+    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  get(): Promise<MetricObject> {
+    return Promise.resolve(this.snapshot());
+  }
+
+  snapshot(): MetricObject {
+    return { name: this.name, help: this.help, type: this.type, values: this.compute(), aggregator: this.aggregator };
+  }
 }
 
 export interface CounterSeries {
@@ -36,7 +69,7 @@ export interface HistogramSeries {
   count: number;
 }
 
-abstract class SeriesMetric<S extends { labels: Labels }> {
+abstract class SeriesMetric<S extends { labels: Labels }> implements SnapshotMetric {
   protected readonly byLabels = new Map<string, S>();
   readonly labelNames: readonly string[];
   /** Runs before every read: brings what the series count up to date (the registry's waiting calls). */
@@ -67,8 +100,12 @@ abstract class SeriesMetric<S extends { labels: Labels }> {
 
   /** What a prom-client `Registry` reads at scrape time. */
   get(): Promise<MetricObject> {
+    return Promise.resolve(this.snapshot());
+  }
+
+  snapshot(): MetricObject {
     this.beforeRead?.();
-    return Promise.resolve(this.collect());
+    return this.collect();
   }
 
   /** Zeroes every series in place: callers keep their series objects (prom-client's resetMetrics). */

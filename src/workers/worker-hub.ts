@@ -1,0 +1,162 @@
+/**
+ * The main thread's side of the agents in worker threads: their metrics for `/metrics`, and what
+ * they left when they ended, for the process's report. Nothing here runs per SSPI call: a worker's
+ * calls stay in the worker until a scrape asks for its metrics or the worker ends.
+ *
+ * A worker the app terminates runs none of its own handlers, so its `terminate()` first asks the
+ * worker's agent to close its books (an idle worker answers at once; a busy one is terminated after
+ * WORKER_END_WAIT_MS anyway, and is reported with the counts of its last answer).
+ */
+import { BroadcastChannel, type Worker } from 'node:worker_threads';
+import { agentError, warn } from '../diagnostics.js';
+import { endedThreadMetrics, exposition, mergeSnapshots } from '../exporters/merged-metrics.js';
+import type { MetricObject } from '../exporters/series.js';
+import type { ThreadReport } from '../exporters/thread-reports.js';
+import { TO_MAIN, TO_WORKERS, type ToMain, type ToWorkers } from './protocol.js';
+
+/** How long a scrape waits for the workers' metrics; a worker that does not answer counts with its last. */
+export const COLLECT_WAIT_MS = 250;
+/** How long `worker.terminate()` waits for the worker's agent to close its books. */
+export const WORKER_END_WAIT_MS = 1000;
+/** Reports of ended workers kept for the process's report; later ones are counted in the metrics only. */
+export const KEPT_THREAD_REPORTS = 100;
+
+interface LiveWorker {
+  metrics: MetricObject[];
+}
+
+export class WorkerHub {
+  private readonly toWorkers = new BroadcastChannel(TO_WORKERS);
+  private readonly fromWorkers = new BroadcastChannel(TO_MAIN);
+  private readonly live = new Map<number, LiveWorker>();
+  /** What ended workers left in the totals, merged into one. */
+  private ended: MetricObject[] = [];
+  private readonly reports: ThreadReport[] = [];
+  /** Collects waiting for answers, by collect id. */
+  private readonly waiting = new Map<number, () => void>();
+  /** Terminates waiting for the worker's books, by thread id. */
+  private readonly endWaiters = new Map<number, () => void>();
+  private nextCollect = 1;
+  private readonly terminates = new Map<Worker, Worker['terminate']>();
+
+  constructor(private readonly ownMetrics: () => MetricObject[]) {
+    this.toWorkers.unref();
+    this.fromWorkers.unref();
+    this.fromWorkers.onmessage = (event) => this.safely(() => this.receive((event as { data: ToMain }).data));
+    process.on('worker', this.watch);
+  }
+
+  /** The process's exposition: this thread's metrics, every live worker's, and what ended ones left. */
+  async metrics(): Promise<string> {
+    if (this.live.size > 0) await this.collect();
+    const own = this.ownMetrics();
+    return exposition(mergeSnapshots([own, ...[...this.live.values()].map((w) => w.metrics), this.ended]));
+  }
+
+  /** Reports of the workers that ended with handles left. */
+  threadReports(): readonly ThreadReport[] {
+    return this.reports;
+  }
+
+  stop(): void {
+    process.off('worker', this.watch);
+    for (const [worker, terminate] of this.terminates) worker.terminate = terminate;
+    this.terminates.clear();
+    this.toWorkers.close();
+    this.fromWorkers.close();
+  }
+
+  private receive(message: ToMain): void {
+    if (message.type === 'hello') this.live.set(message.threadId, { metrics: [] });
+    else if (message.type === 'metrics') this.answered(message.threadId, message.metrics, message.id);
+    else if (message.type === 'ended') this.workerEnded(message.threadId, message.report, message.metrics);
+  }
+
+  private answered(threadId: number, metrics: MetricObject[], collect: number): void {
+    const worker = this.live.get(threadId);
+    if (worker) worker.metrics = metrics;
+    this.waiting.get(collect)?.();
+  }
+
+  private workerEnded(threadId: number, report: ThreadReport['report'], metrics: MetricObject[]): void {
+    this.live.delete(threadId);
+    this.ended = mergeSnapshots([this.ended, endedThreadMetrics(metrics)]);
+    this.endWaiters.get(threadId)?.();
+    if (report.total === 0) return;
+    if (this.reports.length < KEPT_THREAD_REPORTS) this.reports.push({ threadId, report });
+    const cleaned = report.cleanup.length > 0 ? `; the forced cleanup released ${report.cleanup.filter((c) => c.result === 'released').length}` : '';
+    warn(`worker thread ${threadId} ended with ${report.total} live SSPI handles (${report.unsuppressed} unsuppressed)${cleaned}; the exit report lists them`);
+  }
+
+  /** Asks every live worker for its metrics, for at most COLLECT_WAIT_MS. */
+  private collect(): Promise<void> {
+    const id = this.nextCollect++;
+    const expected = this.live.size;
+    return new Promise<void>((resolve) => {
+      let answers = 0;
+      const done = () => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, COLLECT_WAIT_MS);
+      timer.unref();
+      this.waiting.set(id, () => {
+        if (++answers >= expected) done();
+      });
+      this.post({ type: 'collect', id });
+    });
+  }
+
+  /** Each worker the app creates: its `terminate()` lets the worker's agent close its books first. */
+  private readonly watch = (worker: Worker): void => {
+    this.safely(() => {
+      const terminate = worker.terminate;
+      const hub = this;
+      this.terminates.set(worker, terminate);
+      worker.terminate = function (this: Worker, ...args: Parameters<Worker['terminate']>) {
+        return hub.endFirst(worker.threadId).then(() => terminate.apply(this, args));
+      } as Worker['terminate'];
+      worker.once('exit', () => {
+        this.terminates.delete(worker);
+        if (worker.terminate !== terminate) worker.terminate = terminate;
+        this.forget(worker.threadId);
+      });
+    });
+  };
+
+  /** Resolves once the worker's agent reported its end, or after WORKER_END_WAIT_MS; never rejects. */
+  private endFirst(threadId: number): Promise<void> {
+    if (!this.live.has(threadId)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.endWaiters.get(threadId)?.(), WORKER_END_WAIT_MS);
+      this.endWaiters.set(threadId, () => {
+        clearTimeout(timer);
+        this.endWaiters.delete(threadId);
+        resolve();
+      });
+      this.post({ type: 'end', threadId });
+    });
+  }
+
+  /** A worker gone without a report (terminated while busy, or crashed): its last counts stay. */
+  private forget(threadId: number): void {
+    const worker = this.live.get(threadId);
+    if (!worker) return;
+    this.live.delete(threadId);
+    this.ended = mergeSnapshots([this.ended, endedThreadMetrics(worker.metrics)]);
+    warn(`worker thread ${threadId} ended without reporting its SSPI handles (terminated while busy, or crashed); its counts are those of its last scrape`);
+  }
+
+  private post(message: ToWorkers): void {
+    this.toWorkers.postMessage(message);
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      agentError('worker-hub', err);
+    }
+  }
+}
