@@ -7,7 +7,7 @@
 //   npm run bench                      full run (about 2–3 minutes on 2 cores), bench/results/latest.json
 //   npm run bench -- --smoke           tiny sizes, a few seconds (also BENCH_SMOKE=1); checks it all runs
 //   npm run bench -- --out FILE        write the JSON elsewhere
-//   npm run bench -- --only calls,live,registry,scrape-load
+//   npm run bench -- --only calls,live,registry,scrape-load,workers
 //   npm run bench -- --profile         CPU profiles of the instrumented acquire+free and handshake loops
 //                                      (stacks off), and of acquire+free with call spans: where the time
 //                                      goes, by src/ file:line (bench/results/profile.json, profiles/)
@@ -76,6 +76,8 @@ const SIZES = {
       },
     },
     profile: { ms: 4000, live: M },
+    // Raw and instrumented children alternate `pairs` times; scrapes with 0 and with `workers` idle workers.
+    workers: { workers: 2, ms: 3000, pairs: 3, connections: 1 },
   },
   smoke: {
     calls: {
@@ -108,12 +110,13 @@ const SIZES = {
       },
     },
     profile: { ms: 300, live: 1000 },
+    workers: { workers: 2, ms: 300, pairs: 1, connections: 1 },
   },
 };
 
 const mode = args.smoke ? 'smoke' : 'full';
 const sizes = SIZES[mode];
-const GROUPS = ['calls', 'live', 'registry', 'scrape-load'];
+const GROUPS = ['calls', 'live', 'registry', 'scrape-load', 'workers'];
 const groups = new Set((args.only ?? GROUPS.join(',')).split(',').map((s) => s.trim()));
 for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`--only: unknown group ${g} (one of ${GROUPS.join(', ')})`);
 
@@ -227,6 +230,27 @@ async function benchScrapeLoad() {
       if (attempt >= 3 || !/metrics endpoint did not start/.test(err.message)) throw err;
     }
   }
+}
+
+/**
+ * What SSPI in worker threads costs the main thread: workers doing handshakes with and without the
+ * agent (children alternating), then scrapes of the endpoint with no worker and with idle workers.
+ */
+async function benchWorkers() {
+  const { workers, ms, pairs, connections } = sizes.workers;
+  progress(`${workers} worker threads: handshakes for ${ms} ms, raw vs instrumented × ${pairs}; then /metrics scraped with 0 and ${workers} idle workers`);
+  const run = async (agent, input) => {
+    const env = agent ? { SSPI_AGENT_METRICS_HOST: '127.0.0.1', SSPI_AGENT_METRICS_PORT: String(await freePort()) } : {};
+    return (await runChild('workers.mjs', { agent, env, input: { ms, connections, ...input } })).result;
+  };
+  const out = { raw: [], agent: [], scrapes: { none: [], idle: [] } };
+  for (let i = 0; i < pairs; i++) {
+    out.raw.push(await run(false, { workers, task: 'handshakes' }));
+    out.agent.push(await run(true, { workers, task: 'handshakes' }));
+    out.scrapes.none.push(await run(true, { workers: 0, task: 'idle', scrape: true }));
+    out.scrapes.idle.push(await run(true, { workers, task: 'idle', scrape: true }));
+  }
+  return { workers, ...out };
 }
 
 /**
@@ -346,6 +370,7 @@ if (args.profile) {
   if (groups.has('live')) results.live = await benchLive();
   if (groups.has('registry')) results.registry = await benchRegistry();
   if (groups.has('scrape-load')) results.scrapeLoad = await benchScrapeLoad();
+  if (groups.has('workers')) results.workers = await benchWorkers();
   const rows = buildRows(results, defaults);
   const distChanged = distFingerprint() !== fingerprintBefore;
   const meta = { mode, durationSeconds: (performance.now() - started) / 1000, loadBefore, loadAfter: load(), distChanged };

@@ -1,5 +1,6 @@
 // Turns the raw results into the table rows (kept in the JSON too) and renders them as Markdown.
 // Targets are the issue's; a row without one is for information.
+import { summarize } from './stats.mjs';
 
 const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
 const fmtRange = (a, b, f) => (Number.isFinite(a) && Number.isFinite(b) ? `${f(a)}–${f(b)}` : '—');
@@ -181,7 +182,58 @@ export function buildRows(results, defaults) {
       });
     }
   }
+  if (results.workers) rows.push(...workerRows(results.workers));
   return rows;
+}
+
+const median = (values) => summarize(values).median;
+
+/** Section 9: what SSPI in worker threads costs the main thread, and the workers' own handshakes. */
+function workerRows(w) {
+  const name = `9. ${w.workers} worker threads`;
+  const busy = (runs) => runs.map((r) => r.mainBusyMs / r.seconds);
+  const rate = (runs) => runs.map((r) => r.handshakes / r.seconds);
+  const perScrape = (runs) => runs.map((r) => r.mainBusyMs / Math.max(1, r.scrapes.ok));
+  const [rawBusy, agentBusy] = [median(busy(w.raw)), median(busy(w.agent))];
+  const [rawRate, agentRate] = [median(rate(w.raw)), median(rate(w.agent))];
+  const [noneScrape, idleScrape] = [median(perScrape(w.scrapes.none)), median(perScrape(w.scrapes.idle))];
+  const scrapes = [...w.scrapes.none, ...w.scrapes.idle].reduce((n, r) => n + r.scrapes.ok, 0);
+  const info = { iqr: '', range: '', amortized: '', target: '', ok: undefined };
+  return [
+    {
+      ...info,
+      workload: `${name} running handshakes, main thread idle`,
+      config: 'default settings, no scrapes',
+      raw: `${fmtMs(rawBusy)} busy / s`,
+      agent: `${fmtMs(agentBusy)} busy / s`,
+      figure: 'main thread busy, agent − raw',
+      value: agentBusy - rawBusy,
+      median: `${agentBusy >= rawBusy ? '+' : '−'}${fmtMs(Math.abs(agentBusy - rawBusy))} / s`,
+      runs: `${w.raw.length} + ${w.agent.length} runs`,
+    },
+    {
+      ...info,
+      workload: `${name} running handshakes, main thread idle`,
+      config: 'default settings, no scrapes',
+      raw: `${rawRate.toFixed(0)} handshakes / s`,
+      agent: `${agentRate.toFixed(0)} handshakes / s`,
+      figure: 'time per handshake in the workers, agent / raw',
+      value: rawRate / agentRate,
+      median: fmtRatio(rawRate / agentRate),
+      runs: `${w.raw.length} + ${w.agent.length} runs`,
+    },
+    {
+      ...info,
+      workload: `${name} holding 10 credentials each, /metrics scraped without pause`,
+      config: `default settings; ${scrapes} scrapes`,
+      raw: `${fmtMs(noneScrape)} with no worker`,
+      agent: `${fmtMs(idleScrape)} with ${w.workers} workers`,
+      figure: 'main-thread time per scrape',
+      value: idleScrape / noneScrape,
+      median: `${fmtRatio(idleScrape / noneScrape)} (+${fmtMs((idleScrape - noneScrape) / w.workers)} per worker)`,
+      runs: `${w.scrapes.none.length} + ${w.scrapes.idle.length} runs`,
+    },
+  ];
 }
 
 /** Section 8: the app's SSPI calls while another process scrapes /metrics (loopback), against idle. */

@@ -12,12 +12,10 @@
 // says how many were served inside the timed windows of the load phases (and that none were in the
 // idle ones).
 // argv[2]: JSON sizes; argv[3]: output file.
-import { fork } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { startScraper } from '../lib/scraper-control.mjs';
 import { interleave, summarize } from '../lib/stats.mjs';
 import { checkedHandshake, loadBindings, operations } from '../lib/sspi.mjs';
 
@@ -37,33 +35,6 @@ const wrappedOps = operations(wrapped, samFile);
 const port = await api.start()?.metricsServer?.ready;
 if (!port) throw new Error(`the metrics endpoint did not start (SSPI_AGENT_METRICS_PORT=${process.env.SSPI_AGENT_METRICS_PORT})`);
 const url = `http://127.0.0.1:${port}/metrics`;
-
-/** The scraper process, driven over IPC: `send(type)` resolves with its answer. */
-async function startScraper() {
-  const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'lib', 'scraper.mjs');
-  const child = fork(script, [url, String(sizes.connections), String(sizes.maxSeconds), String(sizes.maxScrapes)], {
-    execArgv: [], // a plain node: no agent, no --expose-gc
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const waiting = new Map();
-  child.on('message', (msg) => {
-    const resolve = waiting.get(msg.type);
-    waiting.delete(msg.type);
-    resolve?.(msg);
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const reply = (type) =>
-    Promise.race([
-      new Promise((resolve) => waiting.set(type, resolve)),
-      exited.then((code) => Promise.reject(new Error(`the scraper exited (${code}) before answering ${type}`))),
-    ]);
-  await reply('ready');
-  return {
-    start: () => (child.send({ type: 'start' }), reply('started')),
-    stop: () => (child.send({ type: 'stop' }), reply('stopped')),
-    end: () => (child.connected && child.disconnect(), exited),
-  };
-}
 
 const servedIn = ([from, to]) => served.filter(([t]) => t >= from && t <= to).length;
 
@@ -134,7 +105,7 @@ async function measure(name, scraper) {
 }
 
 const started = performance.now();
-const scraper = await startScraper();
+const scraper = await startScraper(url, sizes);
 const workloads = {};
 try {
   for (const name of Object.keys(sizes.workloads)) workloads[name] = await measure(name, scraper);

@@ -89,6 +89,17 @@ describe('benchmark (smoke run)', function () {
     }
     assert.ok(doc.table.some((r) => r.workload.startsWith('8. ') && r.figure === 'ratio under load / idle'), 'section 8 is in the table');
 
+    // Worker threads: the main thread's cost, the workers' handshakes, scrapes gathering the workers' metrics.
+    const workers = doc.results.workers;
+    assert.ok(workers, 'the workers workload ran');
+    for (const r of [...workers.raw, ...workers.agent]) assert.ok(r.handshakes > 0 && Number.isFinite(r.mainBusyMs), 'workers ran handshakes');
+    for (const r of [...workers.scrapes.none, ...workers.scrapes.idle]) assert.ok(r.scrapes.ok > 0 && r.scrapes.failed === 0, 'scrapes were answered');
+    assert.deepEqual(
+      doc.table.filter((r) => r.workload.startsWith('9. ')).map((r) => r.figure),
+      ['main thread busy, agent − raw', 'time per handshake in the workers, agent / raw', 'main-thread time per scrape'],
+      'section 9 is in the table',
+    );
+
     assert.ok(doc.table.length > 0);
     for (const row of doc.table) {
       if (row.note) continue;
