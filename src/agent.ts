@@ -83,7 +83,7 @@ interface ThreadRole {
 
 /** The process's endpoint (every thread's metrics), and the process's end. */
 function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, telemetry: Telemetry, suppressions: Suppressions | undefined): ThreadRole {
-  const workers = new WorkerHub(() => prometheus.snapshot());
+  const workers = new WorkerHub(() => prometheus.snapshot(), () => prometheus.metrics());
   const source = { metrics: () => workers.metrics(), contentType: prometheus.registry.contentType };
   const metricsServer = config.metricsPort === 0 ? undefined : startMetricsServer(source, config.metricsHost, config.metricsPort, config.metricsToken);
   const processEnd = installProcessEnd(handles, config, suppressions, telemetry, () => workers.threadReports());

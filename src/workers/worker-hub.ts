@@ -39,7 +39,11 @@ export class WorkerHub {
   private nextCollect = 1;
   private readonly terminates = new Map<Worker, Worker['terminate']>();
 
-  constructor(private readonly ownMetrics: () => MetricObject[]) {
+  constructor(
+    private readonly ownMetrics: () => MetricObject[],
+    /** This thread's exposition as it is: what a process with no worker serves. */
+    private readonly ownExposition: () => Promise<string>,
+  ) {
     this.toWorkers.unref();
     this.fromWorkers.unref();
     this.fromWorkers.onmessage = (event) => this.safely(() => this.receive((event as { data: ToMain }).data));
@@ -48,6 +52,7 @@ export class WorkerHub {
 
   /** The process's exposition: this thread's metrics, every live worker's, and what ended ones left. */
   async metrics(): Promise<string> {
+    if (this.live.size === 0 && this.ended.length === 0) return this.ownExposition();
     if (this.live.size > 0) await this.collect();
     const own = this.ownMetrics();
     return exposition(mergeSnapshots([own, ...[...this.live.values()].map((w) => w.metrics), this.ended]));
@@ -79,8 +84,8 @@ export class WorkerHub {
   }
 
   private workerEnded(threadId: number, report: ThreadReport['report'], metrics: MetricObject[]): void {
-    this.live.delete(threadId);
-    this.ended = mergeSnapshots([this.ended, endedThreadMetrics(metrics)]);
+    // A worker already counted as ended without a report (it came late) keeps the counts it left then.
+    if (this.live.delete(threadId)) this.ended = mergeSnapshots([this.ended, endedThreadMetrics(metrics)]);
     this.endWaiters.get(threadId)?.();
     if (report.total === 0) return;
     if (this.reports.length < KEPT_THREAD_REPORTS) this.reports.push({ threadId, report });
@@ -111,16 +116,19 @@ export class WorkerHub {
   /** Each worker the app creates: its `terminate()` lets the worker's agent close its books first. */
   private readonly watch = (worker: Worker): void => {
     this.safely(() => {
+      // `worker.threadId` reads -1 once the worker has exited.
+      const { threadId } = worker;
       const terminate = worker.terminate;
       const hub = this;
       this.terminates.set(worker, terminate);
       worker.terminate = function (this: Worker, ...args: Parameters<Worker['terminate']>) {
-        return hub.endFirst(worker.threadId).then(() => terminate.apply(this, args));
+        return hub.endFirst(threadId).then(() => terminate.apply(this, args));
       } as Worker['terminate'];
       worker.once('exit', () => {
         this.terminates.delete(worker);
         if (worker.terminate !== terminate) worker.terminate = terminate;
-        this.forget(worker.threadId);
+        // Its report comes over another channel: one more turn lets a report on its way arrive.
+        setImmediate(() => this.safely(() => this.forget(threadId)));
       });
     });
   };

@@ -43,6 +43,12 @@ describe('SSPI in worker threads', function () {
     assert.equal(credentials(result.metrics, 'sspi_handles_live'), 1, 'a handle a worker never freed stays allocated in the process');
   });
 
+  it('lists the leak of a worker whose end ends the process', async function () {
+    const run = await runApp('workers/end-with-worker.mjs');
+    assert.equal(run.code, 0, explain(run));
+    assertWorkerLeak(run);
+  });
+
   it('reports a worker the app terminates with a live handle', async function () {
     const run = await pool('terminate');
     assertWorkerLeak(run);
@@ -60,6 +66,15 @@ describe('SSPI in worker threads', function () {
     const [result] = run.results;
     assert.equal(credentials(result.metrics, 'sspi_handles_live'), 0);
     assert.equal(credentials(result.metrics, 'sspi_forced_releases_total', { result: 'released' }), 1);
+  });
+
+  it('terminates a worker stuck in synchronous code after a bounded wait, and says it could not report', async function () {
+    const run = await pool('stuck');
+    const [result] = run.results;
+    assert.equal(result.exitCode, 1);
+    assert.ok(result.waitedMs >= 900 && result.waitedMs < 5000, `terminate() waited ${result.waitedMs} ms`);
+    assert.match(run.stderr, /worker thread \d+ ended without reporting its SSPI handles/);
+    assert.equal(run.report.total, 0, 'nothing the worker could not say is made up');
   });
 
   it('stops a double free in a worker before WinPR aborts the process', async function () {
