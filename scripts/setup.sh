@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh Debian 12 machine: WinPR (libwinpr2-2, the
 # Linux stand-in for secur32.dll), Prometheus (for the dashboard and alert checks), then the npm
-# packages from the lockfile. Safe to run again.
+# packages from the lockfiles (the project's, and the OpenTelemetry JS 2.x test app's). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,3 +19,8 @@ fi
 ./scripts/setup-prometheus.sh
 
 npm ci --no-audit --no-fund
+
+# The test app on OpenTelemetry JS 2.x, with the agent installed beside it as npm lays it out. npm
+# warns there that the agent's own 3.x packages want @opentelemetry/api 1.10 ("ERESOLVE overriding
+# peer dependency"): that is the layout under test, so only errors are shown.
+(cd test/fixtures/otel-2x-app && npm ci --no-audit --no-fund --loglevel=error)
