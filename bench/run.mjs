@@ -161,7 +161,7 @@ async function spansSupport() {
   const { SETTINGS } = await import('../dist/config.js');
   if (!Object.values(SETTINGS).some((s) => s.name === 'CALL_SPANS')) return 'SSPI_AGENT_CALL_SPANS is not in src/config.ts yet (OpenTelemetry support in progress)';
   const require = createRequire(join(ROOT, 'package.json'));
-  for (const pkg of ['@opentelemetry/sdk-node', '@opentelemetry/sdk-trace-base']) {
+  for (const pkg of ['@opentelemetry/sdk-node', '@opentelemetry/sdk-trace']) {
     try {
       require.resolve(pkg);
     } catch {

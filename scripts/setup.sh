@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh Debian 12 machine: WinPR (libwinpr2-2, the
 # Linux stand-in for secur32.dll), Prometheus (for the dashboard and alert checks), the npm packages
-# from the lockfile, and the Node.js builds the tests run on (the system's Node.js 20 is not
-# supported). Safe to run again.
+# from the lockfiles (the project's, and the OpenTelemetry JS 2.x test app's), and the Node.js builds
+# the tests run on (the system's Node.js 20 is not supported). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,11 @@ fi
 ./scripts/setup-prometheus.sh
 
 npm ci --no-audit --no-fund
+
+# The test app on OpenTelemetry JS 2.x, with the agent installed beside it as npm lays it out. npm
+# warns there that the agent's own 3.x packages want @opentelemetry/api 1.10 ("ERESOLVE overriding
+# peer dependency"): that is the layout under test, so only errors are shown.
+(cd test/fixtures/otel-2x-app && npm ci --no-audit --no-fund --loglevel=error)
 
 # The Node.js builds the tests run on (scripts/node-builds.sh), from the npm registry.
 source scripts/node-builds.sh

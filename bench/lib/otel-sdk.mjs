@@ -4,7 +4,7 @@
 // dropped span is cheaper than a kept one.
 export async function startCountingSdk() {
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
-  const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace');
   const exported = { spans: 0, names: new Set() };
   const counting = {
     export(spans, done) {
@@ -15,7 +15,7 @@ export async function startCountingSdk() {
     shutdown: async () => {},
     forceFlush: async () => {},
   };
-  const sdk = new NodeSDK({ spanProcessors: [new BatchSpanProcessor(counting, { maxQueueSize: 1 << 16 })], instrumentations: [] });
+  const sdk = new NodeSDK({ spanProcessors: [new BatchSpanProcessor({ exporter: counting, maxQueueSize: 1 << 16 })], instrumentations: [] });
   sdk.start();
   return {
     /** Flushes and stops the SDK; what it exported. Fails when no span came: then nothing of them was measured. */

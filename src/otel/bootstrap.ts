@@ -12,10 +12,15 @@
  *
  * Its OTLP exporters are the agent's own (see export-failures.ts): a failed export is counted in
  * `sspi_agent_errors_total{where="otel.export"}` and logged once.
+ *
+ * The SDK is OpenTelemetry JS 3.x, which needs the API 1.10 or newer. An app on the 2.x line has an
+ * older API, which the agent shares (a peer dependency): the SDK is then not even loaded — the app's
+ * own 2.x SDK, the usual case there, takes the agent's signals — and only an app that has none hears
+ * why none starts.
  */
 import { createRequire } from 'node:module';
-import { otelApi } from './api.js';
-import { agentError, debug } from '../diagnostics.js';
+import { otel3Unavailable, otelApi, tryOtelApi } from './api.js';
+import { agentError, debug, warnOnce } from '../diagnostics.js';
 import { countedExportsFromEnv, type CountedExports } from './export-failures.js';
 import { globalSdkRegistered } from './providers.js';
 
@@ -57,9 +62,8 @@ export class SdkBootstrap {
   private sdk: NodeSdk | undefined;
 
   private constructor(
-    private readonly NodeSDK: NodeSdkClass,
-    /** sdk-node's resolved path: the exporters are required from there. */
-    private readonly sdkNodeEntry: string,
+    /** sdk-node's NodeSDK and its resolved path (the exporters are required from there), or why it cannot start. */
+    private readonly sdkNode: { NodeSDK: NodeSdkClass; entry: string } | { unavailable: string },
   ) {}
 
   /** A bootstrap ready to start, or undefined when the mode and the OTEL_* variables do not ask for one. */
@@ -70,11 +74,14 @@ export class SdkBootstrap {
       return undefined;
     }
     if (mode === 'auto' && !otelVariablesAskForExport(env)) return undefined;
+    if (!tryOtelApi(mode === 'sdk' ? 'SSPI_AGENT_OTEL=sdk asks for an OpenTelemetry SDK' : 'the OTEL_* variables ask for OpenTelemetry export')) return undefined;
+    const unavailable = otel3Unavailable();
+    if (unavailable) return new SdkBootstrap({ unavailable });
     try {
       const require = createRequire(import.meta.url);
-      const sdkNodeEntry = require.resolve('@opentelemetry/sdk-node');
-      const { NodeSDK } = require(sdkNodeEntry) as { NodeSDK: NodeSdkClass };
-      return new SdkBootstrap(NodeSDK, sdkNodeEntry);
+      const entry = require.resolve('@opentelemetry/sdk-node');
+      const { NodeSDK } = require(entry) as { NodeSDK: NodeSdkClass };
+      return new SdkBootstrap({ NodeSDK, entry });
     } catch (err) {
       agentError('otel.bootstrap', err);
       return undefined;
@@ -99,10 +106,15 @@ export class SdkBootstrap {
       debug('the app registered an OpenTelemetry SDK: the agent uses it and starts none');
       return;
     }
+    if ('unavailable' in this.sdkNode) {
+      warnOnce('otel.bootstrap.unavailable', `OpenTelemetry export is asked for and the app registered no SDK, but the agent cannot start one: ${this.sdkNode.unavailable}`);
+      return;
+    }
+    const { NodeSDK, entry } = this.sdkNode;
     try {
       // No instrumentations: everything else (exporters, resource, sampler) comes from OTEL_* variables;
       // the OTLP exporters they ask for are built here, to count their failures.
-      const sdk = new this.NodeSDK({ instrumentations: [], ...this.countedExports() });
+      const sdk = new NodeSDK({ instrumentations: [], ...this.countedExports(entry) });
       sdk.start();
       this.sdk = sdk;
       debug('started @opentelemetry/sdk-node from the OTEL_* variables');
@@ -112,9 +124,9 @@ export class SdkBootstrap {
   }
 
   /** OTLP exporters that count their failures; none (sdk-node's own, uncounted) if they cannot be built. */
-  private countedExports(): CountedExports {
+  private countedExports(sdkNodeEntry: string): CountedExports {
     try {
-      return countedExportsFromEnv(this.sdkNodeEntry);
+      return countedExportsFromEnv(sdkNodeEntry);
     } catch (err) {
       agentError('otel.bootstrap', err);
       return {};
@@ -130,9 +142,10 @@ export class SdkBootstrap {
       await sdk.shutdown();
     } finally {
       // What the SDK registered goes with it, so another SDK could register after.
-      const { context, metrics, propagation, trace } = otelApi();
+      const { context, logs, metrics, propagation, trace } = otelApi();
       trace.disable();
       metrics.disable();
+      logs.disable();
       propagation.disable();
       context.disable();
     }

@@ -11,11 +11,13 @@
  * put back, functions declared meanwhile pass straight through — and the running agent of a preload
  * goes back to the global providers.
  */
-import { metrics, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
-import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { runningAgent, startAgent, type Agent } from '../agent.js';
 import { readConfig } from '../config.js';
 import { agentError } from '../diagnostics.js';
+import { otelApi } from './api.js';
+import { InstrumentationBase, instrumentationPackage } from './instrumentation-base.js';
 import { AGENT_VERSION, MeterSource, TracerSource } from './providers.js';
 import { INSTRUMENTATION_SCOPE } from './semconv.js';
 import type { SspiInstrumentationConfig } from './types.js';
@@ -37,7 +39,9 @@ export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentation
     super(INSTRUMENTATION_SCOPE, AGENT_VERSION, config);
   }
 
+  /** Called by OpenTelemetry's base only, so the package is there. */
   protected override init(): InstrumentationNodeModuleDefinition[] {
+    const { InstrumentationNodeModuleDefinition } = instrumentationPackage!;
     return [
       new InstrumentationNodeModuleDefinition(
         'koffi',
@@ -49,7 +53,8 @@ export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentation
   }
 
   override enable(): void {
-    if (this.isEnabled()) return;
+    // On the stand-in base (no API, or one of the 2.x line) the instrumentation does nothing.
+    if (!instrumentationPackage || this.isEnabled()) return;
     this.useAgent();
     super.enable();
   }
@@ -105,8 +110,8 @@ export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentation
   private attachTelemetry(agent: Agent): void {
     this._detachTelemetry?.();
     this._detachTelemetry = agent.telemetry.attach({
-      tracers: new TracerSource(() => this._tracerProvider ?? trace.getTracerProvider()),
-      meters: new MeterSource(() => this._meterProvider ?? metrics.getMeterProvider()),
+      tracers: new TracerSource(() => this._tracerProvider ?? otelApi().trace.getTracerProvider()),
+      meters: new MeterSource(() => this._meterProvider ?? otelApi().metrics.getMeterProvider()),
       callSpans: this._config.callSpans ?? agent.config.callSpans,
       leakSpans: this._config.leakSpans ?? agent.config.leakSpans,
     });

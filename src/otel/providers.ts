@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Meter, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api';
-import { otelApi } from './api.js';
+import { tryOtelApi, warnIfRegisteredByOlderApi } from './api.js';
 import { INSTRUMENTATION_SCOPE } from './semconv.js';
 
 /** The package version, as the instrumentation scope's version. */
@@ -28,6 +28,9 @@ export function nothingRegistered(): boolean {
 }
 
 let apiSeen = false;
+
+/** Why the agent loads the API while reading the globals: something registered with some copy of it. */
+const IN_USE = 'the app registered OpenTelemetry components';
 
 /** The API's stand-ins when no SDK is registered (also those of another copy of the API). */
 function isNoop(provider: object): boolean {
@@ -58,7 +61,8 @@ class SignalSource<P extends object, T> {
   readonly global: boolean;
 
   constructor(
-    private readonly globalProvider: () => P,
+    /** The API's global provider; undefined when the API cannot be loaded. */
+    private readonly globalProvider: () => P | undefined,
     private readonly make: (provider: P) => T,
     private readonly providerOf?: () => P,
   ) {
@@ -68,10 +72,13 @@ class SignalSource<P extends object, T> {
   /** The SDK's instrument, or undefined when no SDK is registered. */
   current(): T | undefined {
     if (this.global && nothingRegistered()) return undefined;
-    const provider = delegateOf(this.providerOf ? this.providerOf() : this.globalProvider());
+    const registered = this.providerOf ? this.providerOf() : this.globalProvider();
+    const provider = registered && delegateOf(registered);
     if (provider !== this.provider) {
       this.provider = provider;
-      this.instrument = isNoop(provider) ? undefined : this.make(provider);
+      this.instrument = provider === undefined || isNoop(provider) ? undefined : this.make(provider);
+      // Something is registered, yet the global provider is the API's stand-in: maybe through another copy.
+      if (this.global && provider !== undefined && this.instrument === undefined) warnIfRegisteredByOlderApi();
     }
     return this.instrument;
   }
@@ -84,19 +91,20 @@ class SignalSource<P extends object, T> {
 
 export class TracerSource extends SignalSource<TracerProvider, Tracer> {
   constructor(providerOf?: () => TracerProvider) {
-    super(() => otelApi().trace.getTracerProvider(), (p) => p.getTracer(INSTRUMENTATION_SCOPE, AGENT_VERSION), providerOf);
+    super(() => tryOtelApi(IN_USE)?.trace.getTracerProvider(), (p) => p.getTracer(INSTRUMENTATION_SCOPE, AGENT_VERSION), providerOf);
   }
 }
 
 export class MeterSource extends SignalSource<MeterProvider, Meter> {
   constructor(providerOf?: () => MeterProvider) {
-    super(() => otelApi().metrics.getMeterProvider(), (p) => p.getMeter(INSTRUMENTATION_SCOPE, AGENT_VERSION), providerOf);
+    super(() => tryOtelApi(IN_USE)?.metrics.getMeterProvider(), (p) => p.getMeter(INSTRUMENTATION_SCOPE, AGENT_VERSION), providerOf);
   }
 }
 
 /** Whether an SDK registered a global tracer or meter provider (the app's own, when the agent did not start one). */
 export function globalSdkRegistered(): boolean {
-  if (nothingRegistered()) return false;
-  const { trace, metrics } = otelApi();
+  const api = nothingRegistered() ? undefined : tryOtelApi(IN_USE);
+  if (!api) return false;
+  const { trace, metrics } = api;
   return !isNoop(delegateOf(trace.getTracerProvider())) || !isNoop(metrics.getMeterProvider());
 }

@@ -43,6 +43,13 @@ describe('SSPI in worker threads', function () {
     assert.equal(credentials(result.metrics, 'sspi_handles_live'), 1, 'a handle a worker never freed stays allocated in the process');
   });
 
+  it('releases the handles of a worker that ends by itself with the forced cleanup on', async function () {
+    const run = await pool('leakAndEnd', { SSPI_AGENT_CLEANUP: 'exit' });
+    assertWorkerLeak(run);
+    assert.deepEqual(run.report.cleanup.map(({ result, thread }) => ({ result, thread: typeof thread })), [{ result: 'released', thread: 'number' }]);
+    assert.equal(credentials(run.results[0].metrics, 'sspi_handles_live'), 0);
+  });
+
   it('lists the leak of a worker whose end ends the process', async function () {
     const run = await runApp('workers/end-with-worker.mjs');
     assert.equal(run.code, 0, explain(run));

@@ -8,7 +8,7 @@ import { sspiFunction } from '../../dist/sspi/functions.js';
 import { agentErrorCounts, setMessageSink } from '../../dist/diagnostics.js';
 import { performance } from 'node:perf_hooks';
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { PrometheusExporter } from '../../dist/exporters/prometheus.js';
 import { OtelTraceExporter } from '../../dist/exporters/otel-traces.js';
 import { NodeExposeSspiHook } from '../../dist/hooks/node-expose-sspi-hook.js';
@@ -236,7 +236,7 @@ describe('calls applied in batches: what readers see', function () {
       context.setGlobalContextManager(new StackContextManager());
       try {
         const spans = new InMemorySpanExporter();
-        const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer('test');
+        const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }).getTracer('test');
         let late = false;
         const traces = new OtelTraceExporter({ tracer: () => tracer, callSpans: true, leakSpans: true, late: () => late });
         const registry = new HandleRegistry();
