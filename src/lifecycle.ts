@@ -32,6 +32,11 @@ export interface ObservedCall {
   readonly durationSeconds: number;
   /** `performance.now()` when the call returned: the time of whatever it created or released. */
   readonly at?: number;
+  /**
+   * For a call run on koffi's worker thread (`.async`): `performance.now()` when it was issued. Its
+   * facts arrive with its callback, after those of calls the app made meanwhile.
+   */
+  readonly issuedAt?: number;
   /** Read before the call: `pszPackage`, `fCredentialUse`, the existing handles passed in. */
   readonly packageName?: string | undefined;
   readonly credentialUse?: number | undefined;
@@ -135,12 +140,31 @@ function releasedOnly(
  * (a call span parented to the app's active span, a handle linked to it) is applied at once.
  */
 export function recordObservedCall(registry: HandleRegistry, call: ObservedCall): void {
+  if (call.issuedAt !== undefined && releasesEarlierHolder(registry, call)) {
+    registry.recordCall(call.fn.name, call.status, call.durationSeconds);
+    return;
+  }
   if (registry.appliesNow(call.fn.name)) {
     applyCall(registry, call);
     return;
   }
   expectEffects(registry, call);
   registry.defer(applyDeferred, call);
+}
+
+/**
+ * An `.async` release whose value the provider handed out again before its callback ran: the native
+ * release freed the value, a call the app made meanwhile got it back, and that handle is live. The
+ * release was of the value's earlier holder, which the re-issue closed; the live one is untouched.
+ */
+function releasesEarlierHolder(registry: HandleRegistry, call: ObservedCall): boolean {
+  const kind = releasedKind(call.fn);
+  if (kind === undefined) return false;
+  const key = releasedKey(kind, call);
+  if (!isHandleKey(key)) return false;
+  // Applies what waits first: the calls made while this one ran on the worker thread.
+  const holder = registry.get(kind, key);
+  return holder !== undefined && holder.createdAt > call.issuedAt!;
 }
 
 /**

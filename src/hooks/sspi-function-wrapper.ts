@@ -60,6 +60,8 @@ class CallFacts implements ObservedCall {
   status = SEC_E_OK;
   durationSeconds = 0;
   at = 0;
+  /** Set for an `.async` call: when it was issued. */
+  issuedAt: number | undefined = undefined;
   site: AllocationSite | undefined = undefined;
   outHandle: ReadHandle = undefined;
   outHolder: object | undefined = undefined;
@@ -245,6 +247,7 @@ function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContex
       return undefined;
     }
     const start = performance.now();
+    if (before) before.issuedAt = start;
     args[args.length - 1] = function (this: unknown, err: unknown, result: unknown) {
       if (before && !err) {
         try {

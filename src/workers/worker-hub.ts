@@ -18,24 +18,40 @@ import { TO_MAIN, TO_WORKERS, type ToMain, type ToWorkers } from './protocol.js'
 export const COLLECT_WAIT_MS = 250;
 /** How long `worker.terminate()` waits for the worker's agent to close its books. */
 export const WORKER_END_WAIT_MS = 1000;
+/** How long after a worker's exit its report, which comes over another channel, may still arrive. */
+export const REPORT_WAIT_MS = 250;
 /** Reports of ended workers kept for the process's report; later ones are counted in the metrics only. */
 export const KEPT_THREAD_REPORTS = 100;
 
 interface LiveWorker {
+  /** Its last answer to a scrape. */
   metrics: MetricObject[];
+  /** Settles once the worker's report came, or it was given up on. */
+  readonly reported: Promise<void>;
+  report(): void;
+}
+
+function liveWorker(): LiveWorker {
+  let report = () => {};
+  const reported = new Promise<void>((resolve) => (report = resolve));
+  return { metrics: [], reported, report };
+}
+
+/** Resolves after `ms` without keeping the process alive for it. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 export class WorkerHub {
   private readonly toWorkers = new BroadcastChannel(TO_WORKERS);
   private readonly fromWorkers = new BroadcastChannel(TO_MAIN);
+  /** Workers whose agent said hello and has not reported its end, by thread id. */
   private readonly live = new Map<number, LiveWorker>();
   /** What ended workers left in the totals, merged into one. */
   private ended: MetricObject[] = [];
   private readonly reports: ThreadReport[] = [];
-  /** Collects waiting for answers, by collect id. */
-  private readonly waiting = new Map<number, () => void>();
-  /** Terminates waiting for the worker's books, by thread id. */
-  private readonly endWaiters = new Map<number, () => void>();
+  /** Scrapes waiting for answers: collect id → the threads yet to answer it. */
+  private readonly waiting = new Map<number, { threads: Set<number>; done: () => void }>();
   private nextCollect = 1;
   private readonly terminates = new Map<Worker, Worker['terminate']>();
 
@@ -72,7 +88,7 @@ export class WorkerHub {
   }
 
   private receive(message: ToMain): void {
-    if (message.type === 'hello') this.live.set(message.threadId, { metrics: [] });
+    if (message.type === 'hello') this.live.set(message.threadId, liveWorker());
     else if (message.type === 'metrics') this.answered(message.threadId, message.metrics, message.id);
     else if (message.type === 'ended') this.workerEnded(message.threadId, message.report, message.metrics);
   }
@@ -80,25 +96,42 @@ export class WorkerHub {
   private answered(threadId: number, metrics: MetricObject[], collect: number): void {
     const worker = this.live.get(threadId);
     if (worker) worker.metrics = metrics;
-    this.waiting.get(collect)?.();
+    this.settled(threadId, collect);
   }
 
+  /** `threadId` has answered scrape `collect` (or, with no id, every scrape: it is gone). */
+  private settled(threadId: number, collect?: number): void {
+    for (const [id, scrape] of this.waiting) {
+      if (collect !== undefined && id !== collect) continue;
+      scrape.threads.delete(threadId);
+      if (scrape.threads.size === 0) scrape.done();
+    }
+  }
+
+  /** A worker's books, as it closed them: its counts join the totals, its leaks the process's report. */
   private workerEnded(threadId: number, report: ThreadReport['report'], metrics: MetricObject[]): void {
-    // A worker already counted as ended without a report (it came late) keeps the counts it left then.
-    if (this.live.delete(threadId)) this.ended = mergeSnapshots([this.ended, endedThreadMetrics(metrics)]);
-    this.endWaiters.get(threadId)?.();
+    this.retire(threadId, metrics);
     if (report.total === 0) return;
     if (this.reports.length < KEPT_THREAD_REPORTS) this.reports.push({ threadId, report });
     const cleaned = report.cleanup.length > 0 ? `; the forced cleanup released ${report.cleanup.filter((c) => c.result === 'released').length}` : '';
     warn(`worker thread ${threadId} ended with ${report.total} live SSPI handles (${report.unsuppressed} unsuppressed)${cleaned}; the exit report lists them`);
   }
 
-  /** Asks every live worker for its metrics, for at most COLLECT_WAIT_MS. */
+  /** Moves a worker's counts into the totals, once. */
+  private retire(threadId: number, metrics: MetricObject[]): boolean {
+    const worker = this.live.get(threadId);
+    if (!worker) return false;
+    this.live.delete(threadId);
+    this.ended = mergeSnapshots([this.ended, endedThreadMetrics(metrics)]);
+    worker.report();
+    this.settled(threadId);
+    return true;
+  }
+
+  /** Asks every live worker for its metrics, for at most COLLECT_WAIT_MS; an ending worker's report answers too. */
   private collect(): Promise<void> {
     const id = this.nextCollect++;
-    const expected = this.live.size;
     return new Promise<void>((resolve) => {
-      let answers = 0;
       const done = () => {
         clearTimeout(timer);
         this.waiting.delete(id);
@@ -106,9 +139,7 @@ export class WorkerHub {
       };
       const timer = setTimeout(done, COLLECT_WAIT_MS);
       timer.unref();
-      this.waiting.set(id, () => {
-        if (++answers >= expected) done();
-      });
+      this.waiting.set(id, { threads: new Set(this.live.keys()), done });
       this.post({ type: 'collect', id });
     });
   }
@@ -127,32 +158,33 @@ export class WorkerHub {
       worker.once('exit', () => {
         this.terminates.delete(worker);
         if (worker.terminate !== terminate) worker.terminate = terminate;
-        // Its report comes over another channel: one more turn lets a report on its way arrive.
-        setImmediate(() => this.safely(() => this.forget(threadId)));
+        void this.exited(threadId);
       });
     });
   };
 
   /** Resolves once the worker's agent reported its end, or after WORKER_END_WAIT_MS; never rejects. */
-  private endFirst(threadId: number): Promise<void> {
-    if (!this.live.has(threadId)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.endWaiters.get(threadId)?.(), WORKER_END_WAIT_MS);
-      this.endWaiters.set(threadId, () => {
-        clearTimeout(timer);
-        this.endWaiters.delete(threadId);
-        resolve();
-      });
-      this.post({ type: 'end', threadId });
-    });
+  private async endFirst(threadId: number): Promise<void> {
+    const worker = this.live.get(threadId);
+    if (!worker) return;
+    this.post({ type: 'end', threadId });
+    await Promise.race([worker.reported, delay(WORKER_END_WAIT_MS)]);
+    // No answer: the worker is busy in code of its own, and is terminated without its books.
+    if (this.live.has(threadId)) this.gone(threadId);
+  }
+
+  /** A worker exited: its report may still be on its way over the other channel. */
+  private async exited(threadId: number): Promise<void> {
+    const worker = this.live.get(threadId);
+    if (!worker) return;
+    await Promise.race([worker.reported, delay(REPORT_WAIT_MS)]);
+    if (this.live.has(threadId)) this.safely(() => this.gone(threadId));
   }
 
   /** A worker gone without a report (terminated while busy, or crashed): its last counts stay. */
-  private forget(threadId: number): void {
+  private gone(threadId: number): void {
     const worker = this.live.get(threadId);
-    if (!worker) return;
-    this.live.delete(threadId);
-    this.ended = mergeSnapshots([this.ended, endedThreadMetrics(worker.metrics)]);
+    if (!worker || !this.retire(threadId, worker.metrics)) return;
     warn(`worker thread ${threadId} ended without reporting its SSPI handles (terminated while busy, or crashed); its counts are those of its last scrape`);
   }
 

@@ -111,6 +111,28 @@ describe('calls applied in batches', function () {
     assert.equal(registry.liveCount('buffer'), 0);
   });
 
+  it('an .async release heard after the provider handed its value out again leaves the new holder live', function () {
+    const { registry, events } = watched();
+    recordObservedCall(registry, acquire(0x10n));
+    const issuedAt = performance.now();
+    // The free runs on koffi's worker thread; the app's sync acquire gets the freed value back before the free's callback.
+    recordObservedCall(registry, { ...acquire(0x10n), at: issuedAt + 1 });
+    recordObservedCall(registry, { ...free(0x10n), issuedAt, at: issuedAt + 2 });
+    assert.equal(registry.liveCount('credential'), 1, 'the second holder is live');
+    assert.equal(guardCall(registry, fn('FreeCredentialsHandle'), { credential: 0x10n }), undefined, 'and the app may free it');
+    assert.deepEqual(events, [
+      'call AcquireCredentialsHandleW',
+      'open credential',
+      'call AcquireCredentialsHandleW',
+      'close credential',
+      'open credential',
+      'call FreeCredentialsHandle',
+    ]);
+    // An .async free issued after the handle was made is the release it looks like.
+    recordObservedCall(registry, { ...free(0x10n), issuedAt: issuedAt + 3, at: issuedAt + 4 });
+    assert.equal(registry.liveCount('credential'), 0);
+  });
+
   it('applies a call at once when a listener reads the caller’s context', function () {
     const { registry, events } = watched();
     let wants = true;
