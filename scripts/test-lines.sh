@@ -20,11 +20,13 @@ for version in "${NODE_BUILDS[@]}"; do
   start=$SECONDS
   log=$(mktemp)
   PATH="$dir/bin:$PATH" npx mocha "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
   summary=$(grep -E '^mocha: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
   rm -f "$log"
   p=$(sed -E 's/^mocha: ([0-9]+) passed.*/\1/' <<<"${summary:-mocha: 0 passed}")
   f=$(sed -E 's/^mocha: [0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"${summary:-mocha: 0 passed, 1 failed}")
-  [ -n "$summary" ] || f=1
+  # No summary, or mocha failing after it (an error at exit): the line failed.
+  [ -n "$summary" ] && [ "$status" -eq 0 ] || f=$((f > 0 ? f : 1))
   passed=$((passed + p))
   failed=$((failed + f))
   rows+=("$version | $p passed, $f failed | $((SECONDS - start)) s")

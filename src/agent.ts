@@ -25,6 +25,7 @@ import { stackPolicy } from './stacks.js';
 import { loadSuppressions, type Suppressions } from './suppressions.js';
 import type { ForcedRelease } from './types.js';
 import { WorkerHub } from './workers/worker-hub.js';
+import { WorkerScrapes } from './workers/worker-scrapes.js';
 import { linkWorker } from './workers/worker-link.js';
 
 export interface Agent {
@@ -78,30 +79,33 @@ function readyWithin(server: MetricsServer | undefined): Promise<void> {
 interface ThreadRole {
   readonly metricsServer: MetricsServer | undefined;
   readonly ready: Promise<void>;
-  stop(): Promise<void>;
+  /** Lets go of the thread's end and of the other threads, at once: a stopped agent reports nothing more. */
+  detach(): void;
+  close(): Promise<void>;
 }
 
 /** The process's endpoint (every thread's metrics), and the process's end. */
 function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, telemetry: Telemetry, suppressions: Suppressions | undefined): ThreadRole {
-  const workers = new WorkerHub(() => prometheus.snapshot(), () => prometheus.metrics());
-  const source = { metrics: () => workers.metrics(), contentType: prometheus.registry.contentType };
+  const workers = new WorkerHub();
+  const scrapes = new WorkerScrapes(workers, () => prometheus.snapshot(), () => prometheus.metrics());
+  const source = { metrics: () => scrapes.metrics(), contentType: prometheus.registry.contentType };
   const metricsServer = config.metricsPort === 0 ? undefined : startMetricsServer(source, config.metricsHost, config.metricsPort, config.metricsToken);
-  const processEnd = installProcessEnd(handles, config, suppressions, telemetry, () => workers.threadReports());
+  const processEnd = installProcessEnd(handles, config, suppressions, telemetry, () => workers.threadReports(true));
   return {
     metricsServer,
     ready: readyWithin(metricsServer),
-    async stop() {
+    detach() {
       processEnd.uninstall();
       workers.stop();
-      await metricsServer?.close();
     },
+    close: async () => metricsServer?.close(),
   };
 }
 
 /** A worker's metrics and books go to the main thread. */
 function workerThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, suppressions: Suppressions | undefined): ThreadRole {
   const link = linkWorker(handles, prometheus, config, suppressions);
-  return { metricsServer: undefined, ready: Promise.resolve(), stop: async () => link.stop() };
+  return { metricsServer: undefined, ready: Promise.resolve(), detach: () => link.stop(), close: async () => {} };
 }
 
 export function startAgent(config: AgentConfig = readConfig()): Agent | undefined {
@@ -161,6 +165,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
       if ((globalThis as GlobalWithAgent)[SLOT] === agent) delete (globalThis as GlobalWithAgent)[SLOT];
       // The exporters still listening hear the calls the registry has not applied yet.
       handles.settle();
+      role.detach();
       stopStaleChecks();
       unhookRequire();
       unhookEsm();
@@ -171,7 +176,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
       unsubscribeLog();
       prometheus.stop();
       await telemetry.stop();
-      await role.stop();
+      await role.close();
     },
   };
   (globalThis as GlobalWithAgent)[SLOT] = agent;

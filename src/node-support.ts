@@ -1,6 +1,7 @@
 /**
  * The Node.js releases the agent runs on: the ones whose `module.registerHooks` handles CommonJS
- * correctly (22.22.3, 24.11.1, 26.0). Kept in step with `engines` in package.json (a test checks).
+ * correctly (22.22.3, 24.11.1, and every 26). 25, an odd line, is let through untested rather than
+ * refused. Kept in step with `engines` in package.json (a test checks).
  */
 
 export const SUPPORTED_NODE = '^22.22.3 || >=24.11.1';

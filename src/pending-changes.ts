@@ -35,6 +35,9 @@ export class PendingChanges<T> {
     this.applyAll();
   };
 
+  /** Told when changes start to wait, and when none waits any more (a worker's slot says so to the main thread). */
+  onWaiting: ((waiting: boolean) => void) | undefined;
+
   /** `target`: what the changes are applied to, handed to each. */
   constructor(private readonly target: T) {}
 
@@ -51,7 +54,7 @@ export class PendingChanges<T> {
   /** Queues `change(target, item)`; applies everything at once when the queue is full or deferring stopped. */
   add<I>(change: (target: T, item: I) => void, item: I): void {
     this.changes.push(change as Change<T>);
-    this.items.push(item);
+    if (this.items.push(item) === 1) this.onWaiting?.(true);
     if (this.items.length >= PENDING_LIMIT || !this.deferring) this.applyAll();
     else if (!this.scheduled) this.schedule();
   }
@@ -87,6 +90,7 @@ export class PendingChanges<T> {
       this.effects.context.clear();
       this.effects.buffer.clear();
       this.applying = false;
+      this.onWaiting?.(false);
     }
   }
 

@@ -12,6 +12,7 @@
  * nothing asynchronous runs any more.
  */
 import { writeFileSync } from 'node:fs';
+import { cleanupCovers } from './cleanup.js';
 import { closeBooks } from './closing-report.js';
 import type { AgentConfig } from './config.js';
 import { agentError, warn, writeStderr } from './diagnostics.js';
@@ -44,7 +45,7 @@ export function installProcessEnd(
 ): ProcessEnd {
   let finished: LeakReport | undefined;
   let flushing = false;
-  const cleanupOn = (path: 'exit' | 'signals') => config.cleanup === path || config.cleanup === 'all';
+  const cleanupOn = (path: 'exit' | 'signals') => cleanupCovers(config.cleanup, path);
 
   function finish(reason: string, cleanup: boolean): LeakReport {
     if (finished) return finished;

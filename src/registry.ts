@@ -196,6 +196,11 @@ export class HandleRegistry {
     this.pending.stopDeferring();
   }
 
+  /** `watch(true)` when calls start to wait to be applied, `watch(false)` once none waits. */
+  watchWaiting(watch: ((waiting: boolean) => void) | undefined): void {
+    this.pending.onWaiting = watch;
+  }
+
   /** Whether deferred changes are being applied now: their events come after the calls returned, outside the callers' context. */
   get applyingDeferred(): boolean {
     return this.pending.isApplying;

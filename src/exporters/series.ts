@@ -54,6 +54,9 @@ export class ComputedMetric implements SnapshotMetric {
   snapshot(): MetricObject {
     return { name: this.name, help: this.help, type: this.type, values: this.compute(), aggregator: this.aggregator };
   }
+
+  /** prom-client's `resetMetrics()` calls it: a value computed from state has nothing of its own to reset. */
+  reset(): void {}
 }
 
 export interface CounterSeries {

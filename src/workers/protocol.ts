@@ -1,18 +1,32 @@
 /**
- * What the main thread and the agents in worker threads say to each other. Two broadcast channels,
- * so that a worker's answer is cloned for the main thread only, not for every other worker.
+ * What the main thread and the agents in worker threads say to each other. Each worker answers on a
+ * channel of its own, so that its answers are cloned for the main thread only (a BroadcastChannel
+ * instance receives every message posted on its name, listener or not).
  */
 import type { LeakReport } from '../exporters/leak-report.js';
 import type { MetricObject } from '../exporters/series.js';
 
+/** Where a worker's agent says it started, once, with its slot. */
+export const HELLO = 'sspi-agent:hello';
+/** Where the main thread asks the workers: for their metrics (a scrape), or one of them to end its books. */
 export const TO_WORKERS = 'sspi-agent:to-workers';
-export const TO_MAIN = 'sspi-agent:to-main';
+/** Where one worker answers. */
+export const fromWorker = (threadId: number) => `sspi-agent:from-worker:${threadId}`;
 
-/** The main thread asks every worker for its metrics (a scrape), or one worker to end its books now (a terminate). */
+export interface Hello {
+  threadId: number;
+  /** The worker's slot (worker-slot.ts): its live-handle count and, at its end, its report. */
+  slot: SharedArrayBuffer;
+}
+
 export type ToWorkers = { type: 'collect'; id: number } | { type: 'end'; threadId: number };
 
-/** A worker's agent started; its metrics for one collect; its books at its end. */
-export type ToMain =
-  | { type: 'hello'; threadId: number }
-  | { type: 'metrics'; threadId: number; id: number; metrics: MetricObject[] }
-  | { type: 'ended'; threadId: number; report: LeakReport; metrics: MetricObject[] };
+/**
+ * A worker's metrics for one collect; its books at its end; a child worker of its that exited (the
+ * `'worker'` event reaches only the thread that made it); its agent stopped.
+ */
+export type FromWorker =
+  | { type: 'metrics'; id: number; metrics: MetricObject[] }
+  | { type: 'ended'; report: LeakReport; metrics: MetricObject[] }
+  | { type: 'child-exited'; threadId: number }
+  | { type: 'stopped'; metrics: MetricObject[] };

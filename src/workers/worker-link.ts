@@ -1,66 +1,85 @@
 /**
  * The agent in a worker thread, as the main thread sees it. The worker's agent tracks, guards and
  * reports its own calls like the main thread's; this link answers the main thread's scrapes with the
- * worker's metrics and, when the worker's life ends, closes its books (leaks declared, the forced
- * cleanup if asked, with the worker's own bindings) and hands the report to the main thread, which
- * prints it and writes it with the process's.
+ * worker's metrics, keeps its live-handle count in its slot, and, when the worker's life ends, closes
+ * its books (leaks declared, the forced cleanup if asked, with the worker's own bindings) and hands
+ * the report to the main thread, which prints it and writes it with the process's.
  *
- * A worker ends through its 'exit' event (its loop ran empty, or it called `process.exit()`), or,
- * since `worker.terminate()` runs none of its handlers, when the main thread asks it to before it is
- * terminated.
+ * A worker ends through its 'exit' event (its loop ran empty, `process.exit()`, an uncaught
+ * exception), or, since `worker.terminate()` and the process's end run none of its handlers, when the
+ * main thread asks it to first.
  */
 import { BroadcastChannel, threadId } from 'node:worker_threads';
+import { closeBooks } from '../closing-report.js';
+import { cleanupCovers } from '../cleanup.js';
 import type { AgentConfig } from '../config.js';
 import { agentError } from '../diagnostics.js';
-import { closeBooks } from '../closing-report.js';
-import type { LeakReport } from '../exporters/leak-report.js';
 import type { PrometheusExporter } from '../exporters/prometheus.js';
 import type { HandleRegistry } from '../registry.js';
 import type { Suppressions } from '../suppressions.js';
-import { TO_MAIN, TO_WORKERS, type ToMain, type ToWorkers } from './protocol.js';
+import { fromWorker, HELLO, TO_WORKERS, type FromWorker, type Hello, type ToWorkers } from './protocol.js';
+import { watchChildWorkers } from './terminate-hook.js';
+import { countLive, createSlot, holdUntilTerminated, markWaiting, writeReport } from './worker-slot.js';
+
+/** How long a worker that closed its books for a terminate waits for it before its app code may go on. */
+const HOLD_FOR_TERMINATE_MS = 5000;
 
 export interface WorkerLink {
   stop(): void;
 }
 
 export function linkWorker(registry: HandleRegistry, prometheus: PrometheusExporter, config: AgentConfig, suppressions: Suppressions | undefined): WorkerLink {
-  const toMain = new BroadcastChannel(TO_MAIN);
+  const slot = createSlot();
+  const toMain = new BroadcastChannel(fromWorker(threadId));
   const fromMain = new BroadcastChannel(TO_WORKERS);
   // The link never keeps a worker alive: a worker ends when the app's work in it does.
   toMain.unref();
   fromMain.unref();
-  let ended: LeakReport | undefined;
+  let ended = false;
+  const send = (message: FromWorker) => toMain.postMessage(message);
 
-  const send = (message: ToMain) => toMain.postMessage(message);
+  const unsubscribe = registry.subscribe({ onOpen: () => countLive(slot, 1), onClose: () => countLive(slot, -1) });
+  registry.watchWaiting((waiting) => markWaiting(slot, waiting));
+  const unwatch = watchChildWorkers((child) => send({ type: 'child-exited', threadId: child }));
 
-  function end(reason: string): void {
-    if (ended) return;
+  function end(reason: string): boolean {
+    if (ended) return false;
+    ended = true;
     try {
       // Calls made from here on are applied as they return: the thread has no turn left to batch them.
       registry.stopDeferring();
-      ended = closeBooks(registry, reason, config.cleanup === 'exit' || config.cleanup === 'all', suppressions);
-      send({ type: 'ended', threadId, report: ended, metrics: prometheus.snapshot() });
+      const report = closeBooks(registry, reason, cleanupCovers(config.cleanup, 'exit'), suppressions);
+      writeReport(slot, report);
+      send({ type: 'ended', report, metrics: prometheus.snapshot() });
     } catch (err) {
       agentError('worker-link', err);
     }
+    return true;
   }
 
   fromMain.onmessage = (event) => {
     const message = (event as { data: ToWorkers }).data;
     try {
-      if (message.type === 'collect' && !ended) send({ type: 'metrics', threadId, id: message.id, metrics: prometheus.snapshot() });
-      else if (message.type === 'end' && message.threadId === threadId) end('worker terminate');
+      if (message.type === 'collect' && !ended) send({ type: 'metrics', id: message.id, metrics: prometheus.snapshot() });
+      // The terminate comes next: the app's code here must not run on with the books closed.
+      else if (message.type === 'end' && message.threadId === threadId && end('worker terminate')) holdUntilTerminated(slot, HOLD_FOR_TERMINATE_MS);
     } catch (err) {
       agentError('worker-link', err);
     }
   };
   const onExit = () => end('worker exit');
   process.on('exit', onExit);
-  send({ type: 'hello', threadId });
+  const hello = new BroadcastChannel(HELLO);
+  hello.postMessage({ threadId, slot } satisfies Hello);
+  hello.close();
 
   return {
     stop() {
       process.off('exit', onExit);
+      unsubscribe();
+      registry.watchWaiting(undefined);
+      unwatch();
+      if (!ended) send({ type: 'stopped', metrics: prometheus.snapshot() });
       fromMain.close();
       toMain.close();
     },

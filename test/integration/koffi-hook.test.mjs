@@ -75,6 +75,14 @@ describe('koffi hook', function () {
     assert.match(run.report.handles[0].site, /esm-named-import\.mjs:12:\d+$/);
   });
 
+  it('reports nothing once the app stopped the agent, even when it exits at once', async function () {
+    const run = await runApp('stop-then-exit.mjs', { env: { SSPI_AGENT_FAIL_ON_LEAK: '1' } });
+    assert.equal(run.code, 0, explain(run));
+    assert.deepEqual(run.results, [{ held: true }]);
+    assert.equal(run.report, undefined, 'no report file');
+    assert.equal(run.stderr, '');
+  });
+
   it('leaves a library that is not an SSPI provider untouched', async function () {
     const run = await runApp('non-sspi-library.mjs');
     assert.equal(run.code, 0, explain(run));
