@@ -120,17 +120,20 @@ HOME="$LANE/home" "$WINE" winecfg /v win10 >>"$LANE/wineboot.log" 2>&1
 # cannot find VirtualAlloc2 (Windows before 10 1803) it reserves memory the old way, so only then the
 # lane hides that one name from V8 in its own copy (scripts/wine-node-exe.mjs); a Wine that supports
 # placeholders runs the builds untouched.
-# (node.exe's stdout must be a file: it fails on a Unix pipe.)
-probe() { HOME="$LANE/home" "$WINE" "$1" -p process.version >"$LANE/probe.out" 2>"$LANE/probe.err" </dev/null; }
+# Judged by what the probe printed: a node.exe that crashed under Wine sometimes exits with 0. (Its
+# stdout must be a file: node.exe fails on a Unix pipe.)
+starts() {
+  HOME="$LANE/home" "$WINE" "$1" -p process.version >"$LANE/probe.out" 2>"$LANE/probe.err" </dev/null || true
+  [ "$(tr -d '\r' <"$LANE/probe.out")" = "v$2" ]
+}
 nodes=()
 for version in "${NODE_WIN_VERSIONS[@]}"; do
   exe=$LANE/node-$version/node.exe
-  if ! probe "$exe" && grep -q 'SegmentedTable::InitializeTable' "$LANE/probe.err"; then
+  if ! starts "$exe" "$version" && grep -q 'SegmentedTable::InitializeTable' "$LANE/probe.err"; then
     log "node.exe $version cannot reserve its address space under this Wine: hiding VirtualAlloc2 from V8"
     node scripts/wine-node-exe.mjs "$exe"
-    probe "$exe" || true
   fi
-  if [ "$(tr -d '\r' <"$LANE/probe.out")" != "v$version" ]; then
+  if ! starts "$exe" "$version"; then
     echo "windows-lane: node.exe $version does not start under Wine:" >&2
     head -20 "$LANE/probe.err" >&2
     exit 1
