@@ -45,6 +45,17 @@ CREATED_USER=0
 CREATED_SOCKET_DIR=0
 export npm_config_cache="$LANE/npm-cache" npm_config_update_notifier=false
 
+# Stops one of the lane's Samba daemons and its workers, by the PID it recorded, if that process still
+# runs with the lane's smb.conf (a PID read late may have been reused). Waits until it has exited (a
+# zombie no one reaps has an empty command line).
+stop_samba() {
+  local pid=$1 children
+  [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$SAMBA/smb.conf" || return 0
+  children=$(pgrep -P "$pid")
+  as_root kill "$pid" $children 2>/dev/null
+  for _ in $(seq 50); do grep -q . "/proc/$pid/cmdline" 2>/dev/null || break; sleep 0.1; done
+}
+
 cleanup() {
   local rc=$?
   set +e
@@ -58,12 +69,9 @@ cleanup() {
       [ -d "$dir" ] && rm -rf "$dir" && rmdir "$(dirname "$dir")" 2>/dev/null
     done
   fi
-  if [ -n "$WINBINDD_PID" ] && kill -0 "$WINBINDD_PID" 2>/dev/null; then
-    local children
-    children=$(pgrep -P "$WINBINDD_PID")
-    as_root kill "$WINBINDD_PID" $children 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$WINBINDD_PID" 2>/dev/null || break; sleep 0.1; done
-  fi
+  stop_samba "$WINBINDD_PID"
+  # winbindd starts samba-dcerpcd (and its rpcd_* workers) on demand, detached: no child of winbindd.
+  stop_samba "$(cat "$SAMBA/pid/samba-dcerpcd.pid" 2>/dev/null)"
   [ "$CREATED_USER" = 1 ] && as_root userdel "$TEST_USER" 2>/dev/null
   [ "$CREATED_SOCKET_DIR" = 1 ] && as_root rm -rf /run/samba/winbindd
   rm -rf "$LANE"
