@@ -90,7 +90,7 @@ function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus
   const scrapes = new WorkerScrapes(workers, () => prometheus.snapshot(), () => prometheus.metrics());
   const source = { metrics: () => scrapes.metrics(), contentType: prometheus.registry.contentType };
   const metricsServer = config.metricsPort === 0 ? undefined : startMetricsServer(source, config.metricsHost, config.metricsPort, config.metricsToken);
-  const processEnd = installProcessEnd(handles, config, suppressions, telemetry, () => workers.threadReports(true));
+  const processEnd = installProcessEnd(handles, config, suppressions, { flusher: telemetry, threadReports: () => workers.threadReports(true) });
   return {
     metricsServer,
     ready: readyWithin(metricsServer),

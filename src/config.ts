@@ -175,7 +175,7 @@ export const SETTINGS = {
     shownDefault: '`off`',
     doc:
       'Forced ordered cleanup of live handles — contexts, then credentials, then buffers — at a normal end, ' +
-      '`process.exit()` or an uncaught exception (`exit`), on SIGINT/SIGTERM/SIGHUP when the app has no handler ' +
+      '`process.exit()` or an uncaught exception (`exit`), on SIGINT/SIGTERM/SIGHUP (and SIGBREAK on Windows) when the app has no handler ' +
       '(`signals`), or both (`all`); also before a provider library is unloaded.',
     parse: oneOf<CleanupMode>(['off', 'exit', 'signals', 'all'], { '0': 'off', '1': 'all' }),
   } as Setting<CleanupMode>,
@@ -244,7 +244,7 @@ export const SETTINGS = {
     default: 2000,
     shownDefault: formatDuration(2000),
     doc:
-      'How long a normal end or a SIGINT/SIGTERM/SIGHUP (with no handler of the app’s) waits for the OpenTelemetry export ' +
+      'How long a normal end or a SIGINT/SIGTERM/SIGHUP/SIGBREAK (with no handler of the app’s) waits for the OpenTelemetry export ' +
       'of the exit’s leak spans and last metrics before the process ends.',
     parse: duration,
   } as Setting<number>,

@@ -1,13 +1,14 @@
 /**
  * What the agent does when the process ends, on every path: a normal end or `process.exit()` (the
  * 'exit' event), an uncaught exception (seen by the monitor before Node prints it; 'exit' follows),
- * and SIGINT/SIGTERM/SIGHUP when the app has no handler of its own. It declares the live handles leaked, runs the forced cleanup if asked,
- * writes the report, and applies fail-on-leak — once. The app's exit code and signal semantics stay
- * as they would be without the agent: a signal is re-raised after the work, so the process still
- * ends by that signal; an app's own signal handler is left to decide.
+ * and SIGINT/SIGTERM/SIGHUP (and on Windows SIGBREAK) when the app has no handler of its own. It
+ * declares the live handles leaked, runs the forced cleanup if asked, writes the report, and applies
+ * fail-on-leak — once. The app's exit code and signal semantics stay as they would be without the
+ * agent: after the work a signal ends the process the way it would have without the agent's listener
+ * (src/signal-end.ts); an app's own signal handler is left to decide.
  *
  * Exporters that send asynchronously (OpenTelemetry) can only be waited for where the process can
- * still wait: a normal end (the loop is empty: 'beforeExit') and a signal (before it is re-raised),
+ * still wait: a normal end (the loop is empty: 'beforeExit') and a signal (before it ends the process),
  * each for at most SSPI_AGENT_OTEL_FLUSH_TIMEOUT. After `process.exit()` or an uncaught exception
  * nothing asynchronous runs any more.
  */
@@ -18,10 +19,9 @@ import type { AgentConfig } from './config.js';
 import { agentError, warn, writeStderr } from './diagnostics.js';
 import { formatLeakReport, type LeakReport } from './exporters/leak-report.js';
 import { withThreadReports, type ThreadReport } from './exporters/thread-reports.js';
+import { signalEnd, type SignalEnd } from './signal-end.js';
 import type { HandleRegistry } from './registry.js';
 import type { Suppressions } from './suppressions.js';
-
-const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export interface ProcessEnd {
   /** Runs the end-of-process work now (once); later calls return the same report. */
@@ -35,13 +35,19 @@ export interface Flusher {
   flush(): Promise<void>;
 }
 
+export interface ProcessEndOptions {
+  flusher?: Flusher;
+  /** What worker threads left behind: part of the process's report. */
+  threadReports?: () => readonly ThreadReport[];
+  /** How a signal ends the process on this platform. */
+  ending?: SignalEnd;
+}
+
 export function installProcessEnd(
   registry: HandleRegistry,
   config: AgentConfig,
   suppressions: Suppressions | undefined,
-  flusher?: Flusher,
-  /** What worker threads that ended left behind: part of the process's report. */
-  threadReports: () => readonly ThreadReport[] = () => [],
+  { flusher, threadReports = () => [], ending = signalEnd() }: ProcessEndOptions = {},
 ): ProcessEnd {
   let finished: LeakReport | undefined;
   let flushing = false;
@@ -136,32 +142,32 @@ export function installProcessEnd(
     });
   };
 
-  const reraise = (signal: NodeJS.Signals) => {
+  const endBy = (signal: NodeJS.Signals) => {
     uninstall();
-    process.kill(process.pid, signal);
+    ending.end(signal);
   };
 
   const onSignal = (signal: NodeJS.Signals) => {
     // Another listener is the app's own handler: its choice, not ours (if it exits, 'exit' runs).
     if (process.listenerCount(signal) > 1) return;
     // A second signal while the export runs: end now.
-    if (flushing) return reraise(signal);
+    if (flushing) return endBy(signal);
     const flush = wantsFlush();
     safely(() => finish(signal, cleanupOn('signals')));
-    if (flush) flushThen(() => reraise(signal));
-    else reraise(signal);
+    if (flush) flushThen(() => endBy(signal));
+    else endBy(signal);
   };
 
   function uninstall(): void {
     process.off('beforeExit', onBeforeExit);
     process.off('exit', onExit);
     process.off('uncaughtExceptionMonitor', onUncaught);
-    for (const signal of SIGNALS) process.off(signal, onSignal);
+    for (const signal of ending.signals) process.off(signal, onSignal);
   }
 
   if (flusher) process.on('beforeExit', onBeforeExit);
   process.on('exit', onExit);
   process.on('uncaughtExceptionMonitor', onUncaught);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
+  for (const signal of ending.signals) process.on(signal, onSignal);
   return { finish, uninstall };
 }

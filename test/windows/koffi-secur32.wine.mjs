@@ -3,7 +3,7 @@
 // Windows side). Run by scripts/windows-lane.sh (`npm run test:windows`), never by `npm test`.
 import assert from 'node:assert/strict';
 import { parseMetrics, metricValue } from '../helpers/prom-text.mjs';
-import { explain, lane, runWineApp } from './support/wine.mjs';
+import { describeOnEachNode, explain, runWineApp } from './support/wine.mjs';
 
 const HANDSHAKES = 10;
 const SEC_E_INVALID_HANDLE = 0x80090301 | 0;
@@ -33,11 +33,7 @@ function checkBalanced(run) {
   assert.equal(run.stderr, '', 'nothing leaked, so nothing is printed');
 }
 
-describe('Windows: koffi on secur32.dll (node.exe under Wine)', function () {
-  before(function () {
-    lane();
-  });
-
+describeOnEachNode('Windows: koffi on secur32.dll', function () {
   it(`an ES module app: ${HANDSHAKES} balanced NTLM handshakes end with 0 live and opened == closed`, async function () {
     checkBalanced(await runWineApp('handshakes-esm.mjs', { args: [String(HANDSHAKES)] }));
   });

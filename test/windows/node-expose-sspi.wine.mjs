@@ -1,15 +1,11 @@
 // The node-expose-sspi hook on the real addon: its prebuilt win32-x64 binary, loaded by Windows'
 // node.exe under Wine, calling Wine's secur32.dll. Run by scripts/windows-lane.sh only.
 import assert from 'node:assert/strict';
-import { explain, lane, runWineApp } from './support/wine.mjs';
+import { describeOnEachNode, explain, runWineApp } from './support/wine.mjs';
 
 const INVALID_HANDLE_ERROR = /\(error code: 0x80090301\)/;
 
-describe('Windows: node-expose-sspi (its prebuilt addon under Wine)', function () {
-  before(function () {
-    lane();
-  });
-
+describeOnEachNode('Windows: node-expose-sspi, its prebuilt addon', function () {
   it('tracks the addon’s string handles: balanced handshakes end with 0 live, leaks are reported with file:line', async function () {
     const run = await runWineApp('node-expose-sspi/api.cjs', { args: ['5'] });
     assert.equal(run.code, 0, explain(run));

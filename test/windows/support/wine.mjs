@@ -7,7 +7,54 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { join } from 'node:path';
 import { jsonLines } from '../../helpers/run-app.mjs';
 
-const VARIABLES = ['WINE_LANE_WINE', 'WINE_LANE_NODE', 'WINE_LANE_PREFIX', 'WINE_LANE_STAGE', 'WINE_LANE_BIN', 'WINE_LANE_TMP'];
+const VARIABLES = ['WINE_LANE_WINE', 'WINE_LANE_NODES', 'WINE_LANE_PREFIX', 'WINE_LANE_STAGE', 'WINE_LANE_BIN', 'WINE_LANE_TMP'];
+
+/** The node.exe builds the lane runs every suite on (WINE_LANE_NODES: `<version>=<path>;…`). */
+function nodeBuilds() {
+  return (process.env.WINE_LANE_NODES ?? '')
+    .split(';')
+    .filter(Boolean)
+    .map((pair) => {
+      const [version, path] = pair.split('=');
+      return { version, path };
+    });
+}
+
+/** The build the running suite is on: set by describeOnEachNode for the suite's duration. */
+let current;
+const elapsed = new Map();
+
+/**
+ * Defines the suite once per node.exe build, each titled with its version. Outside the lane it
+ * defines one test that fails with the reason (a Windows test never skips).
+ */
+export function describeOnEachNode(title, body) {
+  const builds = nodeBuilds();
+  if (builds.length === 0) {
+    describe(title, () => it('runs only in the Windows lane', () => lane()));
+    return;
+  }
+  for (const build of builds) {
+    describe(`${title} (node.exe ${build.version} under Wine)`, function () {
+      let started;
+      before(function () {
+        lane();
+        current = build;
+        started = Date.now();
+      });
+      after(function () {
+        current = undefined;
+        elapsed.set(build.version, (elapsed.get(build.version) ?? 0) + (Date.now() - started));
+      });
+      body(build);
+    });
+  }
+}
+
+// The time each build took, all suites together: the lane's cost per build.
+after(function () {
+  for (const [version, ms] of elapsed) console.log(`  node.exe ${version}: ${(ms / 1000).toFixed(1)} s`);
+});
 
 /** The lane's settings; throws (so the suite fails, never skips) when not run by the lane. */
 export function lane() {
@@ -15,7 +62,7 @@ export function lane() {
   if (missing.length > 0) throw new Error(`not set up by scripts/windows-lane.sh (missing ${missing.join(', ')}): run \`npm run test:windows\``);
   return {
     wine: process.env.WINE_LANE_WINE,
-    node: process.env.WINE_LANE_NODE,
+    node: current?.path,
     prefix: process.env.WINE_LANE_PREFIX,
     stage: process.env.WINE_LANE_STAGE,
     bin: process.env.WINE_LANE_BIN,
@@ -37,6 +84,7 @@ export function windowsPath(path) {
  */
 export function runWineApp(app, { env = {}, args = [], agent = true, nodeArgs = [], timeoutMs = 60_000 } = {}) {
   const l = lane();
+  if (!l.node) throw new Error('runWineApp outside a describeOnEachNode suite: which node.exe?');
   const dir = mkdtempSync(join(l.tmp, 'run-'));
   const reportFile = join(dir, 'report.json');
   const outFile = join(dir, 'stdout.txt');
