@@ -50,7 +50,7 @@ export npm_config_cache="$LANE/npm-cache" npm_config_update_notifier=false
 # zombie no one reaps has an empty command line).
 stop_samba() {
   local pid=$1 children
-  [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$SAMBA/smb.conf" || return 0
+  [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$SAMBA/smb.conf" || return 0
   children=$(pgrep -P "$pid")
   as_root kill "$pid" $children 2>/dev/null
   for _ in $(seq 50); do grep -q . "/proc/$pid/cmdline" 2>/dev/null || break; sleep 0.1; done
