@@ -3,7 +3,8 @@
  * it was about, its package and direction. Read from the call's facts and the registry's live
  * handles before the call changes them; built only when a listener wants them.
  */
-import { credentialDirection, type ObservedCall } from './lifecycle.js';
+import type { ObservedCall } from './observed-call.js';
+import { credentialDirection } from './sspi/credential-use.js';
 import type { HandleRegistry } from './registry.js';
 import { packageLabel } from './sspi/packages.js';
 import { isHandleKey, type CallDetails, type HandleKind, type ReadHandle, type TrackedHandle } from './types.js';

@@ -10,73 +10,11 @@ import { isHandshakeStep, type SspiFunction } from './sspi/functions.js';
 import { packageLabel, OTHER_PACKAGE } from './sspi/packages.js';
 import { isSuccess } from './sspi/status.js';
 import type { HandleRegistry } from './registry.js';
-import { isHandleKey, type AllocationSite, type Direction, type HandleKey, type HandleKind, type HandleReleaser, type InvalidRelease, type ReadHandle, type TrackedHandle } from './types.js';
+import { credentialDirection } from './sspi/credential-use.js';
+import { isHandleKey, type Direction, type HandleKey, type HandleKind, type InvalidRelease, type ReadHandle, type TrackedHandle } from './types.js';
+import type { AllocatedBuffer, CallInputs, ObservedCall } from './observed-call.js';
 
-/** A buffer SSPI allocated during the call, and the JS value that holds its pointer. */
-export interface AllocatedBuffer {
-  readonly key: HandleKey;
-  readonly holder: object | undefined;
-}
 
-/** What releases the handles one provider library makes, and stands for that library. */
-export interface Provider {
-  readonly library: string;
-  readonly releasers: Partial<Record<HandleKind, HandleReleaser>>;
-}
-
-export interface ObservedCall {
-  readonly fn: SspiFunction;
-  readonly provider: Provider;
-  /** SECURITY_STATUS, signed. */
-  readonly status: number;
-  readonly durationSeconds: number;
-  /** `performance.now()` when the call returned: the time of whatever it created or released. */
-  readonly at?: number;
-  /**
-   * For a call run on koffi's worker thread (`.async`): `performance.now()` when it was issued. Its
-   * facts arrive with its callback, after those of calls the app made meanwhile.
-   */
-  readonly issuedAt?: number;
-  /** Read before the call: `pszPackage`, `fCredentialUse`, the existing handles passed in. */
-  readonly packageName?: string | undefined;
-  readonly credentialUse?: number | undefined;
-  readonly credential?: ReadHandle;
-  readonly context?: ReadHandle;
-  /** FreeContextBuffer's argument. */
-  readonly buffer?: ReadHandle;
-  /** Read after the call: the handle it wrote, the JS object holding it, and the buffers SSPI allocated. */
-  readonly outHandle?: ReadHandle;
-  readonly outHolder?: object | undefined;
-  readonly outBuffers?: readonly AllocatedBuffer[];
-  /**
-   * A handle value a failed ISC/ASC wrote into a JS-owned out-param all the same (WinPR does):
-   * nothing the agent tracks, but no longer a value it may call released.
-   */
-  readonly failedOutHandle?: ReadHandle;
-  /** Where the call came from: the allocation site of what it creates, or the release site. */
-  readonly site?: AllocationSite | undefined;
-}
-
-/** The inputs the guard looks at, read before the call. */
-export interface CallInputs {
-  readonly credential?: ReadHandle;
-  readonly context?: ReadHandle;
-  readonly buffer?: ReadHandle;
-}
-
-/** `fCredentialUse` may carry flags above the two direction bits (e.g. SECPKG_CRED_AUTOLOGON_RESTRICTED). */
-export function credentialDirection(use: number | undefined): Direction {
-  switch ((use ?? 0) & 3) {
-    case 1:
-      return 'inbound';
-    case 2:
-      return 'outbound';
-    case 3:
-      return 'both';
-    default:
-      return 'unknown';
-  }
-}
 
 /** Whether a call can create a handle, so the hook knows to capture a stack before it runs. */
 export function mayCreateHandle(fn: SspiFunction, context: ReadHandle): boolean {

@@ -5,7 +5,7 @@
  * wrapped per instance, since koffi 3's `LibraryHandle.prototype.func` cannot be written.
  */
 import { agentError, debug } from '../diagnostics.js';
-import type { Provider } from '../lifecycle.js';
+import type { Provider } from '../observed-call.js';
 import type { HandleRegistry } from '../registry.js';
 import { sspiFunction } from '../sspi/functions.js';
 import type { ProviderMatcher } from '../sspi/libraries.js';

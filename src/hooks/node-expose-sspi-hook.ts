@@ -16,7 +16,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { agentError, debug } from '../diagnostics.js';
-import { guardCall, recordObservedCall, isRelease, mayCreateHandle, type ObservedCall, type Provider } from '../lifecycle.js';
+import { guardCall, recordObservedCall, isRelease, mayCreateHandle } from '../lifecycle.js';
+import type { ObservedCall, Provider } from '../observed-call.js';
 import type { HandleRegistry } from '../registry.js';
 import { sspiFunction, type SspiFunction } from '../sspi/functions.js';
 import { SEC_E_OK, statusName } from '../sspi/status.js';

@@ -6,7 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { agentError } from '../diagnostics.js';
-import { guardCall, recordObservedCall, isRelease, mayCreateHandle, type AllocatedBuffer, type ObservedCall, type Provider } from '../lifecycle.js';
+import { guardCall, recordObservedCall, isRelease, mayCreateHandle } from '../lifecycle.js';
+import type { AllocatedBuffer, ObservedCall, Provider } from '../observed-call.js';
 import type { HandleRegistry } from '../registry.js';
 import { ALLOCATING_ATTRIBUTES, REQ_ALLOCATE_MEMORY, type SspiFunction } from '../sspi/functions.js';
 import { isSuccess, SEC_E_INVALID_HANDLE, SEC_E_OK, toStatus } from '../sspi/status.js';
