@@ -12,6 +12,7 @@ import type { ProviderMatcher } from '../sspi/libraries.js';
 import type { StackPolicy } from '../stacks.js';
 import type { HandleKind, HandleReleaser, TrackedHandle } from '../types.js';
 import { handleWords, type NativeMemory } from './handle-shapes.js';
+import { Patcher } from './patcher.js';
 import { isWrapped, wrapSspiFunction, type WrapperContext } from './sspi-function-wrapper.js';
 
 export interface KoffiHookOptions {
@@ -39,13 +40,6 @@ const DECLARATION_METHODS = ['func', 'cdecl', 'stdcall', 'fastcall', 'thiscall']
 /** The ways an app unloads a library: `lib.unload()`, and `using` / `lib[Symbol.dispose]()` in koffi 3. */
 const UNLOAD_METHODS: readonly PropertyKey[] = ['unload', ...(typeof Symbol.dispose === 'symbol' ? [Symbol.dispose] : [])];
 
-/** How to undo one patch: put back an own property as it was, or remove the one we added. */
-interface Restore {
-  target: object;
-  key: PropertyKey;
-  descriptor: PropertyDescriptor | undefined;
-}
-
 /** A koffi module object, told apart from others by the functions only koffi has together. */
 export function isKoffiModule(value: unknown): value is KoffiModule {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
@@ -54,15 +48,12 @@ export function isKoffiModule(value: unknown): value is KoffiModule {
 }
 
 export class KoffiHook {
-  private readonly restores: Restore[] = [];
+  private readonly patcher = new Patcher('koffi');
   private readonly patchedModules = new WeakSet<object>();
   private readonly wrappedLoads = new WeakSet<Function>();
   private readonly instrumented = new WeakSet<object>();
-  /**
-   * Off after `unpatchAll`: a wrapper the app still holds (a declared function, a `load` an ES
-   * namespace captured) then passes straight through, and nothing reaches the stopped registry.
-   */
-  private readonly state = { enabled: true };
+  /** Off after `unpatchAll`: wrappers still held pass straight through, nothing reaches the stopped registry. */
+  private readonly state = this.patcher.state;
 
   constructor(private readonly options: KoffiHookOptions) {}
 
@@ -106,20 +97,12 @@ export class KoffiHook {
 
   /** Puts every patched property back as it was, newest first. */
   unpatchAll(): void {
-    this.state.enabled = false;
-    for (const { target, key, descriptor } of this.restores.splice(0).reverse()) {
-      try {
-        if (descriptor) Object.defineProperty(target, key, descriptor);
-        else delete (target as Record<PropertyKey, unknown>)[key];
-      } catch (err) {
-        agentError('koffi.unpatch', err);
-      }
-    }
+    this.patcher.unpatchAll();
   }
 
   private patchLoad(mod: KoffiModule): void {
     if (typeof mod.load !== 'function') return;
-    this.replace(mod, 'load', this.wrapLoad(mod.load, mod));
+    this.patcher.replace(mod, 'load', this.wrapLoad(mod.load, mod), false);
   }
 
   private instrumentLibrary(lib: unknown, path: unknown, memory: NativeMemory): void {
@@ -134,11 +117,11 @@ export class KoffiHook {
     for (const method of DECLARATION_METHODS) {
       const declare = methods[method];
       if (typeof declare !== 'function' || declarers.has(declare)) continue;
-      this.replace(lib, method, declaringWrapper(declare as Declarer, ctx));
+      this.patcher.replace(lib, method, declaringWrapper(declare as Declarer, ctx), false);
     }
     for (const method of UNLOAD_METHODS) {
       const unload = methods[method];
-      if (typeof unload === 'function') this.replace(lib, method, this.unloadWrapper(unload as Declarer, provider));
+      if (typeof unload === 'function') this.patcher.replace(lib, method, this.unloadWrapper(unload as Declarer, provider), false);
     }
     debug(`instrumenting SSPI provider ${library}`);
   }
@@ -160,13 +143,6 @@ export class KoffiHook {
     };
     Object.defineProperty(wrapper, 'name', { value: unload.name, configurable: true });
     return wrapper;
-  }
-
-  /** Replaces the value only: enumerability stays as it was, so `Object.keys(koffi)` does not change. */
-  private replace(target: object, key: PropertyKey, value: Function): void {
-    const descriptor = Object.getOwnPropertyDescriptor(target, key);
-    this.restores.push({ target, key, descriptor });
-    Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: descriptor?.enumerable ?? false });
   }
 }
 

@@ -22,6 +22,7 @@ import type { HandleRegistry } from '../registry.js';
 import { sspiFunction, type SspiFunction } from '../sspi/functions.js';
 import { SEC_E_OK, statusName } from '../sspi/status.js';
 import type { StackPolicy } from '../stacks.js';
+import { Patcher } from './patcher.js';
 import type { AllocationSite, HandleReleaser, ReadHandle, TrackedHandle } from '../types.js';
 
 export interface NodeExposeSspiHookOptions {
@@ -169,12 +170,6 @@ function addonError(name: string, status: number): Error {
   }
 }
 
-interface Restore {
-  target: Input;
-  key: string;
-  descriptor: PropertyDescriptor | undefined;
-}
-
 /** The addon's `sspi` object: an object with its SSPI functions on it. */
 function sspiObjectOf(exports: unknown): Input | undefined {
   if ((typeof exports !== 'object' && typeof exports !== 'function') || exports === null) return undefined;
@@ -190,9 +185,9 @@ function sspiObjectOf(exports: unknown): Input | undefined {
 }
 
 export class NodeExposeSspiHook {
-  private readonly restores: Restore[] = [];
+  private readonly patcher = new Patcher('node-expose-sspi');
   private readonly patched = new WeakSet<object>();
-  private readonly state = { enabled: true };
+  private readonly state = this.patcher.state;
 
   constructor(private readonly options: NodeExposeSspiHookOptions) {}
 
@@ -211,21 +206,13 @@ export class NodeExposeSspiHook {
       const mapping = MAPPINGS[name]!;
       const spec = sspiFunction(mapping.native);
       if (!spec) continue;
-      this.replace(sspi, name, this.wrap(name, original, spec, mapping, provider));
+      this.patcher.replace(sspi, name, this.wrap(name, original, spec, mapping, provider), true);
     }
     debug(`node-expose-sspi instrumented (${originals.size} SSPI functions)`);
   }
 
   unpatchAll(): void {
-    this.state.enabled = false;
-    for (const { target, key, descriptor } of this.restores.splice(0).reverse()) {
-      try {
-        if (descriptor) Object.defineProperty(target, key, descriptor);
-        else delete target[key];
-      } catch (err) {
-        agentError('node-expose-sspi.unpatch', err);
-      }
-    }
+    this.patcher.unpatchAll();
   }
 
   private wrap(name: string, original: AddonFunction, fn: SspiFunction, mapping: Mapping, provider: Provider): AddonFunction {
@@ -270,12 +257,6 @@ export class NodeExposeSspiHook {
     return wrapped;
   }
 
-  /** Replaces the value only, keeping the property's enumerability. */
-  private replace(target: Input, key: string, value: AddonFunction): void {
-    const descriptor = Object.getOwnPropertyDescriptor(target, key);
-    this.restores.push({ target, key, descriptor });
-    Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: descriptor?.enumerable ?? true });
-  }
 }
 
 function observe(
