@@ -33,6 +33,7 @@ export interface Agent {
   readonly handles: HandleRegistry;
   readonly prometheus: PrometheusExporter;
   readonly koffi: KoffiHook;
+  readonly nodeExposeSspi: NodeExposeSspiHook;
   readonly metricsServer: MetricsServer | undefined;
   /** Settles once the endpoint is bound or has given up (at most STARTUP_WAIT_MS): what the preload waits for. */
   readonly ready: Promise<void>;
@@ -155,6 +156,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     handles,
     prometheus,
     koffi,
+    nodeExposeSspi,
     metricsServer: role.metricsServer,
     ready: role.ready,
     telemetry,

@@ -64,16 +64,29 @@ export class KoffiHook {
   patchModule(mod: unknown): void {
     if (!isKoffiModule(mod) || this.patchedModules.has(mod)) return;
     this.patchedModules.add(mod);
-    this.patchLoad(mod);
+    this.patchLoad(mod, mod);
     if (isKoffiModule(mod.default) && !this.patchedModules.has(mod.default)) {
       this.patchedModules.add(mod.default);
-      this.patchLoad(mod.default);
+      this.patchLoad(mod.default, mod);
     }
     debug('koffi module instrumented');
   }
 
-  /** The function to stand in for a `load` an ESM namespace captured before any patch. */
-  wrapLoad(load: Function, mod: KoffiModule): Function {
+  /**
+   * Undoes what `patchModule(mod)` did: its `load` and the libraries loaded through it. Functions
+   * declared meanwhile stay wrapped (the app holds them); they pass through once the agent stops.
+   */
+  unpatchModule(mod: unknown): void {
+    if (typeof mod !== 'object' || mod === null) return;
+    for (const target of [mod, ...this.patcher.unpatch(mod)]) {
+      this.patchedModules.delete(target);
+      this.instrumented.delete(target);
+    }
+    if (isKoffiModule(mod) && typeof mod.default === 'object' && mod.default !== null) this.patchedModules.delete(mod.default);
+  }
+
+  /** The function to stand in for a `load` an ESM namespace captured before any patch; `owner`: the module its patches belong to. */
+  wrapLoad(load: Function, mod: KoffiModule, owner: object = mod): Function {
     if (this.wrappedLoads.has(load)) return load;
     const hook = this;
     const memory = nativeMemory(mod);
@@ -83,7 +96,7 @@ export class KoffiHook {
         const lib = load.apply(this, args);
         if (!hook.state.enabled) return lib;
         try {
-          hook.instrumentLibrary(lib, args[0], memory);
+          hook.instrumentLibrary(lib, args[0], memory, owner);
         } catch (err) {
           agentError('koffi.load', err);
         }
@@ -100,12 +113,12 @@ export class KoffiHook {
     this.patcher.unpatchAll();
   }
 
-  private patchLoad(mod: KoffiModule): void {
+  private patchLoad(mod: KoffiModule, owner: object): void {
     if (typeof mod.load !== 'function') return;
-    this.patcher.replace(mod, 'load', this.wrapLoad(mod.load, mod), false);
+    this.patcher.replace(owner, mod, 'load', this.wrapLoad(mod.load, mod, owner), false);
   }
 
-  private instrumentLibrary(lib: unknown, path: unknown, memory: NativeMemory): void {
+  private instrumentLibrary(lib: unknown, path: unknown, memory: NativeMemory, owner: object): void {
     const library = this.options.providers.match(path);
     if (!library || typeof lib !== 'object' || lib === null || this.instrumented.has(lib)) return;
     this.instrumented.add(lib);
@@ -117,11 +130,11 @@ export class KoffiHook {
     for (const method of DECLARATION_METHODS) {
       const declare = methods[method];
       if (typeof declare !== 'function' || declarers.has(declare)) continue;
-      this.patcher.replace(lib, method, declaringWrapper(declare as Declarer, ctx), false);
+      this.patcher.replace(owner, lib, method, declaringWrapper(declare as Declarer, ctx), false);
     }
     for (const method of UNLOAD_METHODS) {
       const unload = methods[method];
-      if (typeof unload === 'function') this.patcher.replace(lib, method, this.unloadWrapper(unload as Declarer, provider), false);
+      if (typeof unload === 'function') this.patcher.replace(owner, lib, method, this.unloadWrapper(unload as Declarer, provider), false);
     }
     debug(`instrumenting SSPI provider ${library}`);
   }

@@ -206,9 +206,17 @@ export class NodeExposeSspiHook {
       const mapping = MAPPINGS[name]!;
       const spec = sspiFunction(mapping.native);
       if (!spec) continue;
-      this.patcher.replace(sspi, name, this.wrap(name, original, spec, mapping, provider), true);
+      this.patcher.replace(sspi, sspi, name, this.wrap(name, original, spec, mapping, provider), true);
     }
     debug(`node-expose-sspi instrumented (${originals.size} SSPI functions)`);
+  }
+
+  /** Undoes what `patchModule(exports)` did. */
+  unpatchModule(exports: unknown): void {
+    const sspi = sspiObjectOf(exports);
+    if (!sspi) return;
+    this.patcher.unpatch(sspi);
+    this.patched.delete(sspi);
   }
 
   unpatchAll(): void {

@@ -24,6 +24,7 @@ import type { SspiInstrumentationConfig } from './types.js';
 
 /** The koffi versions the agent instruments (as its peer dependency says). */
 const KOFFI_VERSIONS = ['>=2.8.0 <4'];
+const NODE_EXPOSE_SSPI_VERSIONS = ['>=0.1.0 <1'];
 
 export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentationConfig> {
   // `declare`: the base constructor already calls enable() and the provider setters, before field
@@ -46,8 +47,14 @@ export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentation
       new InstrumentationNodeModuleDefinition(
         'koffi',
         KOFFI_VERSIONS,
-        (moduleExports: unknown) => this.patchKoffi(moduleExports),
-        () => this.unpatchKoffi(),
+        (exports: unknown) => this.patch('koffi', exports),
+        (exports: unknown) => this.unpatch('koffi', exports),
+      ),
+      new InstrumentationNodeModuleDefinition(
+        'node-expose-sspi',
+        NODE_EXPOSE_SSPI_VERSIONS,
+        (exports: unknown) => this.patch('nodeExposeSspi', exports),
+        (exports: unknown) => this.unpatch('nodeExposeSspi', exports),
       ),
     ];
   }
@@ -81,17 +88,26 @@ export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentation
     if (this._agent) this.attachTelemetry(this._agent);
   }
 
-  private patchKoffi(moduleExports: unknown): unknown {
+  private patch(hook: 'koffi' | 'nodeExposeSspi', exports: unknown): unknown {
     try {
-      this._agent?.koffi.patchModule(moduleExports);
+      this._agent?.[hook].patchModule(exports);
     } catch (err) {
       agentError('otel.instrumentation.patch', err);
     }
-    return moduleExports;
+    return exports;
   }
 
-  /** Per module there is nothing to undo: stopping the agent this instrumentation started puts every patch back. */
-  private unpatchKoffi(): void {}
+  /**
+   * What `patch` did to this module, undone. Only with an agent of its own: the patches of the
+   * preload's agent, which this instrumentation only attached to, stay the preload's.
+   */
+  private unpatch(hook: 'koffi' | 'nodeExposeSspi', exports: unknown): void {
+    try {
+      if (this._ownsAgent) this._agent?.[hook].unpatchModule(exports);
+    } catch (err) {
+      agentError('otel.instrumentation.unpatch', err);
+    }
+  }
 
   private useAgent(): void {
     try {
