@@ -11,7 +11,7 @@
 //   npm run bench -- --profile         CPU profiles of the instrumented acquire+free and handshake loops
 //                                      (stacks off), and of acquire+free with call spans: where the time
 //                                      goes, by src/ file:line (bench/results/profile.json, profiles/)
-//   node bench/run.mjs --readme        puts the table of bench/results/latest.json (or --out) in README.md
+//   node bench/run.mjs --docs          puts the table of bench/results/latest.json (or --out) in docs/performance.md
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync, statSync, copyFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,7 +35,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
-    readme: { type: 'boolean', default: false },
+    docs: { type: 'boolean', default: false },
   },
 });
 
@@ -316,22 +316,22 @@ function printProfile(p) {
 
 const outFile = args.out ?? join(ROOT, 'bench', 'results', args.profile ? 'profile.json' : mode === 'smoke' ? 'smoke.json' : 'latest.json');
 
-/** The README's Performance table, between its markers, from a result file: no benchmark runs. */
-function updateReadme(resultFile) {
+/** The table of docs/performance.md, between its markers, from a result file: no benchmark runs. */
+function updatePerformanceDoc(resultFile) {
   const doc = JSON.parse(readFileSync(resultFile, 'utf8'));
-  const readmeFile = join(ROOT, 'README.md');
-  const readme = readFileSync(readmeFile, 'utf8');
+  const docFile = join(ROOT, 'docs', 'performance.md');
+  const text = readFileSync(docFile, 'utf8');
   const [start, end] = ['<!-- bench-table:start -->', '<!-- bench-table:end -->'];
-  const i = readme.indexOf(start);
-  const j = readme.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`README.md has no ${start} … ${end} block`);
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`docs/performance.md has no ${start} … ${end} block`);
   const body = `Measured on ${machineLine(doc.machine, doc)}, ${doc.generatedAt.slice(0, 10)}:\n\n${markdownTable(doc.table)}`;
-  writeFileSync(readmeFile, readme.slice(0, i + start.length) + '\n' + body + '\n' + readme.slice(j));
-  process.stderr.write(`bench: README.md table from ${shortPath(resultFile)}\n`);
+  writeFileSync(docFile, text.slice(0, i + start.length) + '\n' + body + '\n' + text.slice(j));
+  process.stderr.write(`bench: docs/performance.md table from ${shortPath(resultFile)}\n`);
 }
 
-if (args.readme) {
-  updateReadme(args.out ?? join(ROOT, 'bench', 'results', 'latest.json'));
+if (args.docs) {
+  updatePerformanceDoc(args.out ?? join(ROOT, 'bench', 'results', 'latest.json'));
   process.exit(0);
 }
 /** The build under test: a rebuild of dist/ during a run (others work in this tree) mixes two builds. */

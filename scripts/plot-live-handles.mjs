@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Plots the live-context series that the dashboards' end-to-end test scraped with Prometheus (the
-// leaking and the fixed NTLM demo server) as the README's picture of the "Live handles" panel:
+// leaking and the fixed NTLM demo server) as docs/dashboards.md's picture of the "Live handles" panel:
 // an SVG drawn here, turned into a PNG by rsvg-convert (Debian package librsvg2-bin).
 //
 //   npm run dashboards:plot     # runs the e2e test with DASHBOARDS_E2E_SERIES set, then this

@@ -126,7 +126,7 @@ describe('dashboards end to end: Prometheus scraping the NTLM demo under the age
     assert.ok(checked >= 20);
   });
 
-  it('records the live-context series of both servers (for the README plot)', async function () {
+  it('records the live-context series of both servers (for the plot in docs/dashboards.md)', async function () {
     // For the plot, a longer run than the checks need: 25 s of scrapes.
     if (process.env.DASHBOARDS_E2E_SERIES) await sleep(Math.max(0, scrapedAt + 25_000 - Date.now()));
     const end = Date.now() / 1000;

@@ -43,6 +43,8 @@ describe('packaged agent', function () {
   it('ships only what it needs', function () {
     const files = JSON.parse(npm(['pack', '--dry-run', '--json'], REPO))[0].files.map((f) => f.path);
     assert.ok(files.includes('dist/index.js') && files.includes('dist/api.js') && files.includes('dist/hooks/esm-loader.js'));
+    // The README's links lead into docs/: they resolve in node_modules/sspi-agent too.
+    assert.ok(files.includes('README.md') && files.includes('docs/architecture.md'), files.join(', '));
     assert.ok(!files.some((f) => f.startsWith('test/') || f.startsWith('src/') || f.startsWith('examples/')), files.join(', '));
   });
 
