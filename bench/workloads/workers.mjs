@@ -16,6 +16,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { loadSspi } from '../../examples/lib/sspi-binding.mjs';
 import { writeSamFile } from '../../examples/lib/nt-hash.mjs';
 import { startScraper } from '../lib/scraper-control.mjs';
+import { summarize } from '../lib/stats.mjs';
 import { USER, WINPR } from '../lib/sspi.mjs';
 
 /** Handshakes in small batches, a turn of the loop between two (as a worker between tasks). */
@@ -79,7 +80,7 @@ async function mainThread() {
     seconds,
     handshakes: counts.reduce((a, b) => a + b, 0),
     mainBusyMs: window.active,
-    scrapes: scrapes && { ok: scrapes.ok, failed: scrapes.failed, latenciesMs: scrapes.latenciesMs },
+    scrapes: scrapes && { ok: scrapes.ok, failed: scrapes.failed, latencyMs: summarize(scrapes.latenciesMs) },
   };
   writeFileSync(outFile, JSON.stringify(result));
 }
