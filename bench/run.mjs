@@ -7,7 +7,7 @@
 //   npm run bench                      full run (about 2–3 minutes on 2 cores), bench/results/latest.json
 //   npm run bench -- --smoke           tiny sizes, a few seconds (also BENCH_SMOKE=1); checks it all runs
 //   npm run bench -- --out FILE        write the JSON elsewhere
-//   npm run bench -- --only calls,live,registry,scrape-load,workers
+//   npm run bench -- --only calls,live,registry,scrape-load,workers,e2e
 //   npm run bench -- --profile         CPU profiles of the instrumented acquire+free and handshake loops
 //                                      (stacks off), and of acquire+free with call spans: where the time
 //                                      goes, by src/ file:line (bench/results/profile.json, profiles/)
@@ -25,6 +25,7 @@ import { load, machine } from './lib/machine.mjs';
 import { buildRows, fmtCount, machineLine, markdownTable } from './lib/table.mjs';
 import { analyzeProfile } from './lib/cpuprofile.mjs';
 import { freePort } from '../examples/lib/free-port.mjs';
+import { benchE2e } from './e2e/run-e2e.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKLOADS = join(ROOT, 'bench', 'workloads');
@@ -78,6 +79,8 @@ const SIZES = {
     profile: { ms: 4000, live: M },
     // Raw and instrumented children alternate `pairs` times; scrapes with 0 and with `workers` idle workers.
     workers: { workers: 2, ms: 3000, pairs: 3, connections: 1 },
+    // Closed-loop logins over HTTP, ABBA blocks of raw and instrumented servers, per configuration.
+    e2e: { concurrency: 4, blockMs: 2500, pairs: 4, warmupMs: 1000 },
   },
   smoke: {
     calls: {
@@ -111,12 +114,13 @@ const SIZES = {
     },
     profile: { ms: 300, live: 1000 },
     workers: { workers: 2, ms: 300, pairs: 1, connections: 1 },
+    e2e: { concurrency: 2, blockMs: 300, pairs: 1, warmupMs: 200 },
   },
 };
 
 const mode = args.smoke ? 'smoke' : 'full';
 const sizes = SIZES[mode];
-const GROUPS = ['calls', 'live', 'registry', 'scrape-load', 'workers'];
+const GROUPS = ['calls', 'live', 'registry', 'scrape-load', 'workers', 'e2e'];
 const groups = new Set((args.only ?? GROUPS.join(',')).split(',').map((s) => s.trim()));
 for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`--only: unknown group ${g} (one of ${GROUPS.join(', ')})`);
 
@@ -172,6 +176,7 @@ async function spansSupport() {
 }
 
 const CALL_CONFIGS = [
+  { id: 'budget', env: { SSPI_AGENT_STACKS: 'budget' } },
   { id: 'all', env: { SSPI_AGENT_STACKS: 'all' } },
   { id: 'sampled', env: { SSPI_AGENT_STACKS: 'sampled' } },
   { id: 'off', env: { SSPI_AGENT_STACKS: 'off' } },
@@ -371,6 +376,7 @@ if (args.profile) {
   if (groups.has('registry')) results.registry = await benchRegistry();
   if (groups.has('scrape-load')) results.scrapeLoad = await benchScrapeLoad();
   if (groups.has('workers')) results.workers = await benchWorkers();
+  if (groups.has('e2e')) results.e2e = await benchE2e(sizes.e2e, { childEnv, progress });
   const rows = buildRows(results, defaults);
   const distChanged = distFingerprint() !== fingerprintBefore;
   const meta = { mode, durationSeconds: (performance.now() - started) / 1000, loadBefore, loadAfter: load(), distChanged };

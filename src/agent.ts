@@ -129,7 +129,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     buffer: config.maxAgeBuffer,
     handshake: config.maxHandshake,
   });
-  const stacks = stackPolicy(config.stacks, config.stackDepth);
+  const stacks = stackPolicy(config.stacks, config.stackDepth, config.stackBudget);
   const koffi = new KoffiHook({
     registry: handles,
     providers: providerMatcher(config.libraries, warn),

@@ -4,13 +4,12 @@
  * (`npm run docs`; a test fails when they differ), so code and documentation cannot drift apart.
  */
 import { warn } from './diagnostics.js';
+import { bool, duration, formatDuration, integer, list, oneOf, percent, text, type Parser } from './config-parsers.js';
 import type { OtelMode } from './otel/bootstrap.js';
 import type { SampleMode } from './sampling.js';
 import type { StackMode } from './stacks.js';
 
 export const ENV_PREFIX = 'SSPI_AGENT_';
-
-type Parser<T> = (raw: string) => T | undefined;
 
 interface Setting<T> {
   /** Variable name without the prefix. */
@@ -23,54 +22,6 @@ interface Setting<T> {
   readonly doc: string;
   readonly parse: Parser<T>;
 }
-
-const bool: Parser<boolean> = (raw) => {
-  const v = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  return undefined;
-};
-
-function integer(min: number, max: number): Parser<number> {
-  return (raw) => {
-    if (!/^\s*\d+\s*$/.test(raw)) return undefined;
-    const n = Number(raw);
-    return n >= min && n <= max ? n : undefined;
-  };
-}
-
-function oneOf<T extends string>(values: readonly T[], aliases: Record<string, T> = {}): Parser<T> {
-  return (raw) => {
-    const v = raw.trim().toLowerCase();
-    return (values as readonly string[]).includes(v) ? (v as T) : aliases[v];
-  };
-}
-
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `90s`, `10m`, `1.5h`, `500ms`, `2d`; `0` turns the check off. In milliseconds. */
-const duration: Parser<number> = (raw) => {
-  const v = raw.trim().toLowerCase();
-  if (v === '0' || v === 'off') return 0;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v);
-  return m ? Number(m[1]) * DURATION_UNITS[m[2]!]! : undefined;
-};
-
-function formatDuration(ms: number): string {
-  if (ms === 0) return '`0` (off)';
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
-    if (ms % size === 0) return `\`${ms / size}${unit}\``;
-  }
-  return `\`${ms}ms\``;
-}
-
-const text: Parser<string> = (raw) => (raw.trim() === '' ? undefined : raw.trim());
-
-const list: Parser<string[]> = (raw) =>
-  raw
-    .split(/[,;]/)
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
 
 export type CleanupMode = 'off' | 'exit' | 'signals' | 'all';
 
@@ -97,15 +48,27 @@ export const SETTINGS = {
   } as Setting<string[]>,
   stacks: {
     name: 'STACKS',
-    type: '`all` \\| `sampled` \\| `off` (`1`/`0`)',
-    default: 'sampled',
-    shownDefault: '`sampled`',
+    type: '`budget` \\| `all` \\| `sampled` \\| `off` (`1`/`0`)',
+    default: 'budget',
+    shownDefault: '`budget`',
     doc:
-      'Allocation stacks (app frames only) for the leak report and warnings: `all` captures one per handle and per ' +
-      'release (a stack costs more than an SSPI acquire+free); `sampled` the first 16 calls of each creating or ' +
-      'releasing SSPI function and one in 64 after; `off` none.',
-    parse: oneOf<StackMode>(['all', 'sampled', 'off'], { '1': 'all', true: 'all', on: 'all', '0': 'off', false: 'off', none: 'off' }),
+      'Allocation stacks (app frames only) for the leak report and warnings. `budget`: one for every handle created ' +
+      'and every release while stack capture stays within `SSPI_AGENT_STACK_BUDGET` of one core (a stack costs more ' +
+      'than an SSPI acquire+free); beyond it, as much as the budget allows, creations first; the report counts the ' +
+      'handles left without one. `all`: every handle and release, whatever it costs. `sampled`: the first 16 calls of ' +
+      'each creating or releasing SSPI function and one in 64 after. `off`: none.',
+    parse: oneOf<StackMode>(['budget', 'all', 'sampled', 'off'], { '1': 'all', true: 'all', on: 'all', '0': 'off', false: 'off', none: 'off' }),
   } as Setting<StackMode>,
+  stackBudget: {
+    name: 'STACK_BUDGET',
+    type: 'percent 0.01–100 (`1%`)',
+    default: 0.01,
+    shownDefault: '`1%`',
+    doc:
+      'With `SSPI_AGENT_STACKS=budget`: the CPU time stack capture may take, as a share of one core over a sliding ' +
+      'second (each thread, worker threads included, has its own). Each capture is timed and charged.',
+    parse: percent(0.01, 100),
+  } as Setting<number>,
   collected: {
     name: 'COLLECTED',
     type: '`all` \\| `sampled` \\| `off`',

@@ -1,6 +1,7 @@
 // Turns the raw results into the table rows (kept in the JSON too) and renders them as Markdown.
 // Targets are the issue's; a row without one is for information.
 import { summarize } from './stats.mjs';
+import { e2eRows } from './e2e-rows.mjs';
 
 const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
 const fmtRange = (a, b, f) => (Number.isFinite(a) && Number.isFinite(b) ? `${f(a)}–${f(b)}` : '—');
@@ -39,7 +40,7 @@ function verdict(value, target) {
   return { target: `≤ ${target.show}`, ok: Number.isFinite(value) && value <= target.max };
 }
 
-const CALL_CONFIGS = ['all', 'sampled', 'off', 'spans'];
+const CALL_CONFIGS = ['budget', 'all', 'sampled', 'off', 'spans'];
 
 /** The issue's targets: the handshake at the default settings and with stacks off; acquire+free with and without stacks. */
 function callTarget(workload, config, defaults) {
@@ -87,6 +88,8 @@ export function buildRows(results, defaults) {
       }
       rows.push(ratioRow(WORKLOAD_NAMES[workload], label, run.workloads[workload], callTarget(workload, id, defaults)));
     }
+    const delta = defaultOverOff(WORKLOAD_NAMES[workload], results.calls, defaults, workload);
+    if (delta) rows.push(delta);
     for (const [kind, label] of Object.entries(REFERENCE_LABELS)) {
       const r = results.calls?.off?.references?.[kind]?.[workload];
       if (r) rows.push({ ...ratioRow(WORKLOAD_NAMES[workload], label, r), figure: 'reference / raw' });
@@ -183,10 +186,33 @@ export function buildRows(results, defaults) {
     }
   }
   if (results.workers) rows.push(...workerRows(results.workers));
+  rows.push(...e2eRows(results.e2e));
   return rows;
 }
 
 const median = (values) => summarize(values).median;
+
+/** What the default's stacks add in a tight loop: its ratio minus the stacks-off ratio of the same run (issue 14: ≤ 0.10×). */
+function defaultOverOff(name, calls, defaults, workload) {
+  const def = calls?.[defaults.stacks]?.workloads?.[workload];
+  const off = calls?.off?.workloads?.[workload];
+  if (!def || !off || defaults.stacks === 'off') return undefined;
+  const value = def.ratio.median - off.ratio.median;
+  return {
+    workload: name,
+    config: `stacks ${defaults.stacks} (default) − stacks off`,
+    raw: `${fmtRatio(off.ratio.median)} stacks off`,
+    agent: `${fmtRatio(def.ratio.median)} default`,
+    figure: 'ratio difference',
+    value,
+    median: `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(2)}×`,
+    iqr: '',
+    range: '',
+    amortized: '',
+    runs: 'from the rows above',
+    ...verdict(value, { max: 0.1, show: '+0.10×' }),
+  };
+}
 
 /** Section 9: what SSPI in worker threads costs the main thread, and the workers' own handshakes. */
 function workerRows(w) {

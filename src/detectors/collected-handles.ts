@@ -9,6 +9,7 @@
  */
 import type { HandleRegistry } from '../registry.js';
 import { sampler, type SampleMode } from '../sampling.js';
+import { OVER_BUDGET } from '../stacks.js';
 import type { RegistryListener, TrackedHandle } from '../types.js';
 
 export class CollectedHandleDetector implements RegistryListener {
@@ -29,7 +30,7 @@ export class CollectedHandleDetector implements RegistryListener {
   onOpen(handle: TrackedHandle, holder: object | undefined): void {
     if (!holder || this.mode === 'off') return;
     // A handle whose allocation stack was sampled is always watched: its leak can then say where.
-    if (handle.site === undefined && !this.take(handle.createdBy)) return;
+    if ((handle.site === undefined || handle.site === OVER_BUDGET) && !this.take(handle.createdBy)) return;
     this.finalizer.register(holder, handle, handle);
   }
 

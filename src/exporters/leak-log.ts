@@ -3,7 +3,7 @@
  * finding, so a leaking loop gives one line, not thousands. The set of sites said is bounded.
  */
 import { warn } from '../diagnostics.js';
-import { siteLocation } from '../stacks.js';
+import { OVER_BUDGET, siteLocation } from '../stacks.js';
 import type { AllocationSite, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
 
 /** Distinct sites remembered; past this, findings are counted in metrics but no longer logged. */
@@ -11,7 +11,9 @@ const MAX_SITES = 1000;
 
 function stackLines(site: AllocationSite | undefined, indent = '    '): string {
   const frames = site?.frames() ?? [];
-  return frames.length ? frames.map((f) => `\n${indent}${f}`).join('') : `\n${indent}(no stack: SSPI_AGENT_STACKS=all shows one)`;
+  if (frames.length) return frames.map((f) => `\n${indent}${f}`).join('');
+  const why = site === OVER_BUDGET ? 'stack capture was over its CPU budget (SSPI_AGENT_STACK_BUDGET); ' : '';
+  return `\n${indent}(no stack: ${why}SSPI_AGENT_STACKS=all shows one)`;
 }
 
 function label(h: TrackedHandle): string {

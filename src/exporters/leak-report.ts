@@ -5,91 +5,20 @@
  * did. Built from registry records only; it never holds or prints a handle value or a secret.
  */
 import { performance } from 'node:perf_hooks';
-import { KeyTrie, formatSites, frameLocation } from '../stacks.js';
+import { KeyTrie, OVER_BUDGET, formatSites, frameLocation } from '../stacks.js';
 import { statusName } from '../sspi/status.js';
 import type { Suppressions } from '../suppressions.js';
-import type { CallRecord, Direction, ForcedRelease, HandleKind, StaleReason, TrackedHandle } from '../types.js';
+import type { CallRecord, ForcedRelease, HandleKind, TrackedHandle } from '../types.js';
+import { RELEASE_FUNCTION } from './leak-report-text.js';
+import type { CleanupEntry, LeakedHandle, LeakGroup, LeakReport } from './leak-report-types.js';
 
-/** One leaked handle, as the JSON report lists it. */
-export interface LeakedHandle {
-  id: number;
-  kind: HandleKind;
-  package: string;
-  direction: Direction;
-  createdBy: string;
-  library: string;
-  createdAt: string;
-  ageSeconds: number;
-  /** For a context: the id of the credential it was made from. */
-  credentialId?: number;
-  /** `file:line:col` of the first app frame, or `(no stack)`. */
-  site: string;
-  /** For a context: its last calls, e.g. `AcceptSecurityContext SEC_I_CONTINUE_NEEDED +0ms`. */
-  history?: string[];
-  stale?: StaleReason;
-  /** Its JS holder was garbage-collected: nobody could have released it. */
-  collected?: boolean;
-  /** The worker thread it was created in (absent: the main thread). */
-  thread?: number;
-}
-
-/** Leaked handles that share kind, package, direction, creating function and allocation stack. */
-export interface LeakGroup {
-  kind: HandleKind;
-  package: string;
-  direction: Direction;
-  createdBy: string;
-  library: string;
-  count: number;
-  oldestAgeSeconds: number;
-  site: string;
-  stack: string[];
-  handleIds: number[];
-  /** The history of the group's first handle (contexts). */
-  history?: string[];
-  /** The suppression pattern that matched, if any. */
-  suppressedBy?: string;
-  /** How many of the group's handles had no stack of their own (sampled stacks): they share its creator. */
-  unsampled?: number;
-  /** The worker thread its handles were created in (absent: the main thread). */
-  thread?: number;
-}
-
-/** One release of the forced cleanup. */
-export interface CleanupEntry {
-  id: number;
-  kind: HandleKind;
-  function: string;
-  status: string;
-  result: ForcedRelease['result'];
-  /** The worker thread that released it (absent: the main thread). */
-  thread?: number;
-}
-
-export interface LeakReport {
-  reason: string;
-  pid: number;
-  generatedAt: string;
-  total: number;
-  /** Leaks not matched by a suppression: what fail-on-leak counts. */
-  unsuppressed: number;
-  suppressed: number;
-  byKind: Record<HandleKind, number>;
-  groups: LeakGroup[];
-  handles: LeakedHandle[];
-  cleanup: CleanupEntry[];
-}
+export type { CleanupEntry, LeakedHandle, LeakGroup, LeakReport } from './leak-report-types.js';
+export { formatLeakReport, overBudgetNote } from './leak-report-text.js';
 
 export interface ReportOptions {
   suppressions?: Suppressions | undefined;
   cleanup?: readonly ForcedRelease[];
 }
-
-const RELEASE_FUNCTION: Record<HandleKind, string> = {
-  credential: 'FreeCredentialsHandle',
-  context: 'DeleteSecurityContext',
-  buffer: 'FreeContextBuffer',
-};
 
 function formatHistory(history: readonly CallRecord[] | undefined): string[] | undefined {
   return history?.map((c) => `${c.fn} ${statusName(c.status)} +${Math.round(c.atMs)}ms`);
@@ -147,6 +76,7 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
   const made: LeakGroup[] = [];
   const byKind: Record<HandleKind, number> = { credential: 0, context: 0, buffer: 0 };
   const listed: LeakedHandle[] = [];
+  let overBudget = 0;
   // One V8 formatting per distinct stack rather than per handle (100k leaks took seconds). Handles
   // with one stack then share one frames array, whose text is joined and numbered once; arrays with
   // equal text get one number, so the groups are those of the text, as before.
@@ -167,8 +97,11 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
     listed.push(entry);
     const slot = groupOf(groups, h, text.id);
     const group = slot.value;
+    const skipped = h.site === OVER_BUDGET;
+    if (skipped) overBudget++;
     if (group) {
       group.count++;
+      if (skipped) group.overBudget = (group.overBudget ?? 0) + 1;
       group.handleIds.push(h.id);
       group.oldestAgeSeconds = Math.max(group.oldestAgeSeconds, entry.ageSeconds);
       continue;
@@ -187,6 +120,7 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
       handleIds: [h.id],
       ...(entry.history ? { history: entry.history } : {}),
       ...(suppressedBy ? { suppressedBy } : {}),
+      ...(skipped ? { overBudget: 1 } : {}),
     };
     made.push(slot.value);
   }
@@ -199,6 +133,7 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
     total: handles.length,
     unsuppressed: handles.length - suppressed,
     suppressed,
+    overBudget,
     byKind,
     groups: sorted,
     handles: listed,
@@ -233,60 +168,7 @@ function mergeUnsampled(groups: LeakGroup[]): LeakGroup[] {
     into.handleIds.push(...g.handleIds);
     into.oldestAgeSeconds = Math.max(into.oldestAgeSeconds, g.oldestAgeSeconds);
     into.unsampled = (into.unsampled ?? 0) + g.count;
+    if (g.overBudget) into.overBudget = (into.overBudget ?? 0) + g.overBudget;
     return false;
   });
-}
-
-function plural(n: number, one: string, many = one + 's'): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
-function formatAge(seconds: number): string {
-  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
-  if (seconds < 120) return `${seconds.toFixed(1)}s`;
-  return `${Math.round(seconds / 60)}min`;
-}
-
-/** Handle ids as a short list: a loop's thousands of leaks are not worth a line each. */
-function formatIds(ids: readonly number[]): string {
-  const shown = ids.slice(0, 10).map((id) => `#${id}`).join(', ');
-  return ids.length > 10 ? `${shown}, … (${ids.length - 10} more)` : shown;
-}
-
-function formatGroup(g: LeakGroup): string[] {
-  const lines = [
-    '',
-    `${g.suppressedBy ? 'Suppressed leak' : 'Leak'} of ${plural(g.count, g.kind)} [${g.package}, ${g.direction}] created by ${g.createdBy} ` +
-      (g.thread === undefined ? '' : `in worker thread ${g.thread} `) +
-      `(${g.library}), never passed to ${RELEASE_FUNCTION[g.kind]}; oldest ${formatAge(g.oldestAgeSeconds)}; handles ${formatIds(g.handleIds)}` +
-      (g.suppressedBy ? ` (suppressed by "${g.suppressedBy}")` : ''),
-  ];
-  if (g.history) lines.push(`    history of #${g.handleIds[0]}: ${g.history.join(', ')}, never deleted`);
-  if (g.unsampled) lines.push(`    (${g.unsampled} of them without a sampled stack of their own; this is the only site seen creating such handles)`);
-  if (g.stack.length === 0) lines.push('    (no allocation stack: SSPI_AGENT_STACKS is off, or this allocation was not sampled)');
-  for (const frame of g.stack) lines.push(`    ${frame}`);
-  return lines;
-}
-
-function formatCleanup(cleanup: readonly CleanupEntry[]): string[] {
-  if (cleanup.length === 0) return [];
-  const failed = cleanup.filter((c) => c.result === 'failed').length;
-  const lines = ['', `Forced cleanup (SSPI_AGENT_CLEANUP), contexts first, then credentials, then buffers: ${plural(cleanup.length, 'release')}, ${failed} failed`];
-  for (const c of cleanup) lines.push(`    ${c.function}(#${c.id}${c.thread === undefined ? '' : ` in worker thread ${c.thread}`}) → ${c.status}`);
-  return lines;
-}
-
-/** The text written to stderr. */
-export function formatLeakReport(report: LeakReport): string {
-  const { credential, context, buffer } = report.byKind;
-  const lines = [
-    `==${report.pid}== sspi-agent: ${plural(report.total, 'SSPI handle')} still live at ${report.reason} ` +
-      `(${plural(credential, 'credential')}, ${plural(context, 'context')}${buffer ? `, ${plural(buffer, 'buffer')}` : ''}), ` +
-      `${plural(report.groups.length, 'allocation site')}`,
-  ];
-  for (const g of report.groups) lines.push(...formatGroup(g));
-  lines.push(...formatCleanup(report.cleanup));
-  const suppressed = report.suppressed ? ` (${report.suppressed} suppressed)` : '';
-  lines.push('', `SUMMARY: sspi-agent: ${plural(report.total, 'leaked SSPI handle')}${suppressed} in ${plural(report.groups.length, 'site')}.`);
-  return lines.join('\n') + '\n';
 }

@@ -22,6 +22,7 @@ export function withThreadReports(main: LeakReport, threads: readonly ThreadRepo
     merged.total += report.total;
     merged.unsuppressed += report.unsuppressed;
     merged.suppressed += report.suppressed;
+    merged.overBudget += report.overBudget;
     for (const kind of Object.keys(merged.byKind) as (keyof LeakReport['byKind'])[]) merged.byKind[kind] += report.byKind[kind];
     merged.groups.push(...tagged(report.groups, threadId));
     merged.handles.push(...tagged(report.handles, threadId));

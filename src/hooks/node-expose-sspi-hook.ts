@@ -239,9 +239,9 @@ export class NodeExposeSspiHook {
           registry.blocked({ ...verdict, site: stacks.always(wrapped) });
           registry.recordCall(fn.name, SEC_E_INVALID_HANDLE, 0);
         } else if (mayCreateHandle(fn, inputs.context)) {
-          site = stacks.forCreation(fn.name, wrapped);
+          site = stacks.forCreation(fn.name, wrapped, performance.now());
         } else if (isRelease(fn)) {
-          site = stacks.forRelease(fn.name, wrapped);
+          site = stacks.forRelease(fn.name, wrapped, performance.now());
         }
       } catch (err) {
         agentError('node-expose-sspi.before', err);

@@ -73,6 +73,8 @@ class CallFacts implements ObservedCall {
   failedOutHandle: ReadHandle = undefined;
   /** Set when the guard stopped the call: it must not reach the provider. */
   blocked = false;
+  /** Whether the call creates or releases a handle: the stack policy is asked for its stack. */
+  stackFor: 'creation' | 'release' | undefined = undefined;
 
   constructor(
     readonly fn: SspiFunction,
@@ -95,7 +97,12 @@ function argHandle(args: unknown[], position: number | undefined, memory: Native
   return position === undefined ? undefined : readHandle(args[position], memory);
 }
 
-function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skipAbove: Function): CallFacts {
+/**
+ * The facts known before the call. An `.async` call's stack is taken here (`now`: the budget's
+ * clock), since its callback runs on another stack; a synchronous call's after the call, once its
+ * status says whether a handle was made, on the clock that timed it (see takeStack).
+ */
+function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skipAbove: Function, now?: number): CallFacts {
   const context = argHandle(args, fn.contextArg, ctx.memory);
   const use = fn.credentialUseArg === undefined ? undefined : args[fn.credentialUseArg];
   const before = new CallFacts(
@@ -119,11 +126,23 @@ function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skip
     before.blocked = true;
     ctx.registry.blocked({ ...verdict, site: ctx.stacks.always(skipAbove) });
   } else if (mayCreateHandle(fn, context)) {
-    before.site = ctx.stacks.forCreation(fn.name, skipAbove);
+    before.stackFor = 'creation';
   } else if (isRelease(fn)) {
-    before.site = ctx.stacks.forRelease(fn.name, skipAbove);
+    before.stackFor = 'release';
   }
+  if (now !== undefined) takeStack(ctx, before, skipAbove, now);
   return before;
+}
+
+/** A creating or releasing call's stack, as the policy allows; none for a creation that failed (no handle to locate). */
+function takeStack(ctx: WrapperContext, call: CallFacts, skipAbove: Function, now: number): void {
+  const what = call.stackFor;
+  call.stackFor = undefined;
+  if (what === 'creation') {
+    if (call.status >= 0) call.site = ctx.stacks.forCreation(call.fn.name, skipAbove, now);
+  } else if (what === 'release') {
+    call.site = ctx.stacks.forRelease(call.fn.name, skipAbove, now);
+  }
 }
 
 /** The JS object holding a handle written into `arg`: what the GC detector watches. */
@@ -154,11 +173,25 @@ function outBuffers(fn: SspiFunction, args: unknown[], memory: NativeMemory): Al
   return undefined;
 }
 
-/** `outOnly`: the app declared the handle out-param `_Out_` (see declaredOutOnly). */
-function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], call: CallFacts, result: unknown, start: number, end: number, outOnly: boolean): void {
+/**
+ * `outOnly`: the app declared the handle out-param `_Out_` (see declaredOutOnly). `skipAbove`: the
+ * synchronous wrapper, still on the stack, whose call's stack is taken now; undefined for `.async`.
+ */
+function observe(
+  fn: SspiFunction,
+  ctx: WrapperContext,
+  args: unknown[],
+  call: CallFacts,
+  result: unknown,
+  start: number,
+  end: number,
+  outOnly: boolean,
+  skipAbove?: Function,
+): void {
   // A function declared with a void result tells nothing: it is taken as succeeded.
   const status = toStatus(result) ?? SEC_E_OK;
   call.status = status;
+  if (skipAbove) takeStack(ctx, call, skipAbove, end);
   call.durationSeconds = (end - start) / 1000;
   call.at = end;
   if (isSuccess(status) && fn.outHandleArg !== undefined) {
@@ -207,7 +240,7 @@ export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx:
     const end = performance.now();
     if (before) {
       try {
-        observe(fn, ctx, args, before, result, start, end, outOnly);
+        observe(fn, ctx, args, before, result, start, end, outOnly, wrapped);
       } catch (err) {
         agentError('hook.after', err);
       }
@@ -237,7 +270,7 @@ function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContex
     if (typeof callback !== 'function' || !ctx.state.enabled) return originalAsync.apply(original, args);
     let before: CallFacts | undefined;
     try {
-      before = readBefore(fn, args.slice(0, -1), ctx, wrappedAsync);
+      before = readBefore(fn, args.slice(0, -1), ctx, wrappedAsync, performance.now());
     } catch (err) {
       agentError('hook.before', err);
     }

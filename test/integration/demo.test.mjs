@@ -17,6 +17,15 @@ describe('demo', function () {
     assert.match(stdout, /at authenticateRequest \(.*examples\/ntlm-demo\/server\.mjs:\d+:\d+\)/);
   });
 
+  it('locates all 5 leaked contexts of a default run at default settings', async function () {
+    const { stdout } = await run([]);
+    assert.match(stdout, /logins: 15 ok, 5 rejected/);
+    assert.match(stdout, /5 SSPI handles still live at exit \(0 credentials, 5 contexts\), 1 allocation site/);
+    assert.match(stdout, /Leak of 5 contexts .*\n.*history.*\n\s+at Object\.acceptContext .*\n\s+at authenticateRequest \(.*examples\/ntlm-demo\/server\.mjs:\d+:\d+\)/);
+    // Each of the 5 has a stack of its own: none joined the group for want of one.
+    assert.doesNotMatch(stdout, /without a stack of their own|no allocation stack|without stack/);
+  });
+
   it('reports nothing once the bug is fixed (--no-leak)', async function () {
     const { stdout } = await run(['--count', '8', '--no-leak']);
     assert.match(stdout, /logins: 6 ok, 2 rejected/);

@@ -95,7 +95,7 @@ describe('metrics endpoint', function () {
   it('warns about a bad setting by name and keeps its default', async function () {
     const run = await runApp('hold-handles.mjs', { env: { SSPI_AGENT_STACKS: 'sometimes', SSPI_AGENT_TYPO: '1' } });
     assert.equal(run.code, 0, explain(run));
-    assert.match(run.stderr, /sspi-agent: SSPI_AGENT_STACKS="sometimes" is not valid .* using the default sampled/);
+    assert.match(run.stderr, /sspi-agent: SSPI_AGENT_STACKS="sometimes" is not valid .* using the default budget/);
     assert.match(run.stderr, /sspi-agent: unknown variable SSPI_AGENT_TYPO is ignored/);
     assert.ok(run.report.handles.every((h) => h.site.includes('hold-handles.mjs')), 'stacks stay on by default');
   });

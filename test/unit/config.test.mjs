@@ -38,10 +38,21 @@ describe('configuration', function () {
     assert.equal(read({ SSPI_AGENT_STACKS: 'sampled' }).config.stacks, 'sampled');
   });
 
+  it('reads the stack budget as a percentage of one core, and warns about one out of range', function () {
+    assert.equal(read({}).config.stackBudget, 0.01);
+    assert.equal(read({ SSPI_AGENT_STACK_BUDGET: '2.5%' }).config.stackBudget, 0.025);
+    assert.equal(read({ SSPI_AGENT_STACK_BUDGET: '5' }).config.stackBudget, 0.05);
+    for (const bad of ['0', '150%', 'lots', '-1']) {
+      const { config, messages } = read({ SSPI_AGENT_STACK_BUDGET: bad });
+      assert.equal(config.stackBudget, 0.01, bad);
+      assert.match(messages[0], /SSPI_AGENT_STACK_BUDGET=.* is not valid \(expected percent 0\.01–100 \(1%\)\); using the default 1%/, bad);
+    }
+  });
+
   it('names the variable of a bad value and falls back to the default', function () {
     const { config, messages } = read({ SSPI_AGENT_METRICS_PORT: '70000', SSPI_AGENT_STACKS: 'maybe', SSPI_AGENT_ENABLED: 'perhaps' });
     assert.equal(config.metricsPort, 9469);
-    assert.equal(config.stacks, 'sampled');
+    assert.equal(config.stacks, 'budget');
     assert.equal(config.enabled, true);
     assert.equal(messages.length, 3);
     assert.match(messages.find((m) => m.includes('METRICS_PORT')), /SSPI_AGENT_METRICS_PORT="70000" is not valid \(expected integer 0–65535\); using the default 9469/);

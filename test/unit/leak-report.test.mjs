@@ -26,7 +26,7 @@ describe('leak report', function () {
     assert.equal(report.groups.length, 1);
     assert.equal(report.groups[0].count, 3);
     assert.equal(report.groups[0].unsampled, 2);
-    assert.match(formatLeakReport(report), /2 of them without a sampled stack of their own/);
+    assert.match(formatLeakReport(report), /2 of them without a stack of their own/);
   });
 
   it('keeps unsampled handles apart when several sites create that kind of handle', function () {

@@ -1,0 +1,40 @@
+// Clients of the end-to-end benchmark, in a process of their own (no agent): `concurrency` closed-loop
+// NTLM logins over HTTP (each one keep-alive connection: GET → NEGOTIATE → AUTHENTICATE), against
+// two servers in alternating blocks A B B A A B B A (ABBA), so drift in the machine's load hits both
+// alike. argv[2]: JSON { urls: { raw, agent }, concurrency, blockMs, pairs, warmupMs }; argv[3]: the
+// JSON result file, each block's logins per second and login latencies (ms).
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { login } from '../../examples/ntlm-demo/client.mjs';
+
+const { urls, concurrency, blockMs, pairs, warmupMs } = JSON.parse(process.argv[2]);
+const USER = { user: 'alice', domain: 'DEMO', password: process.env.DEMO_PASSWORD ?? 'Secret-Pa55' };
+
+/** `concurrency` loops logging in to `url` until `ms` have passed; the latencies of logins done within. */
+async function block(url, ms) {
+  const end = performance.now() + ms;
+  const latencies = [];
+  let failed = 0;
+  const loop = async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      const r = await login(url, USER);
+      if (!r.ok) failed++;
+      else latencies.push(performance.now() - t);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  const seconds = (performance.now() - started) / 1000;
+  return { logins: latencies.length, seconds, perSecond: latencies.length / seconds, failed, latencies };
+}
+
+await block(urls.raw, warmupMs);
+await block(urls.agent, warmupMs);
+const blocks = [];
+for (let i = 0; i < pairs; i++) {
+  // ABBA: which side goes first alternates.
+  const order = i % 2 === 0 ? ['raw', 'agent'] : ['agent', 'raw'];
+  for (const side of order) blocks.push({ side, pair: i, ...(await block(urls[side], blockMs)) });
+}
+writeFileSync(process.argv[3], JSON.stringify({ concurrency, blockMs, pairs, blocks }));

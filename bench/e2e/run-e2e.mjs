@@ -1,0 +1,83 @@
+// Section 10, what users feel: the demo's NTLM server with its leak fixed, started twice (without and
+// with `--import sspi-agent`), driven by a client process in ABBA blocks (bench/e2e/login-clients.mjs),
+// for each agent configuration: default settings, stacks `all`, call spans with an OpenTelemetry SDK.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SERVER = join(ROOT, 'bench', 'e2e', 'login-server.mjs');
+const CLIENTS = join(ROOT, 'bench', 'e2e', 'login-clients.mjs');
+
+export const E2E_CONFIGS = [
+  { id: 'default', env: {} },
+  { id: 'all', env: { SSPI_AGENT_STACKS: 'all' } },
+  // The app registers an SDK in both servers: only the agent differs.
+  { id: 'spans', env: { SSPI_AGENT_CALL_SPANS: '1', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' }, appEnv: { BENCH_OTEL_SDK: '1' } },
+];
+
+/** Starts one server; resolves with { url, stop } once it listens. */
+function startServer(withAgent, env) {
+  const args = [...(withAgent ? ['--import', 'sspi-agent'] : []), SERVER];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...env, DEMO_FIX_LEAK: '1', DEMO_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const url = new Promise((resolve, reject) => {
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      stdout += chunk;
+      const m = /^listening on (http:\/\/\S+)$/m.exec(stdout);
+      if (m) resolve(m[1]);
+    });
+    exited.then(({ code, signal }) => reject(new Error(`login server exited with ${signal ?? code} before listening:\n${output}`)));
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const end = await exited;
+    if (end.code !== 0) throw new Error(`login server ended with ${end.signal ?? end.code}:\n${output}`);
+    return output;
+  };
+  return { url, stop };
+}
+
+function runClients(input) {
+  const dir = mkdtempSync(join(tmpdir(), 'sspi-bench-e2e-'));
+  const outFile = join(dir, 'result.json');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLIENTS, JSON.stringify(input), outFile], { cwd: ROOT, env: { ...process.env, WLOG_LEVEL: 'OFF' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('close', (code) => {
+      try {
+        if (code !== 0) throw new Error(`login clients exited with ${code}:\n${output}`);
+        resolve(JSON.parse(readFileSync(outFile, 'utf8')));
+      } catch (err) {
+        reject(err);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+/** `{ [config]: { env, concurrency, blockMs, pairs, blocks } }`; `childEnv(env)` is the bench's clean environment. */
+export async function benchE2e(sizes, { childEnv, progress }) {
+  const out = {};
+  for (const config of E2E_CONFIGS) {
+    progress(`end to end: demo NTLM server (leak fixed), ${sizes.concurrency} closed-loop keep-alive clients in another process, raw vs agent (${config.id}), ${sizes.pairs} ABBA pairs of ${sizes.blockMs} ms blocks`);
+    const env = childEnv({ ...config.env, ...(config.appEnv ?? {}) });
+    const raw = startServer(false, env);
+    const agent = startServer(true, env);
+    try {
+      const urls = { raw: await raw.url, agent: await agent.url };
+      out[config.id] = { env: config.env, ...(await runClients({ urls, ...sizes })) };
+    } finally {
+      await Promise.all([raw.stop(), agent.stop()]);
+    }
+  }
+  return out;
+}

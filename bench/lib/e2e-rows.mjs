@@ -1,0 +1,82 @@
+// Section 10's rows: logins per second and login latency, agent against raw, from ABBA blocks.
+import { summarize } from './stats.mjs';
+
+const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
+const fmtMs = (ms) => (Number.isFinite(ms) ? `${ms.toFixed(ms >= 100 ? 0 : 1)} ms` : '—');
+
+/** The issue's targets: logins/s at least this share of raw; p99 latency at most this multiple. */
+const TARGETS = {
+  default: { rate: 0.97, p99: 1.05 },
+  all: { rate: 0.95 },
+  spans: { rate: 0.95 },
+};
+
+const LABELS = {
+  default: 'default settings',
+  all: 'stacks all',
+  spans: 'call spans + OTel SDK (the app registers it in both servers)',
+};
+
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** Per ABBA pair, the agent's logins/s over raw's: one ratio per pair. */
+function pairRatios(blocks) {
+  const ratios = [];
+  for (const pair of new Set(blocks.map((b) => b.pair))) {
+    const raw = blocks.find((b) => b.pair === pair && b.side === 'raw');
+    const agent = blocks.find((b) => b.pair === pair && b.side === 'agent');
+    if (raw && agent) ratios.push(agent.perSecond / raw.perSecond);
+  }
+  return ratios;
+}
+
+export function e2eRows(e2e) {
+  const rows = [];
+  for (const [id, run] of Object.entries(e2e ?? {})) {
+    const side = (s) => run.blocks.filter((b) => b.side === s);
+    const latencies = (s) => side(s).flatMap((b) => b.latencies);
+    const rate = (s) => summarize(side(s).map((b) => b.perSecond)).median;
+    const ratio = summarize(pairRatios(run.blocks));
+    const target = TARGETS[id];
+    const name = `10. NTLM login over HTTP, demo server (leak fixed), ${run.concurrency} closed-loop keep-alive clients`;
+    const config = LABELS[id] ?? id;
+    const runs = `${run.pairs} ABBA pairs × ${run.blockMs / 1000} s`;
+    rows.push({
+      workload: name,
+      config,
+      raw: `${rate('raw').toFixed(0)} logins/s`,
+      agent: `${rate('agent').toFixed(0)} logins/s`,
+      figure: 'logins/s, agent / raw',
+      value: ratio.median,
+      median: fmtRatio(ratio.median),
+      iqr: `${fmtRatio(ratio.q1)}–${fmtRatio(ratio.q3)}`,
+      range: `${fmtRatio(ratio.min)}–${fmtRatio(ratio.max)}`,
+      amortized: '',
+      runs,
+      ...(target?.rate ? { target: `≥ ${target.rate.toFixed(2)}×`, ok: ratio.median >= target.rate } : { target: '', ok: undefined }),
+    });
+    for (const [q, key] of [[0.5, 'p50'], [0.99, 'p99']]) {
+      const [raw, agent] = [quantile(latencies('raw'), q), quantile(latencies('agent'), q)];
+      const value = agent / raw;
+      const limit = target?.[key];
+      rows.push({
+        workload: name,
+        config,
+        raw: fmtMs(raw),
+        agent: fmtMs(agent),
+        figure: `${key} login latency, agent / raw`,
+        value,
+        median: fmtRatio(value),
+        iqr: '',
+        range: '',
+        amortized: '',
+        runs: `${latencies('raw').length} + ${latencies('agent').length} logins`,
+        ...(limit ? { target: `≤ ${limit.toFixed(2)}×`, ok: value <= limit } : { target: '', ok: undefined }),
+      });
+    }
+  }
+  return rows;
+}
