@@ -57,9 +57,10 @@ function budgeted(depth: number, share: number): Pick<StackPolicy, 'forCreation'
   const budget = new StackBudget(share);
   const take = (skipAbove: Function, now: number, reserve: number) => {
     if (!budget.allows(now, reserve)) return OVER_BUDGET;
+    // Timed on its own: the agent's other work since the caller read its clock is not stack capture.
+    const start = performance.now();
     const site = captureSite(depth, skipAbove);
-    // Charged from the caller's clock: what ran since it read it is the agent's too.
-    budget.charge(performance.now() - now);
+    budget.charge(performance.now() - start);
     return site;
   };
   return {
