@@ -80,7 +80,7 @@ const SIZES = {
     // Raw and instrumented children alternate `pairs` times; scrapes with 0 and with `workers` idle workers.
     workers: { workers: 2, ms: 3000, pairs: 3, connections: 1 },
     // Closed-loop logins over HTTP, ABBA blocks of raw and instrumented servers, per configuration.
-    e2e: { concurrency: 4, blockMs: 2500, pairs: 4, warmupMs: 1000 },
+    e2e: { concurrency: 4, blockMs: 2000, pairs: 8, warmupMs: 1000 },
   },
   smoke: {
     calls: {

@@ -87,6 +87,7 @@ const NAMES = new Map<number, string>(Object.entries(STATUS_CODES).map(([name, c
 
 export const SEC_E_OK = 0;
 export const SEC_E_INVALID_HANDLE = STATUS_CODES.SEC_E_INVALID_HANDLE! | 0;
+export const SEC_E_INTERNAL_ERROR = STATUS_CODES.SEC_E_INTERNAL_ERROR! | 0;
 
 /** A SECURITY_STATUS as a signed 32-bit number, however the app declared the return type. */
 export function toStatus(value: unknown): number | undefined {
@@ -97,6 +98,11 @@ export function toStatus(value: unknown): number | undefined {
 
 export function statusName(status: number): string {
   return NAMES.get(status) ?? '0x' + (status >>> 0).toString(16).padStart(8, '0');
+}
+
+/** A status named as in the table above, as a signed 32-bit number; undefined for another name. */
+export function statusCode(name: string): number | undefined {
+  return Object.hasOwn(STATUS_CODES, name) ? STATUS_CODES[name]! | 0 : undefined;
 }
 
 /** A success or informational status: `SEC_E_OK` or any `SEC_I_*`. */
