@@ -4,14 +4,17 @@
  * exporters) what changed. It knows nothing of koffi or Prometheus.
  */
 import { performance } from 'node:perf_hooks';
-import { agentError } from './diagnostics.js';
 import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
 import { LiveList } from './live-list.js';
 import { PendingChanges } from './pending-changes.js';
+import { LiveGroups } from './live-groups.js';
+import { RegistryEvents } from './registry-events.js';
+import { ReleasedRing } from './released-ring.js';
+import { handshakeState } from './sspi/handshake.js';
+import { HANDLE_KINDS, StaleMarks, perKind, type StaleLimits } from './stale-marks.js';
 import type {
   AllocationSite,
   CallDetails,
-  Direction,
   ForcedRelease,
   HandleKey,
   HandleKind,
@@ -25,46 +28,21 @@ import type {
   TrackedHandle,
 } from './types.js';
 
-export const HANDLE_KINDS: readonly HandleKind[] = ['credential', 'context', 'buffer'];
+export { HANDLE_KINDS, type StaleLimits } from './stale-marks.js';
 
 /** How many calls a context's history keeps: enough for a handshake and what went wrong after. */
 export const HISTORY_SIZE = 8;
 
-/** How many released handles are remembered for the double-free guard (oldest forgotten first). */
-export const RELEASED_MEMORY = 10_000;
+export { RELEASED_MEMORY } from './released-ring.js';
 
 export { PENDING_LIMIT } from './pending-changes.js';
 
-const SEC_I_CONTINUE_NEEDED = 0x00090312;
-const SEC_I_COMPLETE_NEEDED = 0x00090313;
-const SEC_I_COMPLETE_AND_CONTINUE = 0x00090314;
-
 export type { LiveGroup } from './handle-record.js';
-
-/** Age limits in milliseconds; 0 turns a check off. */
-export interface StaleLimits {
-  credential: number;
-  context: number;
-  buffer: number;
-  handshake: number;
-}
 
 /** What a release call did to the registry. */
 export type ReleaseOutcome =
   | { result: 'released'; handle: TrackedHandle; lifetimeSeconds: number }
   | { result: InvalidReleaseReason; handle: TrackedHandle | undefined };
-
-type PerKind<T> = Record<HandleKind, T>;
-
-function perKind<T>(make: () => T): PerKind<T> {
-  return { credential: make(), context: make(), buffer: make() };
-}
-
-function handshakeStateOf(status: number): TrackedHandle['handshake'] {
-  if (status < 0) return 'failed';
-  if (status === SEC_I_CONTINUE_NEEDED || status === SEC_I_COMPLETE_NEEDED || status === SEC_I_COMPLETE_AND_CONTINUE) return 'in-progress';
-  return 'complete';
-}
 
 export class HandleRegistry {
   /**
@@ -75,44 +53,24 @@ export class HandleRegistry {
    */
   private readonly records = perKind(() => new Map<HandleKey, HandleRecord>());
   private readonly live = perKind(() => new LiveList());
-  /** kind → package → direction → group: nested, so the hot path builds no key strings. */
-  private readonly groups = perKind(() => new Map<string, Map<Direction, LiveGroup>>());
-  /** The last RELEASED_MEMORY released records per kind, oldest overwritten first. */
-  private readonly releasedRing = perKind(() => new Array<HandleRecord | undefined>(RELEASED_MEMORY));
-  private readonly ringNext = perKind(() => 0);
-  /** The first live handle not yet checked for age: every live handle before it is stale. */
-  private readonly ageCursor: PerKind<HandleRecord | undefined> = perKind(() => undefined);
-  /**
-   * The first live context not yet checked for an abandoned handshake (contexts before it are older
-   * than the limit and were checked). A cursor into the creation-ordered list rather than a Set of
-   * contexts mid-handshake: no hashing on the per-handshake path.
-   */
-  private handshakeCursor: HandleRecord | undefined;
+  private readonly groups = new LiveGroups();
+  private readonly released = new ReleasedRing(this.records);
+  private readonly stale = new StaleMarks();
   /** The last origin per kind: handles of one kind from one provider share it (see HandleRecord). */
   private readonly origins = perKind((): HandleOrigin => ({ library: '', releaser: undefined, provider: undefined }));
-  private readonly staleCounts = perKind(() => ({ age: 0, abandoned: 0 }) as Record<StaleReason, number>);
-  private readonly listeners: RegistryListener[] = [];
-  /**
-   * Each event's handlers, bound once per subscription. Dispatching through `listener[event]` on
-   * every SSPI call was a megamorphic keyed load and call per listener (several listener classes,
-   * nine event names): in a handshake it cost more than the registry's own bookkeeping.
-   */
-  private handlers = bindHandlers([]);
+  private readonly events = new RegistryEvents();
   private nextId = 1;
   /** Changes the hooks deferred (`defer`), applied in batches. */
   private readonly pending = new PendingChanges<HandleRegistry>(this);
 
   subscribe(listener: RegistryListener): () => void {
     this.settle();
-    this.listeners.push(listener);
-    this.handlers = bindHandlers(this.listeners);
+    this.events.add(listener);
     return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i < 0) return;
+      if (!this.events.has(listener)) return;
       // It hears what happened while it listened.
       this.settle();
-      this.listeners.splice(i, 1);
-      this.handlers = bindHandlers(this.listeners);
+      this.events.remove(listener);
     };
   }
 
@@ -129,25 +87,24 @@ export class HandleRegistry {
     const missed = this.get(kind, key);
     if (missed) this.close(missed, now);
     const status = opening.status ?? 0;
-    const group = this.group(kind, opening.package, opening.direction);
+    const group = this.groups.of(kind, opening.package, opening.direction);
     const handle = new HandleRecord(this.nextId++, key, group, opening.createdBy, now, opening.site, this.origin(opening));
     if (kind === 'context') {
       const details = handle.more();
       details.history = [{ fn: opening.createdBy, status, atMs: 0 }];
-      details.handshake = handshakeStateOf(status);
+      details.handshake = handshakeState(status);
       details.credential = opening.credential;
     }
     this.records[kind].set(key, handle);
     this.live[kind].append(handle);
-    if (this.ageCursor[kind] === undefined) this.ageCursor[kind] = handle;
+    this.stale.opened(handle);
     group.count++;
-    if (kind === 'context' && this.handshakeCursor === undefined) this.handshakeCursor = handle;
     const credential = opening.credential;
     if (credential && this.get('credential', credential.key) === credential) {
       (credential as HandleRecord).more().liveContexts++;
       handle.more().counted = true;
     }
-    this.dispatch(this.handlers.onOpen, 'onOpen', handle, opening.holder);
+    this.events.open(handle, opening.holder);
     return handle;
   }
 
@@ -239,7 +196,7 @@ export class HandleRegistry {
     if (history.length >= HISTORY_SIZE) history.shift();
     history.push({ fn, status, atMs: now - handle.createdAt });
     if (!handshakeStep || details.handshake === undefined) return;
-    details.handshake = handshakeStateOf(status);
+    details.handshake = handshakeState(status);
   }
 
   /**
@@ -254,10 +211,10 @@ export class HandleRegistry {
     if (!handle) {
       const released = key === undefined ? undefined : this.releasedHandle(kind, key);
       const reason = released ? 'double' : 'unknown';
-      this.emit('onInvalidRelease', { kind, reason, fn, released, site });
+      this.events.emit('onInvalidRelease', { kind, reason, fn, released, site });
       return { result: reason, handle: undefined };
     }
-    if (status < 0) this.emit('onInvalidRelease', { kind, reason: 'failed', fn, handle, site });
+    if (status < 0) this.events.emit('onInvalidRelease', { kind, reason: 'failed', fn, handle, site });
     const lifetimeSeconds = this.close(handle, now);
     this.remember(handle, fn, site, now);
     return status < 0 ? { result: 'failed', handle } : { result: 'released', handle, lifetimeSeconds };
@@ -266,42 +223,22 @@ export class HandleRegistry {
   /** The guard stopped a call on a released handle before it reached the provider. */
   blocked(event: InvalidRelease): void {
     this.settle();
-    this.emit('onInvalidRelease', event);
+    this.events.emit('onInvalidRelease', event);
   }
 
   recordCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
     this.settle();
-    this.dispatch(this.handlers.onCall, 'onCall', fn, status, durationSeconds, details);
+    this.events.call(fn, status, durationSeconds, details);
   }
 
-  /**
-   * Whether a call of `fn` must be applied as it returns, not deferred: a listener wants its details
-   * or reads the caller's context (spans parented or linked to the app's active span).
-   */
+  /** Whether a call of `fn` must be applied as it returns, not deferred (see RegistryEvents). */
   appliesNow(fn: string): boolean {
-    if (this.wantsCallDetails(fn)) return true;
-    const asks = this.handlers.wantsCallsNow;
-    for (let i = 0; i < asks.length; i++) {
-      try {
-        if (asks[i]!()) return true;
-      } catch (err) {
-        agentError('listener.wantsCallsNow', err);
-      }
-    }
-    return false;
+    return this.events.appliesNow(fn);
   }
 
   /** Whether a listener wants the details of a call of `fn`: the hook builds them only then. */
   wantsCallDetails(fn: string): boolean {
-    const asks = this.handlers.wantsCallDetails;
-    for (let i = 0; i < asks.length; i++) {
-      try {
-        if (asks[i]!(fn)) return true;
-      } catch (err) {
-        agentError('listener.wantsCallDetails', err);
-      }
-    }
-    return false;
+    return this.events.wantsCallDetails(fn);
   }
 
   /** The JS object holding a live handle was garbage-collected: nobody can release it any more. */
@@ -309,41 +246,20 @@ export class HandleRegistry {
     this.settle();
     if (handle.collected || this.get(handle.kind, handle.key) !== handle) return;
     (handle as HandleRecord).more().collected = true;
-    this.emit('onLeak', handle, 'collected');
+    this.events.emit('onLeak', handle, 'collected');
   }
 
-  /**
-   * Flags live handles older than their limits, and contexts whose handshake is unfinished after
-   * `limits.handshake`, each once. Walks only what it flags (plus one handle per list), never the
-   * whole registry: the live lists are in creation order, and a cursor marks where the last check
-   * stopped.
-   */
+  /** Flags live handles older than their limits, and contexts whose handshake is unfinished after `limits.handshake`, each once (see StaleMarks). */
   flagStale(limits: StaleLimits, now = performance.now()): void {
     this.settle();
-    for (const kind of HANDLE_KINDS) {
-      const maxAge = limits[kind];
-      if (maxAge <= 0) continue;
-      let h: HandleRecord | undefined = this.ageCursor[kind];
-      while (h && now - h.createdAt > maxAge) {
-        if (!h.stale) this.flag(h, 'age', now);
-        h = h.next;
-      }
-      this.ageCursor[kind] = h;
-    }
-    if (limits.handshake <= 0) return;
-    let h = this.handshakeCursor;
-    while (h && now - h.createdAt > limits.handshake) {
-      if (h.handshake === 'in-progress' && !h.stale) this.flag(h, 'abandoned', now);
-      h = h.next;
-    }
-    this.handshakeCursor = h;
+    this.stale.check(limits, now, (handle, reason) => this.events.emit('onLeak', handle, reason));
   }
 
   /** Declares every live handle leaked for `reason` (they stay live: nothing released them). */
   declareLeaks(reason: LeakReason): TrackedHandle[] {
     this.settle();
     const leaked = this.liveHandles();
-    for (const handle of leaked) this.emit('onLeak', handle, reason);
+    for (const handle of leaked) this.events.emit('onLeak', handle, reason);
     return leaked;
   }
 
@@ -356,7 +272,7 @@ export class HandleRegistry {
       this.close(handle as HandleRecord, now);
       this.remember(handle as HandleRecord, `${trigger} cleanup`, undefined, now);
     }
-    this.emit('onForcedRelease', event);
+    this.events.emit('onForcedRelease', event);
     return event;
   }
 
@@ -378,7 +294,7 @@ export class HandleRegistry {
 
   unloadedWithLiveHandles(library: string, live: readonly TrackedHandle[]): void {
     this.settle();
-    this.emit('onUnloadWithLiveHandles', library, live);
+    this.events.emit('onUnloadWithLiveHandles', library, live);
   }
 
   liveCount(kind: HandleKind): number {
@@ -395,12 +311,12 @@ export class HandleRegistry {
   /** Live counts by metric labels; the number of groups is bounded by the label values, not by handles. */
   liveGroups(): LiveGroup[] {
     this.settle();
-    return HANDLE_KINDS.flatMap((kind) => [...this.groups[kind].values()].flatMap((byDirection) => [...byDirection.values()]));
+    return this.groups.all();
   }
 
   staleCount(kind: HandleKind, reason: StaleReason): number {
     this.settle();
-    return this.staleCounts[kind][reason];
+    return this.stale.count(kind, reason);
   }
 
   /** Every live handle, oldest first, by kind (credentials, contexts, buffers). */
@@ -410,66 +326,33 @@ export class HandleRegistry {
     return filter ? all.filter(filter) : all;
   }
 
-  private flag(handle: HandleRecord, reason: StaleReason, now: number): void {
-    const details = handle.more();
-    details.stale = reason;
-    details.staleAt = now;
-    this.staleCounts[handle.kind][reason]++;
-    this.emit('onLeak', handle, reason);
-  }
-
   private close(handle: HandleRecord, now: number): number {
     const { kind } = handle;
-    // Cursors move on before the list unlinks the handle (and clears its links).
-    if (this.ageCursor[kind] === handle) this.ageCursor[kind] = handle.next;
-    if (this.handshakeCursor === handle) this.handshakeCursor = handle.next;
+    this.stale.closing(handle);
     this.live[kind].remove(handle);
     handle.group.count--;
-    if (handle.stale) this.staleCounts[kind][handle.stale]--;
     const lifetimeSeconds = (now - handle.createdAt) / 1000;
     const details = handle.details;
     if (kind === 'credential' && details && details.liveContexts > 0) {
       // Rare (a misuse): the contexts are found by walking the live ones.
-      this.emit('onOutOfOrderRelease', handle, [...this.live.context].filter((c) => c.credential === handle));
+      this.events.emit('onOutOfOrderRelease', handle, [...this.live.context].filter((c) => c.credential === handle));
     }
     if (details?.counted) {
       details.counted = false;
       (handle.credential as HandleRecord).details!.liveContexts--;
     }
-    this.dispatch(this.handlers.onClose, 'onClose', handle, lifetimeSeconds);
-    if (handle.stale) this.emit('onStaleReleased', handle, lifetimeSeconds);
+    this.events.close(handle, lifetimeSeconds);
+    if (handle.stale) this.events.emit('onStaleReleased', handle, lifetimeSeconds);
     return lifetimeSeconds;
   }
 
   /** The record itself is kept: no allocation on the release path. */
   private remember(handle: HandleRecord, releasedBy: string, releaseSite: AllocationSite | undefined, now: number): void {
-    const { kind } = handle;
     const details = handle.more();
     details.releasedBy = releasedBy;
     details.releasedAt = now;
     details.releaseSite = releaseSite;
-    const ring = this.releasedRing[kind];
-    const slot = this.ringNext[kind];
-    const forgotten = ring[slot];
-    // Forget the oldest released record, unless its value was re-issued since (then it is gone already).
-    if (forgotten && this.records[kind].get(forgotten.key) === forgotten) this.records[kind].delete(forgotten.key);
-    ring[slot] = handle;
-    this.ringNext[kind] = (slot + 1) % RELEASED_MEMORY;
-  }
-
-  private group(kind: HandleKind, pkg: string, direction: Direction): LiveGroup {
-    const byPackage = this.groups[kind];
-    let byDirection = byPackage.get(pkg);
-    if (!byDirection) {
-      byDirection = new Map();
-      byPackage.set(pkg, byDirection);
-    }
-    let group = byDirection.get(direction);
-    if (!group) {
-      group = { kind, package: pkg, direction, count: 0 };
-      byDirection.set(direction, group);
-    }
-    return group;
+    this.released.add(handle);
   }
 
   /** The shared origin object for this opening: the last one of its kind, or a new one when it differs. */
@@ -480,59 +363,4 @@ export class HandleRegistry {
     this.origins[opening.kind] = origin;
     return origin;
   }
-
-  /** Fixed arity rather than rest arguments: this runs on every SSPI call and should not allocate. */
-  private emit(event: 'onOpen', handle: TrackedHandle, holder: object | undefined): void;
-  private emit(event: 'onClose' | 'onStaleReleased', handle: TrackedHandle, lifetimeSeconds: number): void;
-  private emit(event: 'onInvalidRelease', detail: InvalidRelease): void;
-  private emit(event: 'onLeak', handle: TrackedHandle, reason: LeakReason): void;
-  private emit(event: 'onOutOfOrderRelease', credential: TrackedHandle, contexts: TrackedHandle[]): void;
-  private emit(event: 'onForcedRelease', detail: ForcedRelease): void;
-  private emit(event: 'onUnloadWithLiveHandles', library: string, live: readonly TrackedHandle[]): void;
-  private emit(event: 'onCall', fn: string, status: number, durationSeconds: number, details: CallDetails | undefined): void;
-  private emit(event: ListenerEvent, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
-    this.dispatch(this.handlers[event], event, a, b, c, d);
-  }
-
-  /** The per-call events name their handler list directly: a keyed lookup by event name is not free. */
-  private dispatch(handlers: readonly Handler[], event: ListenerEvent, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
-    for (let i = 0; i < handlers.length; i++) {
-      try {
-        handlers[i]!(a, b, c, d);
-      } catch (err) {
-        agentError(`listener.${event}`, err);
-      }
-    }
-  }
-}
-
-type ListenerEvent = Exclude<keyof RegistryListener, 'wantsCallDetails' | 'wantsCallsNow'>;
-type Handler = (a: unknown, b: unknown, c: unknown, d: unknown) => void;
-type Handlers = Record<ListenerEvent, Handler[]> & { wantsCallDetails: ((fn: string) => boolean)[]; wantsCallsNow: (() => boolean)[] };
-
-const LISTENER_EVENTS: readonly (keyof Handlers)[] = [
-  'onOpen',
-  'onClose',
-  'onInvalidRelease',
-  'onLeak',
-  'onStaleReleased',
-  'onOutOfOrderRelease',
-  'onForcedRelease',
-  'onUnloadWithLiveHandles',
-  'onCall',
-  'wantsCallDetails',
-  'wantsCallsNow',
-];
-
-/** Every event's handlers, in subscription order, bound to their listener. */
-function bindHandlers(listeners: readonly RegistryListener[]): Handlers {
-  const handlers = {} as Record<keyof Handlers, Function[]>;
-  for (const event of LISTENER_EVENTS) {
-    handlers[event] = [];
-    for (const listener of listeners) {
-      const method = listener[event] as unknown;
-      if (typeof method === 'function') handlers[event].push(method.bind(listener));
-    }
-  }
-  return handlers as unknown as Handlers;
 }

@@ -1,0 +1,30 @@
+/**
+ * The released handles the double-free guard remembers: the last RELEASED_MEMORY records of each
+ * kind, oldest forgotten first. A released record stays in the registry's map under its value until
+ * it is forgotten here or the provider issues the value again.
+ */
+import type { HandleRecord } from './handle-record.js';
+import { perKind } from './stale-marks.js';
+import type { HandleKey, HandleKind } from './types.js';
+
+/** How many released handles are remembered for the double-free guard (oldest forgotten first). */
+export const RELEASED_MEMORY = 10_000;
+
+export class ReleasedRing {
+  private readonly ring = perKind(() => new Array<HandleRecord | undefined>(RELEASED_MEMORY));
+  private readonly next = perKind(() => 0);
+
+  constructor(private readonly records: Record<HandleKind, Map<HandleKey, HandleRecord>>) {}
+
+  /** The record itself is kept: no allocation on the release path. */
+  add(handle: HandleRecord): void {
+    const { kind } = handle;
+    const ring = this.ring[kind];
+    const slot = this.next[kind];
+    const forgotten = ring[slot];
+    // Forget the oldest released record, unless its value was re-issued since (then it is gone already).
+    if (forgotten && this.records[kind].get(forgotten.key) === forgotten) this.records[kind].delete(forgotten.key);
+    ring[slot] = handle;
+    this.next[kind] = (slot + 1) % RELEASED_MEMORY;
+  }
+}
