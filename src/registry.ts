@@ -8,6 +8,7 @@ import { agentError } from './diagnostics.js';
 import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
 import { LiveList } from './live-list.js';
 import { PendingChanges } from './pending-changes.js';
+import { HANDLE_KINDS } from './types.js';
 import type {
   AllocationSite,
   CallDetails,
@@ -25,7 +26,7 @@ import type {
   TrackedHandle,
 } from './types.js';
 
-export const HANDLE_KINDS: readonly HandleKind[] = ['credential', 'context', 'buffer'];
+export { HANDLE_KINDS } from './types.js';
 
 /** How many calls a context's history keeps: enough for a handshake and what went wrong after. */
 export const HISTORY_SIZE = 8;
