@@ -5,7 +5,7 @@
  */
 import type { ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
 import { LabelSets } from './label-sets.js';
-import { isEventFeed, type MetricEvent, type MetricView, type Reader } from './model.js';
+import { isEventFeed, type Label, type MetricEvent, type MetricView, type Reader } from './model.js';
 
 /** What an exporter records into, made once per label set. */
 export interface MetricSink<S> {
@@ -22,46 +22,59 @@ export interface CatalogListenerOptions {
   readonly zeroes?: boolean;
 }
 
-interface Route<S> {
-  readonly sets: LabelSets<S>;
+/** One metric an event feeds: where its labels sit among the event's, and how it records. */
+interface Target<S> {
+  readonly view: MetricView;
+  readonly positions: readonly number[];
   readonly value: Reader<number> | undefined;
   readonly record: (series: S, value: number) => void;
 }
 
-const EVENTS: readonly MetricEvent[] = [
-  'onOpen',
-  'onClose',
-  'onInvalidRelease',
-  'onLeak',
-  'onOutOfOrderRelease',
-  'onForcedRelease',
-  'onUnloadWithLiveHandles',
-  'onCall',
-];
+/**
+ * Everything one event feeds. Its label sets are keyed by the labels of all its metrics at once, so
+ * that one walk (a Map lookup per distinct label) finds the series of every metric it feeds.
+ */
+interface Route<S> {
+  readonly targets: readonly Target<S>[];
+  readonly sets: LabelSets<S[]>;
+}
 
 export class CatalogListener<S> implements RegistryListener {
-  private readonly routes = Object.fromEntries(EVENTS.map((e) => [e, [] as Route<S>[]])) as Record<MetricEvent, Route<S>[]>;
+  private readonly routes: Partial<Record<MetricEvent, Route<S>>> = {};
   private readonly ready: (() => boolean) | undefined;
   /** The metrics whose series of a kind and package appear together, and the groups already made. */
-  private readonly perKindPackage: Array<[LabelSets<S>, readonly (readonly string[])[]]> = [];
+  private readonly perKindPackage = new Map<MetricView, readonly (readonly string[])[]>();
   private readonly kindPackages = new Set<string>();
 
-  constructor(views: readonly MetricView[], sink: MetricSink<S>, options: CatalogListenerOptions = {}) {
+  constructor(
+    views: readonly MetricView[],
+    private readonly sink: MetricSink<S>,
+    options: CatalogListenerOptions = {},
+  ) {
     this.ready = options.ready;
+    const plans = new Map<MetricEvent, { labels: Label[]; readers: Reader[]; targets: Target<S>[] }>();
     for (const view of views) {
       const { feed, zeroes } = view.def;
       if (!isEventFeed(feed)) continue;
-      const readers = view.labels.map((label) => {
+      let plan = plans.get(feed.event);
+      if (!plan) plans.set(feed.event, (plan = { labels: [], readers: [], targets: [] }));
+      const { labels, readers } = plan;
+      // A label is shared between metrics by its reader: the same reader reads the same value.
+      const positions = view.labels.map((label) => {
         const read = feed.labels[label.name];
         if (!read) throw new Error(`${view.name}: no reader for label ${label.name} in ${feed.event}`);
-        return read;
+        const at = readers.indexOf(read);
+        if (at >= 0) return at;
+        labels.push(label);
+        return readers.push(read) - 1;
       });
-      const grouped = options.zeroes && zeroes !== undefined && 'perKindPackage' in zeroes;
-      const sets = new LabelSets<S>(view.labels, readers, (values) => sink.series(view, values), grouped ? (values) => this.madeKindPackage(values) : undefined);
-      this.routes[feed.event].push({ sets, value: feed.value, record: sink.recorder(view) });
+      plan.targets.push({ view, positions, value: feed.value, record: sink.recorder(view) });
       if (!options.zeroes || !zeroes) continue;
-      if ('atStart' in zeroes) for (const values of zeroes.atStart) sets.at(values);
-      else this.perKindPackage.push([sets, zeroes.perKindPackage]);
+      if ('atStart' in zeroes) for (const values of zeroes.atStart) sink.series(view, values);
+      else this.perKindPackage.set(view, zeroes.perKindPackage);
+    }
+    for (const [event, { labels, readers, targets }] of plans) {
+      this.routes[event] = { targets, sets: new LabelSets<S[]>(labels, readers, (values) => this.seriesOf(targets, values)) };
     }
   }
 
@@ -98,12 +111,24 @@ export class CatalogListener<S> implements RegistryListener {
   }
 
   /** Fixed arity rather than rest arguments: this runs on every SSPI call and should not allocate. */
-  private fire(routes: readonly Route<S>[], a: unknown, b?: unknown, c?: unknown): void {
-    if (routes.length === 0 || (this.ready !== undefined && !this.ready())) return;
-    for (let i = 0; i < routes.length; i++) {
-      const route = routes[i]!;
-      route.record(route.sets.get(a, b, c), route.value === undefined ? 1 : route.value(a, b, c));
+  private fire(route: Route<S> | undefined, a: unknown, b?: unknown, c?: unknown): void {
+    if (route === undefined || (this.ready !== undefined && !this.ready())) return;
+    const series = route.sets.get(a, b, c);
+    const targets = route.targets;
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!;
+      target.record(series[i]!, target.value === undefined ? 1 : target.value(a, b, c));
     }
+  }
+
+  /** The series of each metric an event feeds, for one set of the event's label values. */
+  private seriesOf(targets: readonly Target<S>[], values: readonly string[]): S[] {
+    return targets.map(({ view, positions }) => {
+      const own = positions.map((i) => values[i]!);
+      const series = this.sink.series(view, own);
+      if (this.perKindPackage.has(view)) this.madeKindPackage(own);
+      return series;
+    });
   }
 
   /** A first series of a kind and package: every metric so marked gets its own at 0. */
@@ -112,6 +137,6 @@ export class CatalogListener<S> implements RegistryListener {
     const group = `${kind}\u0000${pkg}`;
     if (this.kindPackages.has(group)) return;
     this.kindPackages.add(group);
-    for (const [sets, rest] of this.perKindPackage) for (const more of rest) sets.at([kind!, pkg!, ...more]);
+    for (const [view, rest] of this.perKindPackage) for (const more of rest) this.sink.series(view, [kind!, pkg!, ...more]);
   }
 }

@@ -1,13 +1,13 @@
 /**
- * One metric's label sets, each made once into what an exporter records into (a Prometheus series,
- * an OpenTelemetry attributes object) and found again from an event's raw values by one Map lookup
- * per label: no key string is built and nothing is allocated on the per-call path. It is also where
- * a label's `cap` holds, for both exporters alike.
+ * Label sets, each made once into what is recorded into (for an event: the Prometheus series or
+ * OpenTelemetry attributes of every metric it feeds) and found again from an event's raw values by
+ * one Map lookup per label: no key string is built and nothing is allocated on the per-call path.
+ * It is also where a label's `cap` holds, for both exporters alike.
  */
 import type { Label, LabelValue, Reader } from './model.js';
 
 /** The value a capped label shows past its cap. */
-export const OTHER = 'other';
+const OTHER = 'other';
 /** Its key among raw values: cannot collide with a status code or a label's text. */
 const OTHER_KEY = Symbol('other');
 
@@ -22,10 +22,8 @@ export class LabelSets<S> {
     private readonly labels: readonly Label[],
     /** One per label, in the same order: reads its raw value from an event's arguments. */
     private readonly readers: readonly Reader[],
-    /** Makes the thing recorded into, from the labels' text. */
+    /** Makes what is recorded into, from the labels' text. */
     private readonly make: (values: readonly string[]) => S,
-    /** Told of every label set made (after it is stored). */
-    private readonly made?: (values: readonly string[]) => void,
   ) {}
 
   /** What the event with these arguments records into. */
@@ -42,7 +40,7 @@ export class LabelSets<S> {
   }
 
   /** What these raw values record into, made if new (a value past its label's cap goes to `other`). */
-  at(raw: readonly LabelValue[]): S {
+  private at(raw: readonly LabelValue[]): S {
     const last = this.labels.length - 1;
     if (last < 0) return this.single ?? this.store(undefined, undefined, []);
     let node = this.root;
@@ -66,7 +64,6 @@ export class LabelSets<S> {
     const made = this.make(values);
     if (node) node.set(key!, made);
     else this.single = made;
-    this.made?.(values);
     return made;
   }
 }

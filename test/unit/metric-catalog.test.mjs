@@ -104,6 +104,33 @@ describe('metric catalog', function () {
     }
   });
 
+  it('scrapes at 0 the series its zeroes list: from the start, and with the first handle of a kind and package', async function () {
+    const registry = new HandleRegistry();
+    const exporter = new PrometheusExporter(registry);
+    const views = prometheusViews(CATALOG).filter((v) => v.def.zeroes);
+    const value = (samples, view, values) => {
+      const name = view.def.type === 'histogram' ? `${view.name}_count` : view.name;
+      const labels = Object.fromEntries(view.labels.map((l, i) => [l.name, values[i]]));
+      return samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels))?.value;
+    };
+    const atStart = parseMetrics(await exporter.metrics());
+    registry.open({ kind: 'context', key: 'k1', package: 'Kerberos', direction: 'inbound', createdBy: 'AcceptSecurityContext', library: 'secur32.dll' });
+    const afterOpen = parseMetrics(await exporter.metrics());
+    exporter.stop();
+    let checked = 0;
+    for (const view of views) {
+      const { atStart: listed, perKindPackage } = view.def.zeroes;
+      for (const values of listed ?? []) assert.equal(value(atStart, view, values), 0, `${view.name}${JSON.stringify(values)} at start`), checked++;
+      for (const more of perKindPackage ?? []) {
+        const values = ['context', 'Kerberos', ...more];
+        assert.equal(value(atStart, view, values), undefined, `${view.name}${JSON.stringify(values)} not before its handle`);
+        assert.equal(value(afterOpen, view, values), view.def.feed.event === 'onOpen' ? 1 : 0, `${view.name}${JSON.stringify(values)} with its handle`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 20, `${checked} zero series checked`);
+  });
+
   it("caps the status attribute of a function's calls in OpenTelemetry as in Prometheus", async function () {
     const metrics = await otelExport(new HandleRegistry(), (registry) => {
       for (let code = 0; code < 1000; code++) registry.recordCall('QueryContextAttributesW', 0xc0000000 + code, 0.000001);
