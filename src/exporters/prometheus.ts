@@ -9,8 +9,8 @@
 import client from 'prom-client';
 import type { HandleRegistry } from '../registry.js';
 import { CATALOG } from '../metrics/catalog.js';
-import { CatalogListener } from '../metrics/catalog-listener.js';
-import { isEventFeed, prometheusViews, type MetricView, type Observe } from '../metrics/model.js';
+import { CatalogListener, type MetricSink } from '../metrics/catalog-listener.js';
+import { isEventFeed, prometheusViews, type MetricView } from '../metrics/model.js';
 import { ComputedMetric, FastCounter, FastHistogram, type CounterSeries, type HistogramSeries, type MetricObject, type MetricValue, type SnapshotMetric } from './series.js';
 
 type Series = CounterSeries | HistogramSeries;
@@ -22,32 +22,9 @@ export class PrometheusExporter {
 
   constructor(private readonly handles: HandleRegistry) {
     const views = prometheusViews(CATALOG);
-    // A metric read on its own (`getSingleMetric(...).get()`) counts the calls the registry has not applied yet.
-    const settle = () => handles.settle();
-    for (const view of views) {
-      const { def } = view;
-      const labelNames = view.labels.map((l) => l.name);
-      const aggregator = def.aggregator ?? 'sum';
-      if (!isEventFeed(def.feed)) {
-        const { collect } = def.feed;
-        const compute = () => {
-          const values: MetricValue[] = [];
-          const observe: Observe = (value, labels) => values.push({ labels, value });
-          collect(handles, observe);
-          return values;
-        };
-        new ComputedMetric(view.name, view.help, def.type === 'counter' ? 'counter' : 'gauge', labelNames, compute, this.registry, aggregator);
-        continue;
-      }
-      const series =
-        def.type === 'histogram'
-          ? new FastHistogram(view.name, view.help, labelNames, def.buckets ?? [], this.registry)
-          : new FastCounter(view.name, view.help, labelNames, this.registry);
-      series.beforeRead = settle;
-      this.fast.set(view.key, series);
-    }
-    const listener = new CatalogListener<Series>(views, { series: (view, values) => this.seriesOf(view).labels(...values), recorder: (view) => this.recorder(view) }, { zeroes: true });
-    this.unsubscribe = handles.subscribe(listener);
+    for (const view of views) this.register(view);
+    const sink: MetricSink<Series> = { series: (view, values) => this.seriesOf(view).labels(...values), recorder: (view) => this.recorder(view) };
+    this.unsubscribe = handles.subscribe(new CatalogListener(views, sink, { zeroes: true }));
   }
 
   /** The exposition text, as `/metrics` serves it. */
@@ -66,6 +43,29 @@ export class PrometheusExporter {
 
   stop(): void {
     this.unsubscribe();
+  }
+
+  /** A collected metric computes its values at scrape time; an event-fed one is a fast series the listener bumps. */
+  private register(view: MetricView): void {
+    const { def } = view;
+    const labelNames = view.labels.map((l) => l.name);
+    if (!isEventFeed(def.feed)) {
+      const { collect } = def.feed;
+      const compute = () => {
+        const values: MetricValue[] = [];
+        collect(this.handles, (value, labels) => values.push({ labels, value }));
+        return values;
+      };
+      new ComputedMetric(view.name, view.help, def.type === 'counter' ? 'counter' : 'gauge', labelNames, compute, this.registry, def.aggregator ?? 'sum');
+      return;
+    }
+    const metric =
+      def.type === 'histogram'
+        ? new FastHistogram(view.name, view.help, labelNames, def.buckets ?? [], this.registry)
+        : new FastCounter(view.name, view.help, labelNames, this.registry);
+    // A metric read on its own (`getSingleMetric(...).get()`) counts the calls the registry has not applied yet.
+    metric.beforeRead = () => this.handles.settle();
+    this.fast.set(view.key, metric);
   }
 
   private seriesOf(view: MetricView): FastCounter | FastHistogram {
