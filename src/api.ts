@@ -10,7 +10,7 @@ import { readConfig, type AgentConfig } from './config.js';
 import { agentError } from './diagnostics.js';
 import { buildLeakReport, formatLeakReport, type LeakReport, type LeakedHandle } from './exporters/leak-report.js';
 
-export { METRICS } from './exporters/metric-names.js';
+export { METRICS } from './metrics/catalog.js';
 export { SETTINGS } from './config.js';
 export { SspiInstrumentation } from './otel/instrumentation.js';
 export type { SspiInstrumentationConfig } from './otel/types.js';

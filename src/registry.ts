@@ -11,7 +11,8 @@ import { LiveGroups } from './live-groups.js';
 import { RegistryEvents } from './registry-events.js';
 import { ReleasedRing } from './released-ring.js';
 import { handshakeState } from './sspi/handshake.js';
-import { HANDLE_KINDS, StaleMarks, perKind, type StaleLimits } from './stale-marks.js';
+import { StaleMarks, perKind, type StaleLimits } from './stale-marks.js';
+import { HANDLE_KINDS } from './types.js';
 import type {
   AllocationSite,
   CallDetails,
@@ -28,7 +29,8 @@ import type {
   TrackedHandle,
 } from './types.js';
 
-export { HANDLE_KINDS, type StaleLimits } from './stale-marks.js';
+export { HANDLE_KINDS } from './types.js';
+export type { StaleLimits } from './stale-marks.js';
 
 /** How many calls a context's history keeps: enough for a handshake and what went wrong after. */
 export const HISTORY_SIZE = 8;

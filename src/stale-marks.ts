@@ -6,9 +6,7 @@
  * last check stopped.
  */
 import type { HandleRecord } from './handle-record.js';
-import type { HandleKind, StaleReason } from './types.js';
-
-export const HANDLE_KINDS: readonly HandleKind[] = ['credential', 'context', 'buffer'];
+import { HANDLE_KINDS, type HandleKind, type StaleReason } from './types.js';
 
 /** Age limits in milliseconds; 0 turns a check off. */
 export interface StaleLimits {

@@ -7,6 +7,7 @@
  * a buffer SSPI allocated that the app must return with `FreeContextBuffer`.
  */
 export type HandleKind = 'credential' | 'context' | 'buffer';
+export const HANDLE_KINDS: readonly HandleKind[] = ['credential', 'context', 'buffer'];
 
 /**
  * Which way a handle authenticates: a credential's `fCredentialUse` (1 inbound, 2 outbound, 3 both);

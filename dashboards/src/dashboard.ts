@@ -126,14 +126,14 @@ function overviewRow(): cog.Builder<Panel>[] {
       description: 'Credential handles acquired and not yet freed (FreeCredentialsHandle).',
       unit: 'short',
       width: 4,
-      queries: [{ expr: `sum(${sel(M.live, 'kind="credential"')})`, legend: 'credentials' }],
+      queries: [{ expr: `sum(${sel(M.handlesLive, 'kind="credential"')})`, legend: 'credentials' }],
     }),
     statPanel({
       title: 'Live contexts',
       description: 'Security contexts created and not yet deleted (DeleteSecurityContext).',
       unit: 'short',
       width: 4,
-      queries: [{ expr: `sum(${sel(M.live, 'kind="context"')})`, legend: 'contexts' }],
+      queries: [{ expr: `sum(${sel(M.handlesLive, 'kind="context"')})`, legend: 'contexts' }],
     }),
     statPanel({
       title: 'Leaked in time range',
@@ -141,7 +141,7 @@ function overviewRow(): cog.Builder<Panel>[] {
       unit: 'short',
       width: 4,
       redFrom: 1,
-      queries: [{ expr: `sum(increase(${sel(M.leaked)}[$__range]))`, legend: 'leaked' }],
+      queries: [{ expr: `sum(increase(${sel(M.handlesLeaked)}[$__range]))`, legend: 'leaked' }],
     }),
     statPanel({
       title: 'Stale now',
@@ -149,7 +149,7 @@ function overviewRow(): cog.Builder<Panel>[] {
       unit: 'short',
       width: 4,
       redFrom: 1,
-      queries: [{ expr: `sum(${sel(M.stale)})`, legend: 'stale' }],
+      queries: [{ expr: `sum(${sel(M.handlesStale)})`, legend: 'stale' }],
     }),
     statPanel({
       title: 'Oldest live handle',
@@ -176,7 +176,7 @@ function handlesRow(): cog.Builder<Panel>[] {
       description: 'SSPI handles currently live. A line that only goes up is a leak.',
       unit: 'short',
       width: 12,
-      queries: [{ expr: `sum by (kind, package) (${sel(M.live)})`, legend: '{{kind}} {{package}}' }],
+      queries: [{ expr: `sum by (kind, package) (${sel(M.handlesLive)})`, legend: '{{kind}} {{package}}' }],
     }),
     timeseriesPanel({
       title: 'Opened vs closed',
@@ -184,8 +184,8 @@ function handlesRow(): cog.Builder<Panel>[] {
       unit: 'ops',
       width: 12,
       queries: [
-        { expr: `sum by (kind) (${rate(M.opened)})`, legend: 'opened {{kind}}' },
-        { expr: `sum by (kind) (${rate(M.closed)})`, legend: 'closed {{kind}}' },
+        { expr: `sum by (kind) (${rate(M.handlesOpened)})`, legend: 'opened {{kind}}' },
+        { expr: `sum by (kind) (${rate(M.handlesClosed)})`, legend: 'closed {{kind}}' },
       ],
     }),
     timeseriesPanel({
@@ -196,14 +196,14 @@ function handlesRow(): cog.Builder<Panel>[] {
       unit: 'opm',
       width: 8,
       bars: true,
-      queries: [{ expr: perMinute('kind, reason', M.leaked), legend: '{{kind}} {{reason}}' }],
+      queries: [{ expr: perMinute('kind, reason', M.handlesLeaked), legend: '{{kind}} {{reason}}' }],
     }),
     timeseriesPanel({
       title: 'Stale and abandoned handles',
       description: 'Live handles the agent flagged stale (age) or whose handshake was abandoned, still not released.',
       unit: 'short',
       width: 8,
-      queries: [{ expr: `sum by (kind, reason) (${sel(M.stale)})`, legend: '{{kind}} {{reason}}' }],
+      queries: [{ expr: `sum by (kind, reason) (${sel(M.handlesStale)})`, legend: '{{kind}} {{reason}}' }],
     }),
     timeseriesPanel({
       title: 'Oldest live handle age',
@@ -291,7 +291,7 @@ function releasesRow(): cog.Builder<Panel>[] {
       bars: true,
       queries: [
         { expr: perMinute('kind, reason', M.invalidReleases), legend: '{{kind}} {{reason}}' },
-        { expr: perMinute('kind', M.outOfOrder), legend: '{{kind}} freed before its contexts' },
+        { expr: perMinute('kind', M.outOfOrderReleases), legend: '{{kind}} freed before its contexts' },
       ],
     }),
     timeseriesPanel({
@@ -303,8 +303,8 @@ function releasesRow(): cog.Builder<Panel>[] {
       width: 12,
       bars: true,
       queries: [
-        { expr: perMinute('kind, result', M.forced), legend: '{{kind}} {{result}}' },
-        { expr: `60 * sum(${rate(M.unloads)})`, legend: 'unloaded with live handles' },
+        { expr: perMinute('kind, result', M.forcedReleases), legend: '{{kind}} {{result}}' },
+        { expr: `60 * sum(${rate(M.unloadWithLiveHandles)})`, legend: 'unloaded with live handles' },
       ],
     }),
     timeseriesPanel({
@@ -325,7 +325,7 @@ function variables() {
     new QueryVariableBuilder('job')
       .label('job')
       .datasource(DATASOURCE)
-      .query(`label_values(${M.live}, job)`)
+      .query(`label_values(${M.handlesLive}, job)`)
       .refresh(VariableRefresh.OnTimeRangeChanged)
       .sort(VariableSort.AlphabeticalAsc)
       .multi(true)
@@ -334,7 +334,7 @@ function variables() {
     new QueryVariableBuilder('instance')
       .label('instance')
       .datasource(DATASOURCE)
-      .query(`label_values(${M.live}{job=~"$job"}, instance)`)
+      .query(`label_values(${M.handlesLive}{job=~"$job"}, instance)`)
       .refresh(VariableRefresh.OnTimeRangeChanged)
       .sort(VariableSort.AlphabeticalAsc)
       .multi(true)

@@ -1,27 +1,13 @@
 /**
- * The PromQL pieces the dashboard's panels are made of. Metric names are the agent's contract
- * (src/exporters/metric-names.ts); the recorded series are defined in
- * ../prometheus/sspi-agent-rules.yml, which the alerts read too. The dashboard lint test checks
- * both against their sources.
+ * The PromQL pieces the dashboard's panels are made of. Metric names are the agent's contract, from
+ * its metric catalog (src/metrics/catalog.ts, read from the build in dist/: `npm run build` first);
+ * the recorded series are defined in ../prometheus/sspi-agent-rules.yml, which the alerts read too.
+ * The dashboard lint test checks both against their sources.
  */
+import { METRICS } from '../../dist/metrics/catalog.js';
 
-/** The agent's metrics (the names of its registry; the lint test reads the registry itself). */
-export const M = {
-  live: 'sspi_handles_live',
-  opened: 'sspi_handles_opened_total',
-  closed: 'sspi_handles_closed_total',
-  leaked: 'sspi_handles_leaked_total',
-  stale: 'sspi_handles_stale',
-  oldestAge: 'sspi_handle_oldest_age_seconds',
-  lifetime: 'sspi_handle_lifetime_seconds',
-  calls: 'sspi_calls_total',
-  callDuration: 'sspi_call_duration_seconds',
-  invalidReleases: 'sspi_invalid_releases_total',
-  outOfOrder: 'sspi_out_of_order_releases_total',
-  forced: 'sspi_forced_releases_total',
-  unloads: 'sspi_unload_with_live_handles_total',
-  agentErrors: 'sspi_agent_errors_total',
-} as const;
+/** The agent's metric names, by catalog key: read from the agent's own catalog, never restated. */
+export const M = METRICS;
 
 /** Series recorded by the rules in ../prometheus/sspi-agent-rules.yml, shared with the alerts. */
 export const RECORDED = {

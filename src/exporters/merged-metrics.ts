@@ -1,10 +1,11 @@
 /**
  * The metrics of several threads as one: what `/metrics` serves for the process. Each thread's agent
- * keeps its own series; their values combine by the metric's aggregator (sums, and the maximum for
- * the oldest handle's age), as prom-client's cluster aggregation does for processes.
+ * keeps its own series; their values combine by the aggregator the catalog gives the metric (sums,
+ * and the maximum for the oldest handle's age), as prom-client's cluster aggregation does for
+ * processes.
  */
 import client from 'prom-client';
-import { METRICS } from './metric-names.js';
+import { metricNamed } from '../metrics/catalog.js';
 import type { MetricObject, MetricValue } from './series.js';
 
 function valueKey(v: MetricValue): string {
@@ -22,7 +23,7 @@ export function mergeSnapshots(lists: readonly (readonly MetricObject[])[]): Met
     for (const metric of list) {
       let entry = merged.get(metric.name);
       if (!entry) merged.set(metric.name, (entry = { metric: { ...metric, values: [] }, values: new Map() }));
-      const combine = metric.aggregator === 'max' ? Math.max : (a: number, b: number) => a + b;
+      const combine = metricNamed(metric.name)?.aggregator === 'max' ? Math.max : (a: number, b: number) => a + b;
       for (const v of metric.values) {
         const key = valueKey(v);
         const seen = entry.values.get(key);
@@ -36,10 +37,10 @@ export function mergeSnapshots(lists: readonly (readonly MetricObject[])[]): Met
 /**
  * What an ended thread leaves in the process's totals: its counts, and its handles still live (SSPI
  * handles belong to the process, not the thread: what a worker never released stays allocated).
- * Its other gauges (ages, stale counts) describe a thread that is gone.
+ * The metrics that describe the thread itself (ages, stale counts) go with it.
  */
 export function endedThreadMetrics(metrics: readonly MetricObject[]): MetricObject[] {
-  return metrics.filter((m) => m.type !== 'gauge' || m.name === METRICS.handlesLive);
+  return metrics.filter((m) => !metricNamed(m.name)?.perThread);
 }
 
 /** The exposition text of merged metrics. */

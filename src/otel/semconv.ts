@@ -1,7 +1,7 @@
 /**
- * The names the agent's OpenTelemetry signals use: spans, attributes, metrics and their units. Like
- * the Prometheus names in `exporters/metric-names.ts`, these are a contract (trace queries, dashboards
- * and alerts are built on them). No attribute ever holds a handle value, a user, principal or target
+ * The names the agent's OpenTelemetry signals use: spans and attributes (metrics' names and units are
+ * in the metric catalog, `metrics/catalog.ts`). These are a contract (trace queries, dashboards and
+ * alerts are built on them). No attribute ever holds a handle value, a user, principal or target
  * name, a password, an auth identity or token bytes.
  */
 
@@ -76,26 +76,3 @@ export const ATTR_SSPI_CALL_STACKTRACE = 'sspi.call.stacktrace' as const;
 export const ATTR_CODE_STACKTRACE = 'code.stacktrace' as const;
 /** OpenTelemetry semantic conventions: the class of error (the status name of a failed call). */
 export const ATTR_ERROR_TYPE = 'error.type' as const;
-
-// ---- Metrics (OpenTelemetry naming: no `_total`, no plural, units apart) ----------------------
-
-export const METRIC_HANDLE_COUNT = 'sspi.handle.count' as const;
-export const METRIC_HANDLE_OLDEST_AGE = 'sspi.handle.oldest_age' as const;
-export const METRIC_HANDLE_STALE_COUNT = 'sspi.handle.stale.count' as const;
-export const METRIC_HANDLE_OPENED = 'sspi.handle.opened' as const;
-export const METRIC_HANDLE_CLOSED = 'sspi.handle.closed' as const;
-export const METRIC_HANDLE_LEAKED = 'sspi.handle.leaked' as const;
-export const METRIC_HANDLE_LIFETIME = 'sspi.handle.lifetime' as const;
-export const METRIC_CALL_DURATION = 'sspi.call.duration' as const;
-export const METRIC_RELEASE_INVALID = 'sspi.release.invalid' as const;
-export const METRIC_RELEASE_OUT_OF_ORDER = 'sspi.release.out_of_order' as const;
-export const METRIC_RELEASE_FORCED = 'sspi.release.forced' as const;
-export const METRIC_PROVIDER_UNLOADS = 'sspi.provider.unload_with_live_handles' as const;
-export const METRIC_AGENT_ERRORS = 'sspi.agent.errors' as const;
-
-export const UNIT_SECONDS = 's';
-export const UNIT_HANDLES = '{handle}';
-export const UNIT_CALLS = '{call}';
-export const UNIT_RELEASES = '{release}';
-export const UNIT_UNLOADS = '{unload}';
-export const UNIT_ERRORS = '{error}';

@@ -51,43 +51,43 @@ class GatedListener implements RegistryListener {
   onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
     if (!this.open()) return;
     this.traces.onCall(fn, status, durationSeconds, details);
-    this.metrics.onCall(fn, status, durationSeconds);
+    this.metrics.events.onCall(fn, status, durationSeconds);
   }
 
   onOpen(handle: TrackedHandle): void {
     if (!this.open()) return;
     this.traces.onOpen(handle);
-    this.metrics.onOpen(handle);
+    this.metrics.events.onOpen(handle);
   }
 
   onClose(handle: TrackedHandle, lifetimeSeconds: number): void {
-    if (this.open()) this.metrics.onClose(handle, lifetimeSeconds);
+    if (this.open()) this.metrics.events.onClose(handle, lifetimeSeconds);
   }
 
   onLeak(handle: TrackedHandle, reason: LeakReason): void {
     if (!this.open()) return;
     this.traces.onLeak(handle, reason);
-    this.metrics.onLeak(handle, reason);
+    this.metrics.events.onLeak(handle, reason);
   }
 
   onInvalidRelease(event: InvalidRelease): void {
     if (!this.open()) return;
     this.traces.onInvalidRelease(event);
-    this.metrics.onInvalidRelease(event);
+    this.metrics.events.onInvalidRelease(event);
   }
 
   onOutOfOrderRelease(credential: TrackedHandle, liveContexts: readonly TrackedHandle[]): void {
     if (!this.open()) return;
     this.traces.onOutOfOrderRelease(credential, liveContexts);
-    this.metrics.onOutOfOrderRelease(credential);
+    this.metrics.events.onOutOfOrderRelease(credential);
   }
 
   onForcedRelease(event: ForcedRelease): void {
-    if (this.open()) this.metrics.onForcedRelease(event);
+    if (this.open()) this.metrics.events.onForcedRelease(event);
   }
 
-  onUnloadWithLiveHandles(): void {
-    if (this.open()) this.metrics.onUnloadWithLiveHandles();
+  onUnloadWithLiveHandles(library: string): void {
+    if (this.open()) this.metrics.events.onUnloadWithLiveHandles(library);
   }
 }
 

@@ -25,8 +25,9 @@ export async function buildGenerator() {
 }
 
 /**
- * Every series name the agent exports, read from its own registry (as scripts/readme-tables.mjs
- * does): a histogram contributes its _bucket, _sum and _count series.
+ * Every series name the agent exports, read from its own registry (which
+ * test/unit/metric-catalog.test.mjs holds to the catalog): a histogram contributes its _bucket, _sum
+ * and _count series.
  */
 export async function agentSeriesNames() {
   const { HandleRegistry } = await import(join(REPO, 'dist', 'registry.js'));

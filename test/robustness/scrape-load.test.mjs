@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { METRICS } from '../../dist/exporters/metric-names.js';
+import { METRICS } from '../../dist/metrics/catalog.js';
 import { freePort } from '../../examples/lib/free-port.mjs';
 import { metricValue, parseMetrics } from '../helpers/prom-text.mjs';
 import { FIXTURES, jsonLines, REPO } from '../helpers/run-app.mjs';

@@ -1,7 +1,8 @@
 // Hostile or odd values cannot grow the number of series: bounded, documented label sets.
 import assert from 'node:assert/strict';
 import { HandleRegistry } from '../../dist/registry.js';
-import { PrometheusExporter, MAX_STATUSES_PER_FUNCTION } from '../../dist/exporters/prometheus.js';
+import { PrometheusExporter } from '../../dist/exporters/prometheus.js';
+import { MAX_STATUSES_PER_FUNCTION } from '../../dist/metrics/catalog.js';
 import { packageLabel } from '../../dist/sspi/packages.js';
 
 describe('bounded cardinality', function () {

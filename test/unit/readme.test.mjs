@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { renderReadme } from '../../scripts/readme-tables.mjs';
-import { METRICS } from '../../dist/exporters/metric-names.js';
+import { METRICS } from '../../dist/metrics/catalog.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 

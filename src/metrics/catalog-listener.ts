@@ -1,0 +1,142 @@
+/**
+ * The routing both exporters share: a registry listener that, for each event, records into every
+ * metric of the catalog the event feeds. An exporter supplies only what it records into (its
+ * `MetricSink`); which event feeds which metric, with which labels, is the catalog's.
+ */
+import type { ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
+import { LabelSets } from './label-sets.js';
+import { isEventFeed, type Label, type MetricEvent, type MetricView, type Reader } from './model.js';
+
+/** What an exporter records into, made once per label set. */
+export interface MetricSink<S> {
+  /** The series (or attributes) of one label set, `values` in the order of the view's labels. */
+  series(view: MetricView, values: readonly string[]): S;
+  /** How a value is recorded into one of the view's series: added (a counter), or observed. */
+  recorder(view: MetricView): (series: S, value: number) => void;
+}
+
+export interface CatalogListenerOptions {
+  /** Consulted first on every event: false drops it (an exporter with nowhere to record yet). */
+  readonly ready?: () => boolean;
+  /** Whether the series the catalog lists in `zeroes` exist at 0 before their first event. */
+  readonly zeroes?: boolean;
+}
+
+/** One metric an event feeds: where its labels sit among the event's, and how it records. */
+interface Target<S> {
+  readonly view: MetricView;
+  readonly positions: readonly number[];
+  readonly value: Reader<number> | undefined;
+  readonly record: (series: S, value: number) => void;
+}
+
+/**
+ * Everything one event feeds. Its label sets are keyed by the labels of all its metrics at once, so
+ * that one walk (a Map lookup per distinct label) finds the series of every metric it feeds.
+ */
+interface Route<S> {
+  readonly targets: readonly Target<S>[];
+  readonly sets: LabelSets<S[]>;
+}
+
+export class CatalogListener<S> implements RegistryListener {
+  private readonly routes: Partial<Record<MetricEvent, Route<S>>> = {};
+  private readonly ready: (() => boolean) | undefined;
+  /** The metrics whose series of a kind and package appear together, and the groups already made. */
+  private readonly perKindPackage = new Map<MetricView, readonly (readonly string[])[]>();
+  private readonly kindPackages = new Set<string>();
+
+  constructor(
+    views: readonly MetricView[],
+    private readonly sink: MetricSink<S>,
+    options: CatalogListenerOptions = {},
+  ) {
+    this.ready = options.ready;
+    const plans = new Map<MetricEvent, { labels: Label[]; readers: Reader[]; targets: Target<S>[] }>();
+    for (const view of views) {
+      const { feed, zeroes } = view.def;
+      if (!isEventFeed(feed)) continue;
+      let plan = plans.get(feed.event);
+      if (!plan) plans.set(feed.event, (plan = { labels: [], readers: [], targets: [] }));
+      const { labels, readers } = plan;
+      // A label is shared between metrics by its reader: the same reader reads the same value.
+      const positions = view.labels.map((label) => {
+        const read = feed.labels[label.name];
+        if (!read) throw new Error(`${view.name}: no reader for label ${label.name} in ${feed.event}`);
+        const at = readers.indexOf(read);
+        if (at >= 0) return at;
+        labels.push(label);
+        return readers.push(read) - 1;
+      });
+      plan.targets.push({ view, positions, value: feed.value, record: sink.recorder(view) });
+      if (!options.zeroes || !zeroes) continue;
+      if ('atStart' in zeroes) for (const values of zeroes.atStart) sink.series(view, values);
+      else this.perKindPackage.set(view, zeroes.perKindPackage);
+    }
+    for (const [event, { labels, readers, targets }] of plans) {
+      this.routes[event] = { targets, sets: new LabelSets<S[]>(labels, readers, (values) => this.seriesOf(targets, values)) };
+    }
+  }
+
+  onOpen(handle: TrackedHandle): void {
+    this.fire(this.routes.onOpen, handle);
+  }
+
+  onClose(handle: TrackedHandle, lifetimeSeconds: number): void {
+    this.fire(this.routes.onClose, handle, lifetimeSeconds);
+  }
+
+  onInvalidRelease(event: InvalidRelease): void {
+    this.fire(this.routes.onInvalidRelease, event);
+  }
+
+  onLeak(handle: TrackedHandle, reason: LeakReason): void {
+    this.fire(this.routes.onLeak, handle, reason);
+  }
+
+  onOutOfOrderRelease(credential: TrackedHandle): void {
+    this.fire(this.routes.onOutOfOrderRelease, credential);
+  }
+
+  onForcedRelease(event: ForcedRelease): void {
+    this.fire(this.routes.onForcedRelease, event);
+  }
+
+  onUnloadWithLiveHandles(library: string): void {
+    this.fire(this.routes.onUnloadWithLiveHandles, library);
+  }
+
+  onCall(fn: string, status: number, durationSeconds: number): void {
+    this.fire(this.routes.onCall, fn, status, durationSeconds);
+  }
+
+  /** Fixed arity rather than rest arguments: this runs on every SSPI call and should not allocate. */
+  private fire(route: Route<S> | undefined, a: unknown, b?: unknown, c?: unknown): void {
+    if (route === undefined || (this.ready !== undefined && !this.ready())) return;
+    const series = route.sets.get(a, b, c);
+    const targets = route.targets;
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!;
+      target.record(series[i]!, target.value === undefined ? 1 : target.value(a, b, c));
+    }
+  }
+
+  /** The series of each metric an event feeds, for one set of the event's label values. */
+  private seriesOf(targets: readonly Target<S>[], values: readonly string[]): S[] {
+    return targets.map(({ view, positions }) => {
+      const own = positions.map((i) => values[i]!);
+      const series = this.sink.series(view, own);
+      if (this.perKindPackage.has(view)) this.madeKindPackage(own);
+      return series;
+    });
+  }
+
+  /** A first series of a kind and package: every metric so marked gets its own at 0. */
+  private madeKindPackage(values: readonly string[]): void {
+    const [kind, pkg] = values;
+    const group = `${kind}\u0000${pkg}`;
+    if (this.kindPackages.has(group)) return;
+    this.kindPackages.add(group);
+    for (const [view, rest] of this.perKindPackage) for (const more of rest) this.sink.series(view, [kind!, pkg!, ...more]);
+  }
+}
