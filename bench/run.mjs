@@ -47,6 +47,7 @@ const M = 1000 * K;
 const SIZES = {
   full: {
     calls: {
+      defaultOverOffPairs: 3,
       handshake: { batch: 20, rounds: 60, warmup: 5 },
       acquireFree: { batch: 1000, rounds: 40, warmup: 5 },
       queryInfoFree: { batch: 2000, rounds: 40, warmup: 5 },
@@ -199,7 +200,31 @@ async function benchCalls() {
     const { result } = await runChild('calls.mjs', { env: config.env, input: { ...sizes.calls, spans: Boolean(config.spans), references } });
     out[config.id] = { env: config.env, ...result };
   }
+  out.defaultOverOff = await defaultOverOffPairs(out);
   return out;
+}
+
+/**
+ * What the default's stacks add over stacks off is a small difference of two noisy ratios (one child
+ * each varies by ±0.15× here from run to run): further children of both, alternating, give one
+ * difference per pair, the first pair being the children above.
+ */
+async function defaultOverOffPairs(calls) {
+  const medians = (result) => Object.fromEntries(Object.entries(result.workloads).map(([w, r]) => [w, r.ratio.median]));
+  const byConfig = Object.fromEntries(CALL_CONFIGS.map((c) => [c.id, c]));
+  const { workloads } = sizes.calls;
+  if (!calls.budget?.workloads || !calls.off?.workloads) return [];
+  const pairs = [{ budget: medians(calls.budget), off: medians(calls.off) }];
+  for (let i = 1; i < sizes.calls.defaultOverOffPairs; i++) {
+    progress(`calls, stacks budget (default) vs off: pair ${i + 1} of ${sizes.calls.defaultOverOffPairs}`);
+    const pair = {};
+    for (const id of i % 2 ? ['off', 'budget'] : ['budget', 'off']) {
+      const { result } = await runChild('calls.mjs', { env: byConfig[id].env, input: { ...sizes.calls, spans: false, references: false } });
+      pair[id] = medians(result);
+    }
+    pairs.push(pair);
+  }
+  return pairs;
 }
 
 async function benchLive() {
