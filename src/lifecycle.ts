@@ -8,13 +8,11 @@ import { callDetails } from './call-details.js';
 import { agentError, warnOnce } from './diagnostics.js';
 import { isHandshakeStep, type SspiFunction } from './sspi/functions.js';
 import { packageLabel, OTHER_PACKAGE } from './sspi/packages.js';
-import { isSuccess } from './sspi/status.js';
+import { SEC_E_INVALID_HANDLE, isSuccess } from './sspi/status.js';
 import type { HandleRegistry } from './registry.js';
 import { credentialDirection } from './sspi/credential-use.js';
-import { isHandleKey, type Direction, type HandleKey, type HandleKind, type InvalidRelease, type ReadHandle, type TrackedHandle } from './types.js';
-import type { AllocatedBuffer, CallInputs, ObservedCall } from './observed-call.js';
-
-
+import { isHandleKey, type AllocationSite, type Direction, type HandleKey, type HandleKind, type InvalidRelease, type ReadHandle, type TrackedHandle } from './types.js';
+import type { CallInputs, ObservedCall } from './observed-call.js';
 
 /** Whether a call can create a handle, so the hook knows to capture a stack before it runs. */
 export function mayCreateHandle(fn: SspiFunction, context: ReadHandle): boolean {
@@ -58,6 +56,21 @@ export function guardCall(registry: HandleRegistry, fn: SspiFunction, inputs: Ca
     releasedOnly(registry, 'context', inputs.context, 'use_after_release', fn) ??
     releasedOnly(registry, 'credential', inputs.credential, 'use_after_release', fn)
   );
+}
+
+/**
+ * The guard stopped a call (`verdict`, from guardCall) before it reached the provider: the misuse is
+ * told, with the stack of the stopped call, and the call counted with the SEC_E_INVALID_HANDLE the app
+ * gets instead.
+ */
+export function recordBlockedCall(registry: HandleRegistry, fn: SspiFunction, verdict: InvalidRelease, site: AllocationSite | undefined): void {
+  registry.blocked({ ...verdict, site });
+  registry.recordCall(fn.name, SEC_E_INVALID_HANDLE, 0);
+}
+
+/** The app unloads a provider while handles it made are live: SSPI's order (contexts, credentials, then the library) is broken. */
+export function recordUnload(registry: HandleRegistry, library: string, live: readonly TrackedHandle[]): void {
+  registry.unloadedWithLiveHandles(library, live);
 }
 
 function releasedOnly(

@@ -5,6 +5,7 @@
  * wrapped per instance, since koffi 3's `LibraryHandle.prototype.func` cannot be written.
  */
 import { agentError, debug } from '../diagnostics.js';
+import { recordUnload } from '../lifecycle.js';
 import type { Provider } from '../observed-call.js';
 import type { HandleRegistry } from '../registry.js';
 import { sspiFunction } from '../sspi/functions.js';
@@ -146,7 +147,7 @@ export class KoffiHook {
       try {
         const live = registry.liveHandles((h) => h.provider === provider);
         if (live.length > 0) {
-          registry.unloadedWithLiveHandles(provider.library, live);
+          recordUnload(registry, provider.library, live);
           beforeUnload(provider);
         }
       } catch (err) {

@@ -16,7 +16,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { agentError, debug } from '../diagnostics.js';
-import { guardCall, recordObservedCall, isRelease, mayCreateHandle } from '../lifecycle.js';
+import { guardCall, recordBlockedCall, recordObservedCall, isRelease, mayCreateHandle } from '../lifecycle.js';
 import type { ObservedCall, Provider } from '../observed-call.js';
 import type { HandleRegistry } from '../registry.js';
 import { sspiFunction, type SspiFunction } from '../sspi/functions.js';
@@ -103,8 +103,7 @@ export class NodeExposeSspiHook {
         const verdict = guard ? guardCall(registry, fn, inputs) : undefined;
         if (verdict) {
           blocked = true;
-          registry.blocked({ ...verdict, site: stacks.always(wrapped) });
-          registry.recordCall(fn.name, SEC_E_INVALID_HANDLE, 0);
+          recordBlockedCall(registry, fn, verdict, stacks.always(wrapped));
         } else if (mayCreateHandle(fn, inputs.context)) {
           site = stacks.forCreation(fn.name, wrapped, performance.now());
         } else if (isRelease(fn)) {

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { agentError } from '../diagnostics.js';
-import { guardCall, recordObservedCall, isRelease, mayCreateHandle } from '../lifecycle.js';
+import { guardCall, recordBlockedCall, recordObservedCall, isRelease, mayCreateHandle } from '../lifecycle.js';
 import type { AllocatedBuffer, ObservedCall, Provider } from '../observed-call.js';
 import type { HandleRegistry } from '../registry.js';
 import { ALLOCATING_ATTRIBUTES, REQ_ALLOCATE_MEMORY, type SspiFunction } from '../sspi/functions.js';
@@ -124,7 +124,7 @@ function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skip
   const verdict = ctx.guard ? guardCall(ctx.registry, fn, before) : undefined;
   if (verdict) {
     before.blocked = true;
-    ctx.registry.blocked({ ...verdict, site: ctx.stacks.always(skipAbove) });
+    recordBlockedCall(ctx.registry, fn, verdict, ctx.stacks.always(skipAbove));
   } else if (mayCreateHandle(fn, context)) {
     before.stackFor = 'creation';
   } else if (isRelease(fn)) {
@@ -232,7 +232,6 @@ export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx:
       agentError('hook.before', err);
     }
     if (before?.blocked) {
-      ctx.registry.recordCall(fn.name, SEC_E_INVALID_HANDLE, 0);
       return invalidHandleResult(original);
     }
     const start = performance.now();
@@ -275,7 +274,6 @@ function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContex
       agentError('hook.before', err);
     }
     if (before?.blocked) {
-      ctx.registry.recordCall(fn.name, SEC_E_INVALID_HANDLE, 0);
       const status = invalidHandleResult(original);
       setImmediate(() => (callback as Function)(null, status));
       return undefined;
