@@ -6,8 +6,10 @@
 import { performance } from 'node:perf_hooks';
 import { agentError } from './diagnostics.js';
 import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
+import { bindHandlers, type Handler, type ListenerEvent } from './listener-handlers.js';
 import { LiveList } from './live-list.js';
 import { PendingChanges } from './pending-changes.js';
+import type { NegotiatedLabel, NegotiatedPackage } from './sspi/negotiation-tokens.js';
 import type {
   AllocationSite,
   CallDetails,
@@ -92,11 +94,7 @@ export class HandleRegistry {
   private readonly origins = perKind((): HandleOrigin => ({ library: '', releaser: undefined, provider: undefined }));
   private readonly staleCounts = perKind(() => ({ age: 0, abandoned: 0 }) as Record<StaleReason, number>);
   private readonly listeners: RegistryListener[] = [];
-  /**
-   * Each event's handlers, bound once per subscription. Dispatching through `listener[event]` on
-   * every SSPI call was a megamorphic keyed load and call per listener (several listener classes,
-   * nine event names): in a handshake it cost more than the registry's own bookkeeping.
-   */
+  /** Each event's handlers, bound once per subscription (see listener-handlers.ts). */
   private handlers = bindHandlers([]);
   private nextId = 1;
   /** Changes the hooks deferred (`defer`), applied in batches. */
@@ -347,6 +345,20 @@ export class HandleRegistry {
     return leaked;
   }
 
+  /**
+   * What a Negotiate context runs, as its tokens show it: `pkg` when a token named it (a proposal
+   * until `settled`). Settled, listeners hear it once, `unknown` when no token named one.
+   */
+  negotiate(handle: TrackedHandle, pkg: NegotiatedPackage | undefined, settled: boolean): void {
+    this.settle();
+    const details = (handle as HandleRecord).more();
+    if (details.negotiationSettled) return;
+    if (pkg !== undefined) details.negotiated = pkg;
+    if (!settled) return;
+    details.negotiationSettled = true;
+    this.emit('onNegotiated', handle, details.negotiated ?? 'unknown');
+  }
+
   /** The agent released `handle` itself (forced cleanup); it is closed whatever the status. */
   forcedRelease(handle: TrackedHandle, status: number, trigger: string): ForcedRelease {
     this.settle();
@@ -489,6 +501,7 @@ export class HandleRegistry {
   private emit(event: 'onOutOfOrderRelease', credential: TrackedHandle, contexts: TrackedHandle[]): void;
   private emit(event: 'onForcedRelease', detail: ForcedRelease): void;
   private emit(event: 'onUnloadWithLiveHandles', library: string, live: readonly TrackedHandle[]): void;
+  private emit(event: 'onNegotiated', handle: TrackedHandle, negotiated: NegotiatedLabel): void;
   private emit(event: 'onCall', fn: string, status: number, durationSeconds: number, details: CallDetails | undefined): void;
   private emit(event: ListenerEvent, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
     this.dispatch(this.handlers[event], event, a, b, c, d);
@@ -504,35 +517,4 @@ export class HandleRegistry {
       }
     }
   }
-}
-
-type ListenerEvent = Exclude<keyof RegistryListener, 'wantsCallDetails' | 'wantsCallsNow'>;
-type Handler = (a: unknown, b: unknown, c: unknown, d: unknown) => void;
-type Handlers = Record<ListenerEvent, Handler[]> & { wantsCallDetails: ((fn: string) => boolean)[]; wantsCallsNow: (() => boolean)[] };
-
-const LISTENER_EVENTS: readonly (keyof Handlers)[] = [
-  'onOpen',
-  'onClose',
-  'onInvalidRelease',
-  'onLeak',
-  'onStaleReleased',
-  'onOutOfOrderRelease',
-  'onForcedRelease',
-  'onUnloadWithLiveHandles',
-  'onCall',
-  'wantsCallDetails',
-  'wantsCallsNow',
-];
-
-/** Every event's handlers, in subscription order, bound to their listener. */
-function bindHandlers(listeners: readonly RegistryListener[]): Handlers {
-  const handlers = {} as Record<keyof Handlers, Function[]>;
-  for (const event of LISTENER_EVENTS) {
-    handlers[event] = [];
-    for (const listener of listeners) {
-      const method = listener[event] as unknown;
-      if (typeof method === 'function') handlers[event].push(method.bind(listener));
-    }
-  }
-  return handlers as unknown as Handlers;
 }

@@ -6,6 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { KeyTrie, formatSites, frameLocation } from '../stacks.js';
+import { negotiatedLabel } from '../negotiation.js';
+import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
 import { statusName } from '../sspi/status.js';
 import type { Suppressions } from '../suppressions.js';
 import type { CallRecord, Direction, ForcedRelease, HandleKind, StaleReason, TrackedHandle } from '../types.js';
@@ -26,6 +28,8 @@ export interface LeakedHandle {
   site: string;
   /** For a context: its last calls, e.g. `AcceptSecurityContext SEC_I_CONTINUE_NEEDED +0ms`. */
   history?: string[];
+  /** For a Negotiate context: the package that actually ran, as its tokens showed it. */
+  negotiated?: NegotiatedLabel;
   stale?: StaleReason;
   /** Its JS holder was garbage-collected: nobody could have released it. */
   collected?: boolean;
@@ -47,6 +51,8 @@ export interface LeakGroup {
   handleIds: number[];
   /** The history of the group's first handle (contexts). */
   history?: string[];
+  /** What its handles negotiated (Negotiate contexts). */
+  negotiated?: NegotiatedLabel;
   /** The suppression pattern that matched, if any. */
   suppressedBy?: string;
   /** How many of the group's handles had no stack of their own (sampled stacks): they share its creator. */
@@ -95,9 +101,9 @@ function formatHistory(history: readonly CallRecord[] | undefined): string[] | u
   return history?.map((c) => `${c.fn} ${statusName(c.status)} +${Math.round(c.atMs)}ms`);
 }
 
-/** A handle's group: its labels and `stackId`, which numbers distinct stack texts (the same groups as keying by the frames). */
+/** A handle's group: its labels (and what a Negotiate context negotiated) and `stackId`, which numbers distinct stack texts (the same groups as keying by the frames). */
 function groupOf(groups: KeyTrie<LeakGroup>, h: TrackedHandle, stackId: number): KeyTrie<LeakGroup> {
-  return groups.at(h.kind).at(h.package).at(h.direction).at(h.createdBy).at(h.library).at(stackId);
+  return groups.at(h.kind).at(h.package).at(negotiatedLabel(h) ?? '').at(h.direction).at(h.createdBy).at(h.library).at(stackId);
 }
 
 /** The frames of a handle with no stack: one array, so it is looked up once like any shared stack. */
@@ -136,6 +142,8 @@ function describe(h: TrackedHandle, now: number, site: string): LeakedHandle {
   if (h.credential) entry.credentialId = h.credential.id;
   const history = formatHistory(h.history);
   if (history) entry.history = history;
+  const negotiated = negotiatedLabel(h);
+  if (negotiated) entry.negotiated = negotiated;
   if (h.stale) entry.stale = h.stale;
   if (h.collected) entry.collected = true;
   return entry;
@@ -186,6 +194,7 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
       stack: [...stack],
       handleIds: [h.id],
       ...(entry.history ? { history: entry.history } : {}),
+      ...(entry.negotiated ? { negotiated: entry.negotiated } : {}),
       ...(suppressedBy ? { suppressedBy } : {}),
     };
     made.push(slot.value);
@@ -214,7 +223,7 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
 
 /** What a handle's creator is, without its stack. */
 function creatorKey(g: LeakGroup): string {
-  return [g.kind, g.package, g.direction, g.createdBy, g.library].join('\n');
+  return [g.kind, g.package, g.negotiated ?? '', g.direction, g.createdBy, g.library].join('\n');
 }
 
 /**
@@ -253,10 +262,15 @@ function formatIds(ids: readonly number[]): string {
   return ids.length > 10 ? `${shown}, … (${ids.length - 10} more)` : shown;
 }
 
+/** `Negotiate (negotiated Kerberos)`: which package ran matters more than which one was asked for. */
+function packageText(g: LeakGroup): string {
+  return g.negotiated ? `${g.package} (negotiated ${g.negotiated})` : g.package;
+}
+
 function formatGroup(g: LeakGroup): string[] {
   const lines = [
     '',
-    `${g.suppressedBy ? 'Suppressed leak' : 'Leak'} of ${plural(g.count, g.kind)} [${g.package}, ${g.direction}] created by ${g.createdBy} ` +
+    `${g.suppressedBy ? 'Suppressed leak' : 'Leak'} of ${plural(g.count, g.kind)} [${packageText(g)}, ${g.direction}] created by ${g.createdBy} ` +
       (g.thread === undefined ? '' : `in worker thread ${g.thread} `) +
       `(${g.library}), never passed to ${RELEASE_FUNCTION[g.kind]}; oldest ${formatAge(g.oldestAgeSeconds)}; handles ${formatIds(g.handleIds)}` +
       (g.suppressedBy ? ` (suppressed by "${g.suppressedBy}")` : ''),

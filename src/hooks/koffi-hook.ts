@@ -188,6 +188,8 @@ function wrapDeclared(declared: unknown, ctx: WrapperContext): unknown {
   return wrapSspiFunction(declared as Parameters<typeof wrapSspiFunction>[0], spec, ctx);
 }
 
+const isNull = (pointer: unknown): boolean => pointer === null || pointer === undefined || pointer === 0n || pointer === 0;
+
 /** Native memory read through koffi itself, so no second FFI is ever loaded. */
 export function nativeMemory(mod: KoffiModule): NativeMemory {
   const decode = mod.decode ?? mod.default?.decode;
@@ -197,6 +199,16 @@ export function nativeMemory(mod: KoffiModule): NativeMemory {
       if (typeof decode !== 'function') return undefined;
       const words = decode(pointer, 'uint64_t', count) as ArrayLike<bigint | number> | undefined;
       return words ? Array.from(words, (w) => BigInt(w)) : undefined;
+    },
+    word(pointer) {
+      if (typeof decode !== 'function' || isNull(pointer)) return undefined;
+      const word = decode(pointer, 'uint64_t') as bigint | number | undefined;
+      return word === undefined ? undefined : BigInt.asUintN(64, BigInt(word));
+    },
+    bytes(pointer, count) {
+      if (typeof decode !== 'function' || isNull(pointer)) return undefined;
+      const bytes = decode(pointer, 'uint8_t', count) as ArrayLike<number> | undefined;
+      return bytes ? Uint8Array.from(bytes) : undefined;
     },
     address(pointer) {
       if (typeof pointer === 'bigint') return pointer;

@@ -22,7 +22,9 @@ import type { HandleRegistry } from '../registry.js';
 import { sspiFunction, type SspiFunction } from '../sspi/functions.js';
 import { SEC_E_OK, statusName } from '../sspi/status.js';
 import type { StackPolicy } from '../stacks.js';
+import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
 import { Patcher } from './patcher.js';
+import { jsTokenVerdict } from './token-reader.js';
 import type { AllocationSite, HandleReleaser, ReadHandle, TrackedHandle } from '../types.js';
 
 export interface NodeExposeSspiHookOptions {
@@ -62,6 +64,8 @@ interface Inputs {
   credentialUse?: number | undefined;
   credential?: ReadHandle;
   context?: ReadHandle;
+  /** ISC/ASC: the token passed in (`SecBufferDesc.buffers[0]`). */
+  token?: unknown;
 }
 
 /** How one of the addon's functions maps onto an SSPI function. */
@@ -75,6 +79,8 @@ interface Mapping {
 
 const handleArg = (value: unknown): ReadHandle => (typeof value === 'string' && value !== '' ? value : value == null ? null : undefined);
 const input = (args: unknown[]): Input => (typeof args[0] === 'object' && args[0] !== null ? (args[0] as Input) : {});
+/** The first buffer of a `{ SecBufferDesc: { buffers: [ArrayBuffer] } }` input or result. */
+const tokenIn = (value: unknown): unknown => ((value as { SecBufferDesc?: { buffers?: unknown[] } } | undefined)?.SecBufferDesc?.buffers ?? [])[0];
 const resultField = (field: string) => (result: unknown): ReadHandle =>
   typeof result === 'object' && result !== null ? writtenHandle((result as Input)[field]) : undefined;
 
@@ -106,7 +112,7 @@ const MAPPINGS: Record<string, Mapping> = {
       // As the addon decides: a first call has no `contextHandle`, unless `isFirstCall` says otherwise.
       let first = !('contextHandle' in i);
       if (Object.hasOwn(i, 'isFirstCall')) first = Boolean(i.isFirstCall);
-      return { credential: handleArg(i.credential), context: first ? null : handleArg(i.contextHandle) };
+      return { credential: handleArg(i.credential), context: first ? null : handleArg(i.contextHandle), token: tokenIn(i) };
     },
     out: resultField('contextHandle'),
   },
@@ -114,7 +120,7 @@ const MAPPINGS: Record<string, Mapping> = {
     native: 'AcceptSecurityContext',
     read: (args) => {
       const i = input(args);
-      return { credential: handleArg(i.credential), context: typeof i.contextHandle === 'string' ? handleArg(i.contextHandle) : null };
+      return { credential: handleArg(i.credential), context: typeof i.contextHandle === 'string' ? handleArg(i.contextHandle) : null, token: tokenIn(i) };
     },
     out: resultField('contextHandle'),
   },
@@ -293,6 +299,7 @@ function observe(
       context: inputs.context,
       site,
       outHandle: result !== undefined && mapping.out ? mapping.out(result) : undefined,
+      tokenVerdict: tokenVerdictOf(fn, inputs, status, result),
     };
     recordObservedCall(registry, call);
   } catch (err) {
@@ -301,6 +308,13 @@ function observe(
 }
 
 /** Forced cleanup through the addon's own (unwrapped) Delete/Free, with the recorded handle string. */
+/** ISC/ASC: the package the server's token shows (ISC's input, ASC's output), else the client's. */
+function tokenVerdictOf(fn: SspiFunction, inputs: Inputs, status: number, result: unknown): TokenVerdict | undefined {
+  if (status < 0 || (fn.role !== 'init-context' && fn.role !== 'accept-context')) return undefined;
+  const output = tokenIn(result);
+  return fn.role === 'init-context' ? jsTokenVerdict(inputs.token, output) : jsTokenVerdict(output, inputs.token);
+}
+
 function releasers(sspi: Input, originals: Map<string, AddonFunction>): Provider['releasers'] {
   const through = (name: string): HandleReleaser | undefined => {
     const original = originals.get(name);

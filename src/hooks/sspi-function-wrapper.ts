@@ -11,7 +11,9 @@ import type { AllocatedBuffer, ObservedCall, Provider } from '../observed-call.j
 import type { HandleRegistry } from '../registry.js';
 import { ALLOCATING_ATTRIBUTES, REQ_ALLOCATE_MEMORY, type SspiFunction } from '../sspi/functions.js';
 import { isSuccess, SEC_E_INVALID_HANDLE, SEC_E_OK, toStatus } from '../sspi/status.js';
+import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
 import type { StackPolicy } from '../stacks.js';
+import { tokenVerdict } from './token-reader.js';
 import type { AllocationSite } from '../types.js';
 import {
   bufferKey,
@@ -71,6 +73,7 @@ class CallFacts implements ObservedCall {
   outRead = false;
   outBefore: ReadHandle = undefined;
   failedOutHandle: ReadHandle = undefined;
+  tokenVerdict: TokenVerdict | undefined = undefined;
   /** Set when the guard stopped the call: it must not reach the provider. */
   blocked = false;
 
@@ -179,7 +182,10 @@ function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], call: C
     const written = readOwnedHandle(args[fn.outHandleArg!], ctx.memory);
     if (outOnly || written !== call.outBefore) call.failedOutHandle = written;
   }
-  if (status >= 0) call.outBuffers = outBuffers(fn, args, ctx.memory);
+  if (status >= 0) {
+    call.outBuffers = outBuffers(fn, args, ctx.memory);
+    if (fn.role === 'init-context' || fn.role === 'accept-context') call.tokenVerdict = tokenVerdict(fn, args, ctx.memory);
+  }
   recordObservedCall(ctx.registry, call);
 }
 
