@@ -21,6 +21,7 @@ export const M = {
   forced: 'sspi_forced_releases_total',
   unloads: 'sspi_unload_with_live_handles_total',
   agentErrors: 'sspi_agent_errors_total',
+  negotiations: 'sspi_negotiations_total',
 } as const;
 
 /** Series recorded by the rules in ../prometheus/sspi-agent-rules.yml, shared with the alerts. */

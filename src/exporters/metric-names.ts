@@ -16,6 +16,7 @@ export const METRICS = {
   outOfOrderReleases: 'sspi_out_of_order_releases_total',
   forcedReleases: 'sspi_forced_releases_total',
   unloadWithLiveHandles: 'sspi_unload_with_live_handles_total',
+  negotiations: 'sspi_negotiations_total',
   agentErrors: 'sspi_agent_errors_total',
 } as const;
 
@@ -47,6 +48,8 @@ export const HELP: Record<keyof typeof METRICS, string> = {
     'Handles the agent released itself in its ordered cleanup, by result.',
   unloadWithLiveHandles:
     'Provider libraries unloaded while handles they made were live.',
+  negotiations:
+    'Negotiate contexts by the package that actually ran (Kerberos, NTLM, or unknown when no token named one), counted once per context: NTLM is a fallback from Kerberos.',
   agentErrors:
     'Internal errors of the agent, by where they happened (the app’s calls were not affected); where="otel.export" counts failed OTLP exports of the OpenTelemetry SDK the agent started itself.',
 };

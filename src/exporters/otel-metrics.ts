@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { Attributes, Counter, Histogram, Meter, Observable, ObservableCallback } from '@opentelemetry/api';
 import { agentErrorCounts } from '../diagnostics.js';
 import { HANDLE_KINDS, type HandleRegistry } from '../registry.js';
+import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
 import { statusName } from '../sspi/status.js';
 import { STALE_REASONS, type ForcedRelease, type InvalidRelease, type LeakReason, type RegistryListener, type TrackedHandle } from '../types.js';
 import { CALL_DURATION_BUCKETS, HELP, LIFETIME_BUCKETS } from './metric-names.js';
@@ -21,6 +22,7 @@ import {
   ATTR_SSPI_HANDLE_KIND,
   ATTR_SSPI_LEAK_REASON,
   ATTR_SSPI_MISUSE_REASON,
+  ATTR_SSPI_NEGOTIATED_PACKAGE,
   ATTR_SSPI_PACKAGE,
   ATTR_SSPI_RELEASE_RESULT,
   ATTR_SSPI_STATUS,
@@ -33,6 +35,7 @@ import {
   METRIC_HANDLE_OLDEST_AGE,
   METRIC_HANDLE_OPENED,
   METRIC_HANDLE_STALE_COUNT,
+  METRIC_NEGOTIATIONS,
   METRIC_PROVIDER_UNLOADS,
   METRIC_RELEASE_FORCED,
   METRIC_RELEASE_INVALID,
@@ -40,6 +43,7 @@ import {
   UNIT_CALLS,
   UNIT_ERRORS,
   UNIT_HANDLES,
+  UNIT_NEGOTIATIONS,
   UNIT_RELEASES,
   UNIT_SECONDS,
   UNIT_UNLOADS,
@@ -59,6 +63,7 @@ interface Instruments {
   readonly outOfOrder: Counter;
   readonly forced: Counter;
   readonly unloads: Counter;
+  readonly negotiations: Counter;
   /** The observable instruments and their callbacks, removed when the meter changes or the exporter stops. */
   readonly observed: Array<[Observable, ObservableCallback]>;
 }
@@ -117,6 +122,13 @@ export class OtelMetricsExporter implements RegistryListener {
 
   onUnloadWithLiveHandles(): void {
     this.current()?.unloads.add(1);
+  }
+
+  onNegotiated(context: TrackedHandle, negotiated: NegotiatedLabel): void {
+    this.current()?.negotiations.add(1, this.attributes(`negotiated\0${context.package}\0${negotiated}`, () => ({
+      [ATTR_SSPI_PACKAGE]: context.package,
+      [ATTR_SSPI_NEGOTIATED_PACKAGE]: negotiated,
+    })));
   }
 
   onCall(fn: string, status: number, durationSeconds: number): void {
@@ -238,6 +250,10 @@ export class OtelMetricsExporter implements RegistryListener {
       unloads: meter.createCounter(METRIC_PROVIDER_UNLOADS, {
         description: HELP.unloadWithLiveHandles,
         unit: UNIT_UNLOADS,
+      }),
+      negotiations: meter.createCounter(METRIC_NEGOTIATIONS, {
+        description: HELP.negotiations,
+        unit: UNIT_NEGOTIATIONS,
       }),
       observed,
     };

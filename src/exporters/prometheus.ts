@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import client from 'prom-client';
 import { agentErrorCounts } from '../diagnostics.js';
 import { HANDLE_KINDS, type HandleRegistry } from '../registry.js';
+import { NEGOTIATED_LABELS, type NegotiatedLabel } from '../sspi/negotiation-tokens.js';
 import { statusName } from '../sspi/status.js';
 import {
   FORCED_RESULTS,
@@ -58,6 +59,7 @@ export class PrometheusExporter implements RegistryListener {
   private readonly outOfOrder: FastCounter;
   private readonly forced: FastCounter;
   private readonly unloads: FastCounter;
+  private readonly negotiations: FastCounter;
   private readonly callSeries = new Map<string, CallSeries>();
   private readonly handleSeries = { credential: new Map(), context: new Map(), buffer: new Map() } as Record<
     TrackedHandle['kind'],
@@ -108,6 +110,7 @@ export class PrometheusExporter implements RegistryListener {
     this.outOfOrder = new FastCounter(METRICS.outOfOrderReleases, HELP.outOfOrderReleases, ['kind'], r);
     this.forced = new FastCounter(METRICS.forcedReleases, HELP.forcedReleases, ['kind', 'result'], r);
     this.unloads = new FastCounter(METRICS.unloadWithLiveHandles, HELP.unloadWithLiveHandles, [], r);
+    this.negotiations = new FastCounter(METRICS.negotiations, HELP.negotiations, ['package', 'negotiated'], r);
     new ComputedMetric(METRICS.agentErrors, HELP.agentErrors, 'counter', ['where'], () => {
       handles.settle(); // what applying the waiting calls fails at counts in this read
       return [...agentErrorCounts()].map(([where, count]) => ({ labels: { where }, value: count }));
@@ -118,9 +121,10 @@ export class PrometheusExporter implements RegistryListener {
     }
     this.outOfOrder.labels('credential');
     this.unloads.labels();
+    for (const negotiated of NEGOTIATED_LABELS) this.negotiations.labels('Negotiate', negotiated);
     // A metric read on its own (`getSingleMetric(...).get()`) counts the calls the registry has not applied yet.
     const settle = () => handles.settle();
-    const fast = [this.opened, this.closed, this.leaked, this.lifetime, this.calls, this.callDuration, this.invalidReleases, this.outOfOrder, this.forced, this.unloads];
+    const fast = [this.opened, this.closed, this.leaked, this.lifetime, this.calls, this.callDuration, this.invalidReleases, this.outOfOrder, this.forced, this.unloads, this.negotiations];
     for (const series of fast) series.beforeRead = settle;
     this.unsubscribe = handles.subscribe(this);
   }
@@ -153,6 +157,10 @@ export class PrometheusExporter implements RegistryListener {
 
   onUnloadWithLiveHandles(): void {
     this.unloads.labels().value++;
+  }
+
+  onNegotiated(context: TrackedHandle, negotiated: NegotiatedLabel): void {
+    this.negotiations.labels(context.package, negotiated).value++;
   }
 
   onCall(fn: string, status: number, durationSeconds: number): void {

@@ -92,6 +92,7 @@ export const METRIC_CALL_DURATION = 'sspi.call.duration' as const;
 export const METRIC_RELEASE_INVALID = 'sspi.release.invalid' as const;
 export const METRIC_RELEASE_OUT_OF_ORDER = 'sspi.release.out_of_order' as const;
 export const METRIC_RELEASE_FORCED = 'sspi.release.forced' as const;
+export const METRIC_NEGOTIATIONS = 'sspi.negotiations' as const;
 export const METRIC_PROVIDER_UNLOADS = 'sspi.provider.unload_with_live_handles' as const;
 export const METRIC_AGENT_ERRORS = 'sspi.agent.errors' as const;
 
@@ -101,3 +102,4 @@ export const UNIT_CALLS = '{call}';
 export const UNIT_RELEASES = '{release}';
 export const UNIT_UNLOADS = '{unload}';
 export const UNIT_ERRORS = '{error}';
+export const UNIT_NEGOTIATIONS = '{negotiation}';
