@@ -14,6 +14,9 @@ import { isSuccess, SEC_E_INVALID_HANDLE, SEC_E_OK, toStatus } from '../sspi/sta
 import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
 import type { StackPolicy } from '../stacks.js';
 import { tokenVerdict } from './token-reader.js';
+import { packageLabel } from '../sspi/packages.js';
+
+const NEGOTIATE = 'Negotiate';
 import type { AllocationSite } from '../types.js';
 import {
   bufferKey,
@@ -38,6 +41,11 @@ export interface WrapperContext {
   readonly guard: boolean;
   /** Cleared when the agent stops: wrappers the app still holds then pass straight through. */
   readonly state: { readonly enabled: boolean };
+  /**
+   * Set once the app acquires a Negotiate credential from this library: only then are ISC/ASC tokens
+   * read (see token-reader.ts), so that an app that never negotiates pays no read of native memory.
+   */
+  readonly negotiate: { acquired: boolean };
 }
 
 type KoffiFunction = ((...args: unknown[]) => unknown) & {
@@ -117,6 +125,7 @@ function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skip
       before.outBefore = readOwnedHandle(out, ctx.memory);
     }
   }
+  if (!ctx.negotiate.acquired && fn.role === 'acquire-credential' && packageLabel(before.packageName) === NEGOTIATE) ctx.negotiate.acquired = true;
   const verdict = ctx.guard ? guardCall(ctx.registry, fn, before) : undefined;
   if (verdict) {
     before.blocked = true;
@@ -184,7 +193,7 @@ function observe(fn: SspiFunction, ctx: WrapperContext, args: unknown[], call: C
   }
   if (status >= 0) {
     call.outBuffers = outBuffers(fn, args, ctx.memory);
-    if (fn.role === 'init-context' || fn.role === 'accept-context') call.tokenVerdict = tokenVerdict(fn, args, ctx.memory);
+    if (ctx.negotiate.acquired && (fn.role === 'init-context' || fn.role === 'accept-context')) call.tokenVerdict = tokenVerdict(fn, args, ctx.memory);
   }
   recordObservedCall(ctx.registry, call);
 }

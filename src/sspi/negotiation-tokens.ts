@@ -41,14 +41,17 @@ export function isFramedToken(firstByte: number): boolean {
   return firstByte === GSS_INITIAL_CONTEXT_TOKEN || firstByte === NEG_TOKEN_RESP;
 }
 
-/** Mechanism OIDs (DER content bytes, hex) → package. */
-const MECHANISMS = new Map<string, NegotiatedPackage>([
-  ['2a864886f712010202', 'Kerberos'], // 1.2.840.113554.1.2.2
-  ['2a864882f712010202', 'Kerberos'], // 1.2.840.48018.1.2.2, Microsoft's Kerberos OID
-  ['2a864886f71201020203', 'Kerberos'], // 1.2.840.113554.1.2.2.3, Kerberos user to user
-  ['2b06010401823702020a', 'NTLM'], // 1.3.6.1.4.1.311.2.2.10
-]);
-const SPNEGO_OID = '2b0601050502'; // 1.3.6.1.5.5.2
+const oid = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'));
+
+/** Mechanism OIDs (DER content bytes) and their package. */
+const MECHANISMS: ReadonlyArray<readonly [Uint8Array, NegotiatedPackage]> = [
+  [oid('2a864886f712010202'), 'Kerberos'], // 1.2.840.113554.1.2.2
+  [oid('2a864882f712010202'), 'Kerberos'], // 1.2.840.48018.1.2.2, Microsoft's Kerberos OID
+  [oid('2a864886f71201020203'), 'Kerberos'], // 1.2.840.113554.1.2.2.3, Kerberos user to user
+  [oid('2b06010401823702020a'), 'NTLM'], // 1.3.6.1.4.1.311.2.2.10
+];
+const SPNEGO_OID = oid('2b0601050502'); // 1.3.6.1.5.5.2
+const NTLMSSP = Uint8Array.from(Buffer.from('NTLMSSP\0', 'latin1'));
 
 /** One DER element's tag and where its content runs (`end` may lie past a prefix's end). */
 interface Element {
@@ -77,10 +80,25 @@ function expect(b: Uint8Array, at: number, tag: number): Element | undefined {
   return e?.tag === tag ? e : undefined;
 }
 
-function oidAt(b: Uint8Array, at: number): string | undefined {
+/** Whether `b` holds `bytes` from `at`. */
+function holds(b: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  if (at + bytes.length > b.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (b[at + i] !== bytes[i]) return false;
+  return true;
+}
+
+/** The OID element at `at`, whole within the prefix. */
+function oidAt(b: Uint8Array, at: number): Element | undefined {
   const e = expect(b, at, OID);
-  if (!e || e.end > b.length) return undefined;
-  return Buffer.from(b.buffer, b.byteOffset + e.start, e.end - e.start).toString('hex');
+  return e && e.end <= b.length ? e : undefined;
+}
+
+/** The package of the mechanism OID at `at`. */
+function mechanismAt(b: Uint8Array, at: number): NegotiatedPackage | undefined {
+  const e = oidAt(b, at);
+  if (!e) return undefined;
+  for (const [bytes, pkg] of MECHANISMS) if (e.end - e.start === bytes.length && holds(b, e.start, bytes)) return pkg;
+  return undefined;
 }
 
 /** NegTokenInit's first mechType: `[0] { SEQUENCE { [0] mechTypes SEQUENCE OF OID, … } }`. */
@@ -89,7 +107,7 @@ function firstProposed(b: Uint8Array, at: number): TokenVerdict | undefined {
   const seq = init && expect(b, init.start, SEQUENCE);
   const types = seq && expect(b, seq.start, NEG_TOKEN_INIT);
   const list = types && expect(b, types.start, SEQUENCE);
-  const pkg = list && MECHANISMS.get(oidAt(b, list.start) ?? '');
+  const pkg = list && mechanismAt(b, list.start);
   return pkg ? PROPOSED[pkg] : undefined;
 }
 
@@ -100,7 +118,7 @@ function chosen(b: Uint8Array, at: number): TokenVerdict | undefined {
   if (!seq) return undefined;
   for (let e = element(b, seq.start); e && e.start <= b.length; e = element(b, e.end)) {
     if (e.tag === NEG_TOKEN_RESP) {
-      const pkg = MECHANISMS.get(oidAt(b, e.start) ?? '');
+      const pkg = mechanismAt(b, e.start);
       return pkg ? SETTLED[pkg] : undefined;
     }
     if (e.tag > NEG_TOKEN_RESP) return undefined;
@@ -110,13 +128,12 @@ function chosen(b: Uint8Array, at: number): TokenVerdict | undefined {
 
 /** What a token's leading bytes say; undefined when they say nothing (an unknown or truncated token). */
 export function classifyToken(b: Uint8Array): TokenVerdict | undefined {
-  if (b.length >= 8 && Buffer.from(b.buffer, b.byteOffset, 8).readBigUInt64LE(0) === NTLMSSP_WORD) return SETTLED.NTLM;
+  if (holds(b, 0, NTLMSSP)) return SETTLED.NTLM;
   if (b[0] === NEG_TOKEN_RESP) return chosen(b, 0);
   const gss = expect(b, 0, GSS_INITIAL_CONTEXT_TOKEN);
-  if (!gss) return undefined;
-  const mech = oidAt(b, gss.start);
-  if (mech === undefined) return undefined;
-  if (mech === SPNEGO_OID) return firstProposed(b, expect(b, gss.start, OID)!.end);
-  const pkg = MECHANISMS.get(mech);
+  const mech = gss && oidAt(b, gss.start);
+  if (!mech) return undefined;
+  if (mech.end - mech.start === SPNEGO_OID.length && holds(b, mech.start, SPNEGO_OID)) return firstProposed(b, mech.end);
+  const pkg = mechanismAt(b, gss.start);
   return pkg ? SETTLED[pkg] : undefined;
 }

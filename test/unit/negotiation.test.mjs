@@ -144,3 +144,42 @@ describe('negotiated package of Negotiate contexts', function () {
     assert.deepEqual(heard, []);
   });
 });
+
+describe('the cost of learning the negotiated package', function () {
+  it('reads no token until the app acquires a Negotiate credential from the library', async function () {
+    const { wrapSspiFunction } = await import('../../dist/hooks/sspi-function-wrapper.js');
+    const reads = [];
+    const memory = {
+      words: () => undefined,
+      address: (p) => p,
+      word: () => (reads.push('word'), NTLM_NEGOTIATE.readBigUInt64LE(0)),
+      bytes: () => undefined,
+    };
+    const none = () => undefined;
+    const ctx = {
+      registry: new HandleRegistry(),
+      stacks: { forCreation: none, forRelease: none, always: none },
+      guard: false,
+      memory,
+      provider: PROVIDER,
+      state: { enabled: true },
+      negotiate: { acquired: false },
+    };
+    const output = () => {
+      const secBuffer = Buffer.alloc(16);
+      secBuffer.writeUInt32LE(40, 0);
+      secBuffer.writeUInt32LE(2, 4);
+      secBuffer.writeBigUInt64LE(0x1000n, 8);
+      return { ulVersion: 0, cBuffers: 1, pBuffers: secBuffer };
+    };
+    const isc = wrapSspiFunction(() => SEC_I_CONTINUE_NEEDED, fn('InitializeSecurityContextW'), ctx);
+    const acquire = wrapSspiFunction((...args) => ((args[7].dwLower = 7n), (args[7].dwUpper = 0n), 0), fn('AcquireCredentialsHandleW'), ctx);
+    const handshakeStep = () => isc({ dwLower: 7n, dwUpper: 0n }, null, 'HTTP/x', 0, 0, 0x10, null, 0, {}, output(), [0], {});
+    acquire(null, 'NTLM', 2, null, null, null, null, {}, {});
+    handshakeStep();
+    assert.deepEqual(reads, [], 'an NTLM app pays no read');
+    acquire(null, 'Negotiate', 2, null, null, null, null, {}, {});
+    handshakeStep();
+    assert.deepEqual(reads, ['word'], 'one 8-byte read rules an NTLM message in');
+  });
+});
