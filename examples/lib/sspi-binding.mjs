@@ -303,7 +303,7 @@ export function loadSspi(koffi, libraryPath = defaultLibraryPath()) {
     if (status !== SEC_E_OK) return { status };
     const pointer = info.readBigUInt64LE(0);
     const name = koffi.decode(pointer, types.SecPkgInfoW).Name;
-    return { status, name, freeStatus: free ? raw.FreeContextBuffer(pointer) : undefined };
+    return { status, name, pointer, freeStatus: free ? raw.FreeContextBuffer(pointer) : undefined };
   }
 
   /**
@@ -311,11 +311,11 @@ export function loadSspi(koffi, libraryPath = defaultLibraryPath()) {
    * (+ CompleteAuthToken). Handles are deleted/freed unless the flags say otherwise (so a test
    * can leak some on purpose); released ones come back as null, kept ones as handles.
    */
-  function handshake({ user, domain, password, samFile, target = 'HTTP/localhost', deleteContexts = true, freeCredentials: free = true }) {
+  function handshake({ user, domain, password, samFile, pkg = 'NTLM', target = 'HTTP/localhost', deleteContexts = true, freeCredentials: free = true }) {
     const result = { clientStatus: null, serverStatus: null, clientCred: null, serverCred: null, clientCtx: null, serverCtx: null };
     try {
-      result.clientCred = acquireClientCredentials({ user, domain, password });
-      result.serverCred = acquireServerCredentials();
+      result.clientCred = acquireClientCredentials({ user, domain, password, pkg });
+      result.serverCred = acquireServerCredentials({ pkg });
       converse(result, { samFile, target });
       return result;
     } finally {
