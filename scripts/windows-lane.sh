@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Windows lane (`npm run test:windows`): the agent in Windows' own node.exe under Wine, against
 # Wine's secur32.dll — a second, real implementation of the Windows side besides WinPR. On a Debian 12
-# machine, as root: installs Wine and winbind if missing, then builds, in one temp dir, a throwaway Wine
-# prefix, a standalone winbindd (Wine's NTLM checks passwords through Samba's ntlm_auth), a stage (this
+# machine, as root: installs Wine, winbind and MIT Kerberos if missing, then builds, in one temp dir, a
+# throwaway Wine prefix, a standalone winbindd (Wine's NTLM checks passwords through Samba's ntlm_auth),
+# an MIT KDC on loopback (Wine's Kerberos and Negotiate use the host's libkrb5), a stage (this
 # repository's dist/, test/ and examples/ with Windows builds of koffi and node-expose-sspi), runs
 # test/windows/*.wine.mjs with mocha — every test once on each node.exe below — and stops and removes
 # everything it started or made on the way out. Extra arguments go to mocha (e.g.
@@ -26,9 +27,10 @@ TEST_PASSWORD='Corr3ct-Horse'
 WINE=/usr/lib/wine/wine64
 WINESERVER=/usr/lib/wine/wineserver
 
-# --- Debian packages: Wine (64-bit only) and winbind (winbindd, ntlm_auth, smbpasswd).
+# --- Debian packages: Wine (64-bit only), winbind (winbindd, ntlm_auth, smbpasswd), and MIT Kerberos
+# (krb5kdc, kdb5_util, kadmin.local, kinit).
 missing=()
-for pkg in wine64 winbind; do
+for pkg in wine64 winbind krb5-kdc krb5-admin-server krb5-user; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -40,6 +42,8 @@ fi
 # --- Everything else lives in one temp dir, removed on the way out with all the lane started.
 LANE=$(mktemp -d "${TMPDIR:-/tmp}/sspi-windows-lane.XXXXXX")
 SAMBA=$LANE/samba
+KRB=$LANE/krb5
+source scripts/windows-lane-kdc.sh
 WINBINDD_PID=
 CREATED_USER=0
 CREATED_SOCKET_DIR=0
@@ -69,6 +73,7 @@ cleanup() {
       [ -d "$dir" ] && rm -rf "$dir" && rmdir "$(dirname "$dir")" 2>/dev/null
     done
   fi
+  stop_kdc
   stop_samba "$WINBINDD_PID"
   # winbindd starts samba-dcerpcd (and its rpcd_* workers) on demand, detached: no child of winbindd.
   stop_samba "$(cat "$SAMBA/pid/samba-dcerpcd.pid" 2>/dev/null)"
@@ -200,6 +205,10 @@ if ! "$LANE/bin/ntlm_auth" --username="$TEST_USER" --domain="$TEST_DOMAIN" --pas
   exit 1
 fi
 
+# --- An MIT KDC on loopback: realm, user and service principal, the service's key in a keytab.
+log "starting the KDC"
+start_kdc
+
 # --- The tests: mocha on Linux, each app in node.exe under Wine (test/windows/support/wine.mjs).
 log "running test/windows/*.wine.mjs on node.exe ${NODE_WIN_VERSIONS[*]}"
 mkdir -p "$LANE/runs"
@@ -207,5 +216,8 @@ mkdir -p "$LANE/runs"
 # every suite once per build.
 export WINE_LANE_WINE=$WINE WINE_LANE_NODES=$(IFS=';'; echo "${nodes[*]}") WINE_LANE_PREFIX=$WINEPREFIX WINE_LANE_STAGE=$STAGE \
   WINE_LANE_BIN=$LANE/bin WINE_LANE_TMP=$LANE/runs WINE_LANE_HOME=$LANE/home \
-  SSPI_TEST_USER=$TEST_USER SSPI_TEST_DOMAIN=$TEST_DOMAIN SSPI_TEST_PASSWORD=$TEST_PASSWORD
+  SSPI_TEST_USER=$TEST_USER SSPI_TEST_DOMAIN=$TEST_DOMAIN SSPI_TEST_PASSWORD=$TEST_PASSWORD \
+  WINE_LANE_KRB5_CONFIG=$KRB/krb5.conf WINE_LANE_KRB5_CONFIG_NO_KDC=$KRB/krb5-no-kdc.conf \
+  WINE_LANE_KEYTAB=$KRB/service.keytab WINE_LANE_KEYTAB_OTHER=$KRB/other.keytab \
+  SSPI_KRB_USER=$KRB_USER SSPI_KRB_REALM=$KRB_REALM SSPI_KRB_PASSWORD=$KRB_PASSWORD SSPI_KRB_SERVICE=$KRB_SERVICE
 npx mocha --no-config --reporter test/helpers/summary-reporter.cjs --timeout 120000 --slow 15000 'test/windows/*.wine.mjs' "$@"

@@ -1,6 +1,6 @@
 /**
  * The details of one SSPI call a listener may ask for (call spans' attributes): which kind of handle
- * it was about, its package and direction. Read from the call's facts and the registry's live
+ * it was about, its package and direction, and under Negotiate the package its token shows. Read from the call's facts and the registry's live
  * handles before the call changes them; built only when a listener wants them.
  */
 import type { ObservedCall } from './observed-call.js';
@@ -30,7 +30,8 @@ export function callDetails(registry: HandleRegistry, call: ObservedCall): CallD
     case 'init-context':
     case 'accept-context': {
       const pkg = (live(registry, 'context', call.context) ?? live(registry, 'credential', call.credential))?.package;
-      return { kind: 'context', package: pkg, direction: fn.role === 'init-context' ? 'outbound' : 'inbound', credentialUse: undefined };
+      const direction = fn.role === 'init-context' ? 'outbound' : 'inbound';
+      return { kind: 'context', package: pkg, direction, credentialUse: undefined, negotiated: pkg === 'Negotiate' ? call.tokenVerdict?.pkg : undefined };
     }
     case 'import-context':
       return { kind: 'context', package: packageLabel(call.packageName), direction: 'unknown', credentialUse: undefined };

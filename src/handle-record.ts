@@ -5,6 +5,7 @@
  * and what only some handles need (a context's history, a credential's contexts, stale, collected,
  * released) in a side object made on first use. Readers see the plain `TrackedHandle` fields.
  */
+import type { NegotiatedPackage } from './sspi/negotiation-tokens.js';
 import type {
   AllocationSite,
   CallRecord,
@@ -37,6 +38,9 @@ export class HandleDetails {
   credential: TrackedHandle | undefined = undefined;
   history: CallRecord[] | undefined = undefined;
   handshake: HandshakeState | undefined = undefined;
+  /** A Negotiate context's package, as its tokens showed it, and whether that is final. */
+  negotiated: NegotiatedPackage | undefined = undefined;
+  negotiationSettled = false;
   /** A credential's live contexts: a count (the contexts themselves are found in the live list when needed). */
   liveContexts = 0;
   /** A context counted in its credential's `liveContexts`. */
@@ -95,6 +99,9 @@ export class HandleRecord implements TrackedHandle {
   }
   get handshake(): HandshakeState | undefined {
     return this.details?.handshake;
+  }
+  get negotiated(): NegotiatedPackage | undefined {
+    return this.details?.negotiated;
   }
   get liveContexts(): number {
     return this.details?.liveContexts ?? 0;

@@ -5,6 +5,7 @@
  * the call runs, whether it must not reach the provider at all (a handle already released).
  */
 import { callDetails } from './call-details.js';
+import { endNegotiation, noteNegotiation } from './negotiation.js';
 import { agentError, warnOnce } from './diagnostics.js';
 import { isHandshakeStep, type SspiFunction } from './sspi/functions.js';
 import { packageLabel, OTHER_PACKAGE } from './sspi/packages.js';
@@ -162,12 +163,14 @@ export function applyCall(registry: HandleRegistry, call: ObservedCall): void {
       const credential = isHandleKey(call.credential) ? registry.get('credential', call.credential) : undefined;
       // Only the first call of a handshake (phContext NULL) creates the context; later calls reuse it.
       if (call.context === null && isWrittenHandle(call.failedOutHandle)) registry.forgetReleased('context', call.failedOutHandle);
+      let conversing: TrackedHandle | undefined = context;
       if (call.context === null) {
         const direction: Direction = call.fn.role === 'init-context' ? 'outbound' : 'inbound';
-        openHandle(registry, call, 'context', credential?.package ?? OTHER_PACKAGE, direction, credential);
+        conversing = openHandle(registry, call, 'context', credential?.package ?? OTHER_PACKAGE, direction, credential);
       } else if (context && isSuccess(call.status) && isWrittenHandle(call.outHandle)) {
         registry.rekey(context, call.outHandle, call.at);
       }
+      if (conversing) noteNegotiation(registry, conversing, call);
       openBuffers(registry, call, context?.package ?? credential?.package ?? OTHER_PACKAGE);
       return;
     }
@@ -184,6 +187,7 @@ export function applyCall(registry: HandleRegistry, call: ObservedCall): void {
       releaseHandle(registry, 'credential', call.credential, call);
       return;
     case 'delete-context':
+      if (context) endNegotiation(registry, context);
       releaseHandle(registry, 'context', call.context, call);
       return;
     case 'free-buffer':
@@ -201,17 +205,17 @@ function openHandle(
   pkg: string,
   direction: Direction,
   credential?: TrackedHandle,
-): void {
-  if (!isSuccess(call.status)) return;
+): TrackedHandle | undefined {
+  if (!isSuccess(call.status)) return undefined;
   if (!isHandleKey(call.outHandle)) {
     warnOnce(
       `unreadable-handle:${call.fn.name}`,
       `${call.fn.name} succeeded but the agent cannot read the handle it wrote (pass a {dwLower, dwUpper} object, ` +
         'a 16-byte Buffer, a pointer or a one-element array): handles made this way are not tracked',
     );
-    return;
+    return undefined;
   }
-  registry.open({
+  return registry.open({
     kind,
     key: call.outHandle,
     package: pkg,

@@ -4,6 +4,7 @@
  * (lifecycle.ts) and the call details a listener may ask for (call-details.ts) read them.
  */
 import type { SspiFunction } from './sspi/functions.js';
+import type { TokenVerdict } from './sspi/negotiation-tokens.js';
 import type { AllocationSite, HandleKey, HandleKind, HandleReleaser, ReadHandle } from './types.js';
 
 /** A buffer SSPI allocated during the call, and the JS value that holds its pointer. */
@@ -47,6 +48,11 @@ export interface ObservedCall {
    * nothing the agent tracks, but no longer a value it may call released.
    */
   readonly failedOutHandle?: ReadHandle;
+  /**
+   * A successful ISC/ASC: the package its token shows (the server's token where the call has one,
+   * else the client's), for a Negotiate context's negotiated package.
+   */
+  readonly tokenVerdict?: TokenVerdict | undefined;
   /** Where the call came from: the allocation site of what it creates, or the release site. */
   readonly site?: AllocationSite | undefined;
 }

@@ -4,6 +4,7 @@
  * the next listener still called.
  */
 import { agentError } from './diagnostics.js';
+import type { NegotiatedLabel } from './sspi/negotiation-tokens.js';
 import type { CallDetails, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from './types.js';
 
 export type ListenerEvent = Exclude<keyof RegistryListener, 'wantsCallDetails' | 'wantsCallsNow'>;
@@ -19,6 +20,7 @@ const LISTENER_EVENTS: readonly (keyof Handlers)[] = [
   'onOutOfOrderRelease',
   'onForcedRelease',
   'onUnloadWithLiveHandles',
+  'onNegotiated',
   'onCall',
   'wantsCallDetails',
   'wantsCallsNow',
@@ -42,7 +44,7 @@ export class RegistryEvents {
   /**
    * Each event's handlers, bound once per subscription. Dispatching through `listener[event]` on
    * every SSPI call was a megamorphic keyed load and call per listener (several listener classes,
-   * nine event names): in a handshake it cost more than the registry's own bookkeeping.
+   * ten event names): in a handshake it cost more than the registry's own bookkeeping.
    */
   private handlers = bindHandlers([]);
 
@@ -82,6 +84,7 @@ export class RegistryEvents {
   emit(event: 'onOutOfOrderRelease', credential: TrackedHandle, contexts: TrackedHandle[]): void;
   emit(event: 'onForcedRelease', detail: ForcedRelease): void;
   emit(event: 'onUnloadWithLiveHandles', library: string, live: readonly TrackedHandle[]): void;
+  emit(event: 'onNegotiated', handle: TrackedHandle, negotiated: NegotiatedLabel): void;
   emit(event: ListenerEvent, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
     dispatch(this.handlers[event], event, a, b, c, d);
   }

@@ -10,6 +10,7 @@ import { PendingChanges } from './pending-changes.js';
 import { LiveGroups } from './live-groups.js';
 import { RegistryEvents } from './registry-events.js';
 import { ReleasedRing } from './released-ring.js';
+import type { NegotiatedPackage } from './sspi/negotiation-tokens.js';
 import { handshakeState } from './sspi/handshake.js';
 import { StaleMarks, perKind, type StaleLimits } from './stale-marks.js';
 import { HANDLE_KINDS } from './types.js';
@@ -263,6 +264,20 @@ export class HandleRegistry {
     const leaked = this.liveHandles();
     for (const handle of leaked) this.events.emit('onLeak', handle, reason);
     return leaked;
+  }
+
+  /**
+   * What a Negotiate context runs, as its tokens show it: `pkg` when a token named it (a proposal
+   * until `settled`). Settled, listeners hear it once, `unknown` when no token named one.
+   */
+  negotiate(handle: TrackedHandle, pkg: NegotiatedPackage | undefined, settled: boolean): void {
+    this.settle();
+    const details = (handle as HandleRecord).more();
+    if (details.negotiationSettled) return;
+    if (pkg !== undefined) details.negotiated = pkg;
+    if (!settled) return;
+    details.negotiationSettled = true;
+    this.events.emit('onNegotiated', handle, details.negotiated ?? 'unknown');
   }
 
   /** The agent released `handle` itself (forced cleanup); it is closed whatever the status. */

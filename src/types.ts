@@ -1,6 +1,7 @@
 /**
  * The data the agent keeps. Hooks produce these records, the registry owns them, exporters read them.
  */
+import type { NegotiatedLabel, NegotiatedPackage } from './sspi/negotiation-tokens.js';
 
 /**
  * What an SSPI handle stands for: a credential (`CredHandle`), a security context (`CtxtHandle`), or
@@ -86,6 +87,8 @@ export interface TrackedHandle {
   readonly history: readonly CallRecord[] | undefined;
   /** For a context: where its handshake stands. */
   readonly handshake: HandshakeState | undefined;
+  /** For a Negotiate context: the package its tokens showed it runs (Kerberos or NTLM), if any did. */
+  readonly negotiated: NegotiatedPackage | undefined;
   /** For a credential: how many contexts made from it are live. */
   readonly liveContexts: number;
   /** Set once the handle is found stale; it stays live. */
@@ -196,6 +199,11 @@ export interface RegistryListener {
   /** A provider library was unloaded while handles it made were live. */
   onUnloadWithLiveHandles?(library: string, live: readonly TrackedHandle[]): void;
   /**
+   * A Negotiate context's package is settled, once per context: by a token that names it, when its
+   * handshake ends, or when it is deleted (`unknown` when no token named one).
+   */
+  onNegotiated?(context: TrackedHandle, negotiated: NegotiatedLabel): void;
+  /**
    * Every wrapped SSPI call, with its SECURITY_STATUS as a signed 32-bit number. `details` is there
    * only when a listener's `wantsCallDetails(fn)` asked for it; the call is then heard synchronously,
    * right after the native call returned, in the caller's context.
@@ -225,4 +233,6 @@ export interface CallDetails {
   readonly direction: Direction | undefined;
   /** AcquireCredentialsHandle's `fCredentialUse` as passed (1 inbound, 2 outbound, 3 both, plus flags). */
   readonly credentialUse: number | undefined;
+  /** ISC/ASC on a Negotiate context: the package this call's token shows. */
+  readonly negotiated?: NegotiatedPackage | undefined;
 }

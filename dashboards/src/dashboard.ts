@@ -276,6 +276,17 @@ function callsRow(): cog.Builder<Panel>[] {
         { expr: quantile(0.99, M.callDuration, 'function'), legend: 'p99 {{function}}' },
       ],
     }),
+    timeseriesPanel({
+      title: 'Negotiate: package that actually ran',
+      description:
+        'Negotiate logins per minute by the package that ran: Kerberos, NTLM (a fallback from Kerberos, which the ' +
+        'SspiNtlmFallback alert watches), or unknown (no token named one). Each context counts once: a login in one ' +
+        'process counts its client and its server side.',
+      unit: 'opm',
+      width: 24,
+      bars: true,
+      queries: [{ expr: perMinute('negotiated', M.negotiations), legend: '{{negotiated}}' }],
+    }),
   ];
 }
 

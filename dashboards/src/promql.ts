@@ -15,8 +15,11 @@ export const RECORDED = {
   errorRatio5m: 'instance:sspi_call_errors:ratio_rate5m',
 } as const;
 
-/** The label matchers of a call that returned an error: SEC_E_* but SEC_E_OK, or 0x8…–0xf… codes. */
-export const ERROR_STATUS = 'status=~"SEC_E_.+|0x[89a-f].+", status!="SEC_E_OK"';
+/**
+ * The label matchers of a call that returned an error: SEC_E_* but SEC_E_OK, a named NTSTATUS (every
+ * one the agent names is an error, 0xC…), or 0x8…–0xf… codes.
+ */
+export const ERROR_STATUS = 'status=~"SEC_E_.+|STATUS_.+|0x[89a-f].+", status!="SEC_E_OK"';
 
 /** Thresholds of SspiCallErrorRatioHigh (warning, critical), drawn on the error-ratio panel. */
 export const ERROR_RATIO_THRESHOLDS = { warning: 0.2, critical: 0.5 } as const;

@@ -69,6 +69,11 @@ export const SECBUFFER_TOKEN = 2;
 // HTTP authentication is tied to one connection, which is what these flags tell the package.
 export const ISC_REQ_CONNECTION = 0x800;
 export const ASC_REQ_CONNECTION = 0x800;
+// The client asks the server to prove itself too: Kerberos then takes a second leg (the AP-REP).
+export const ISC_REQ_MUTUAL_AUTH = 0x2;
+export const ASC_REQ_MUTUAL_AUTH = 0x2;
+// The package a context actually runs (under Negotiate: Kerberos or NTLM), a SecPkgContext_NegotiationInfoW.
+export const SECPKG_ATTR_NEGOTIATION_INFO = 12;
 // WinPR extension: the SAM file an NTLM server context checks passwords against.
 export const SECPKG_ATTR_AUTH_NTLM_SAM_FILE = 1004;
 
@@ -161,6 +166,7 @@ function declareFunctions(lib) {
       'int32 __stdcall QuerySecurityPackageInfoW(const char16_t *pszPackageName, _Out_ void **ppPackageInfo)',
     ),
     FreeContextBuffer: lib.func('int32 __stdcall FreeContextBuffer(void *pvContextBuffer)'),
+    QueryContextAttributesW: lib.func('int32 __stdcall QueryContextAttributesW(CtxtHandle *phContext, uint32 ulAttribute, void *pBuffer)'),
   };
 }
 
@@ -223,12 +229,12 @@ export function loadSspi(koffi, libraryPath = defaultLibraryPath()) {
    * One client step. `context` is null on the first call (a new handle comes back when the
    * status is not an error) and the handle from the first call afterwards.
    */
-  function initializeContext(credential, context, inputToken, target) {
+  function initializeContext(credential, context, inputToken, target, flags = ISC_REQ_CONNECTION) {
     const input = inputToken ? tokenDesc(inputToken).desc : null;
     const output = outputToken();
     const handle = context ?? newHandle();
     const status = raw.InitializeSecurityContextW(
-      credential, context, target, ISC_REQ_CONNECTION, 0, SECURITY_NATIVE_DREP, input, 0, handle, output.desc, [0], {},
+      credential, context, target, flags, 0, SECURITY_NATIVE_DREP, input, 0, handle, output.desc, [0], {},
     );
     return { status, context: contextAfter(context, handle, status), token: tokenOf(output) };
   }
@@ -239,11 +245,11 @@ export function loadSspi(koffi, libraryPath = defaultLibraryPath()) {
    * for a rejected login (Windows: SEC_E_LOGON_DENIED; WinPR: SEC_E_MESSAGE_ALTERED for a wrong
    * password, SEC_E_INTERNAL_ERROR for a user missing from the SAM file).
    */
-  function acceptContext(credential, context, inputToken, { samFile } = {}) {
+  function acceptContext(credential, context, inputToken, { samFile, flags = ASC_REQ_CONNECTION } = {}) {
     const output = outputToken();
     const handle = context ?? newHandle();
     let status = raw.AcceptSecurityContext(
-      credential, context, tokenDesc(inputToken).desc, ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP, handle, output.desc, [0], {},
+      credential, context, tokenDesc(inputToken).desc, flags, SECURITY_NATIVE_DREP, handle, output.desc, [0], {},
     );
     const accepted = contextAfter(context, handle, status);
     if (!context && accepted && samFile) {
@@ -288,15 +294,28 @@ export function loadSspi(koffi, libraryPath = defaultLibraryPath()) {
   }
 
   /**
+   * The package `context` actually runs, from SECPKG_ATTR_NEGOTIATION_INFO: a SecPkgInfoW that SSPI
+   * allocated, returned with FreeContextBuffer unless `free` is false (so a test can leak it).
+   */
+  function negotiatedPackage(context, { free = true } = {}) {
+    const info = Buffer.alloc(16); // { SecPkgInfoW *PackageInfo; ULONG NegotiationState; }
+    const status = raw.QueryContextAttributesW(context, SECPKG_ATTR_NEGOTIATION_INFO, info);
+    if (status !== SEC_E_OK) return { status };
+    const pointer = info.readBigUInt64LE(0);
+    const name = koffi.decode(pointer, types.SecPkgInfoW).Name;
+    return { status, name, pointer, freeStatus: free ? raw.FreeContextBuffer(pointer) : undefined };
+  }
+
+  /**
    * A whole NTLM conversation in this process: client ISC → server ASC → client ISC → server ASC
    * (+ CompleteAuthToken). Handles are deleted/freed unless the flags say otherwise (so a test
    * can leak some on purpose); released ones come back as null, kept ones as handles.
    */
-  function handshake({ user, domain, password, samFile, target = 'HTTP/localhost', deleteContexts = true, freeCredentials: free = true }) {
+  function handshake({ user, domain, password, samFile, pkg = 'NTLM', target = 'HTTP/localhost', deleteContexts = true, freeCredentials: free = true }) {
     const result = { clientStatus: null, serverStatus: null, clientCred: null, serverCred: null, clientCtx: null, serverCtx: null };
     try {
-      result.clientCred = acquireClientCredentials({ user, domain, password });
-      result.serverCred = acquireServerCredentials();
+      result.clientCred = acquireClientCredentials({ user, domain, password, pkg });
+      result.serverCred = acquireServerCredentials({ pkg });
       converse(result, { samFile, target });
       return result;
     } finally {
@@ -351,6 +370,7 @@ export function loadSspi(koffi, libraryPath = defaultLibraryPath()) {
     deleteContext,
     freeCredentials,
     packageInfo,
+    negotiatedPackage,
     handshake,
   };
 }

@@ -24,10 +24,15 @@ function formatIds(ids: readonly number[]): string {
   return ids.length > 10 ? `${shown}, … (${ids.length - 10} more)` : shown;
 }
 
+/** `Negotiate (negotiated Kerberos)`: which package ran matters more than which one was asked for. */
+function packageText(g: LeakGroup): string {
+  return g.negotiated ? `${g.package} (negotiated ${g.negotiated})` : g.package;
+}
+
 function formatGroup(g: LeakGroup): string[] {
   const lines = [
     '',
-    `${g.suppressedBy ? 'Suppressed leak' : 'Leak'} of ${plural(g.count, g.kind)} [${g.package}, ${g.direction}] created by ${g.createdBy} ` +
+    `${g.suppressedBy ? 'Suppressed leak' : 'Leak'} of ${plural(g.count, g.kind)} [${packageText(g)}, ${g.direction}] created by ${g.createdBy} ` +
       (g.thread === undefined ? '' : `in worker thread ${g.thread} `) +
       `(${g.library}), never passed to ${RELEASE_FUNCTION[g.kind]}; oldest ${formatAge(g.oldestAgeSeconds)}; handles ${formatIds(g.handleIds)}` +
       (g.suppressedBy ? ` (suppressed by "${g.suppressedBy}")` : ''),

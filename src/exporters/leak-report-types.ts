@@ -2,6 +2,7 @@
  * The leak report's shape: what the JSON report file holds, what a worker thread hands the main
  * thread, and what the exit text is written from.
  */
+import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
 import type { Direction, ForcedRelease, HandleKind, StaleReason } from '../types.js';
 
 /** One leaked handle, as the JSON report lists it. */
@@ -20,6 +21,8 @@ export interface LeakedHandle {
   site: string;
   /** For a context: its last calls, e.g. `AcceptSecurityContext SEC_I_CONTINUE_NEEDED +0ms`. */
   history?: string[];
+  /** For a Negotiate context: the package that actually ran, as its tokens showed it. */
+  negotiated?: NegotiatedLabel;
   stale?: StaleReason;
   /** Its JS holder was garbage-collected: nobody could have released it. */
   collected?: boolean;
@@ -41,6 +44,8 @@ export interface LeakGroup {
   handleIds: number[];
   /** The history of the group's first handle (contexts). */
   history?: string[];
+  /** What its handles negotiated (Negotiate contexts). */
+  negotiated?: NegotiatedLabel;
   /** The suppression pattern that matched, if any. */
   suppressedBy?: string;
   /** How many of the group's handles had no stack of their own (sampled stacks, or over the budget): they share its creator. */

@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { KeyTrie, OVER_BUDGET, formatSites, frameLocation } from '../stacks.js';
+import { negotiatedLabel } from '../negotiation.js';
 import { statusName } from '../sspi/status.js';
 import type { Suppressions } from '../suppressions.js';
 import type { CallRecord, ForcedRelease, HandleKind, TrackedHandle } from '../types.js';
@@ -24,9 +25,9 @@ function formatHistory(history: readonly CallRecord[] | undefined): string[] | u
   return history?.map((c) => `${c.fn} ${statusName(c.status)} +${Math.round(c.atMs)}ms`);
 }
 
-/** A handle's group: its labels and `stackId`, which numbers distinct stack texts (the same groups as keying by the frames). */
+/** A handle's group: its labels (and what a Negotiate context negotiated) and `stackId`, which numbers distinct stack texts (the same groups as keying by the frames). */
 function groupOf(groups: KeyTrie<LeakGroup>, h: TrackedHandle, stackId: number): KeyTrie<LeakGroup> {
-  return groups.at(h.kind).at(h.package).at(h.direction).at(h.createdBy).at(h.library).at(stackId);
+  return groups.at(h.kind).at(h.package).at(negotiatedLabel(h) ?? '').at(h.direction).at(h.createdBy).at(h.library).at(stackId);
 }
 
 /** The frames of a handle with no stack: one array, so it is looked up once like any shared stack. */
@@ -65,6 +66,8 @@ function describe(h: TrackedHandle, now: number, site: string): LeakedHandle {
   if (h.credential) entry.credentialId = h.credential.id;
   const history = formatHistory(h.history);
   if (history) entry.history = history;
+  const negotiated = negotiatedLabel(h);
+  if (negotiated) entry.negotiated = negotiated;
   if (h.stale) entry.stale = h.stale;
   if (h.collected) entry.collected = true;
   return entry;
@@ -119,6 +122,7 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
       stack: [...stack],
       handleIds: [h.id],
       ...(entry.history ? { history: entry.history } : {}),
+      ...(entry.negotiated ? { negotiated: entry.negotiated } : {}),
       ...(suppressedBy ? { suppressedBy } : {}),
       ...(skipped ? { overBudget: 1 } : {}),
     };
@@ -149,7 +153,7 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
 
 /** What a handle's creator is, without its stack. */
 function creatorKey(g: LeakGroup): string {
-  return [g.kind, g.package, g.direction, g.createdBy, g.library].join('\n');
+  return [g.kind, g.package, g.negotiated ?? '', g.direction, g.createdBy, g.library].join('\n');
 }
 
 /**

@@ -10,6 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Attributes, Context, Link, SpanContext, Tracer } from '@opentelemetry/api';
 import { otelApi } from '../otel/api.js';
+import { negotiatedLabel } from '../negotiation.js';
 import { statusName } from '../sspi/status.js';
 import type { CallDetails, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
 import {
@@ -29,6 +30,7 @@ import {
   ATTR_SSPI_LIBRARY,
   ATTR_SSPI_LIVE_CONTEXTS,
   ATTR_SSPI_MISUSE_REASON,
+  ATTR_SSPI_NEGOTIATED_PACKAGE,
   ATTR_SSPI_PACKAGE,
   ATTR_SSPI_STATUS,
   ATTR_SSPI_STATUS_CODE,
@@ -69,6 +71,7 @@ function callAttributes(fn: string, status: number, details: CallDetails | undef
     if (details.package) attributes[ATTR_SSPI_PACKAGE] = details.package;
     if (details.direction) attributes[ATTR_SSPI_HANDLE_DIRECTION] = details.direction;
     if (details.credentialUse !== undefined && details.direction) attributes[ATTR_SSPI_CREDENTIAL_USE] = details.direction;
+    if (details.negotiated) attributes[ATTR_SSPI_NEGOTIATED_PACKAGE] = details.negotiated;
   }
   return attributes;
 }
@@ -95,6 +98,8 @@ function handleAttributes(handle: TrackedHandle): Attributes {
     [ATTR_SSPI_LIBRARY]: handle.library,
     [ATTR_SSPI_HANDLE_AGE]: (performance.now() - handle.createdAt) / 1000,
   };
+  const negotiated = negotiatedLabel(handle);
+  if (negotiated) attributes[ATTR_SSPI_NEGOTIATED_PACKAGE] = negotiated;
   if (handle.history) {
     attributes[ATTR_SSPI_HANDLE_HISTORY] = handle.history.map((c) => `${c.fn} ${statusName(c.status)} +${Math.round(c.atMs)}ms`);
   }

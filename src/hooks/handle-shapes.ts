@@ -11,6 +11,10 @@ export interface NativeMemory {
   words(pointer: unknown, count: number): readonly bigint[] | undefined;
   /** The address a pointer value stands for; 0n for NULL. */
   address(pointer: unknown): bigint | undefined;
+  /** The 64-bit word at `pointer`, little-endian: one call, cheaper than `words(pointer, 1)`. */
+  word(pointer: unknown): bigint | undefined;
+  /** `count` bytes at `pointer`. */
+  bytes(pointer: unknown, count: number): Uint8Array | undefined;
 }
 
 export type { ReadHandle } from '../types.js';
@@ -148,17 +152,13 @@ export function readStructPointers(arg: unknown, slots: readonly number[], memor
   return words ? slots.map((slot) => words[slot]) : [];
 }
 
-/**
- * The `pvBuffer` of each SecBuffer in a SecBufferDesc (`{ulVersion, cBuffers, pBuffers}`) the call
- * filled: as an object koffi filled, as memory, or behind a pointer; each SecBuffer is 16 bytes on
- * x64, `pvBuffer` its second word.
- */
-export function readSecBufferPointers(desc: unknown, memory: NativeMemory): unknown[] {
-  if (isNullPointer(desc)) return [];
+/** A SecBufferDesc's `cBuffers` and `pBuffers`: as an object koffi filled, as memory, or behind a pointer. */
+function descBuffers(desc: unknown, memory: NativeMemory): [count: number, buffers: unknown] | undefined {
+  if (isNullPointer(desc)) return undefined;
   let count: number | undefined;
   let buffers: unknown;
   if (ArrayBuffer.isView(desc)) {
-    if (desc.byteLength < 16) return [];
+    if (desc.byteLength < 16) return undefined;
     const view = new DataView(desc.buffer, desc.byteOffset, desc.byteLength);
     count = view.getUint32(4, true);
     buffers = view.getBigUint64(8, true);
@@ -168,15 +168,60 @@ export function readSecBufferPointers(desc: unknown, memory: NativeMemory): unkn
     buffers = d.pBuffers;
   } else {
     const words = memory.words(desc, 2);
-    if (!words) return [];
+    if (!words) return undefined;
     count = Number(words[0]! >> 32n);
     buffers = words[1];
   }
-  if (!count || !Number.isInteger(count) || count > 64) return [];
+  return count && Number.isInteger(count) && count <= 64 ? [count, buffers] : undefined;
+}
+
+/**
+ * The `pvBuffer` of each SecBuffer in a SecBufferDesc (`{ulVersion, cBuffers, pBuffers}`) the call
+ * filled; each SecBuffer is 16 bytes on x64, `pvBuffer` its second word.
+ */
+export function readSecBufferPointers(desc: unknown, memory: NativeMemory): unknown[] {
+  const found = descBuffers(desc, memory);
+  if (!found) return [];
+  const [count, buffers] = found;
   if (Array.isArray(buffers)) return buffers.slice(0, count).map((b) => (b as { pvBuffer?: unknown })?.pvBuffer);
   if (ArrayBuffer.isView(buffers)) return Array.from({ length: count }, (_, i) => wordAt(buffers as ArrayBufferView, i * 16 + 8));
   const words = memory.words(buffers, count * 2);
   return words ? Array.from({ length: count }, (_, i) => words[i * 2 + 1]) : [];
+}
+
+/** One SecBuffer: its `cbBuffer`, and its `pvBuffer` (a pointer, or the JS bytes the app put there). */
+export interface SecBufferView {
+  readonly size: number;
+  readonly data: unknown;
+}
+
+/** SECBUFFER_READONLY and SECBUFFER_READONLY_WITH_CHECKSUM: flags on BufferType, not types. */
+const BUFFER_TYPE_MASK = 0x0fffffff;
+
+/** The first SecBuffer of `type` in a SecBufferDesc. */
+export function readSecBuffer(desc: unknown, type: number, memory: NativeMemory): SecBufferView | undefined {
+  const found = descBuffers(desc, memory);
+  if (!found) return undefined;
+  const [count, buffers] = found;
+  if (Array.isArray(buffers)) {
+    for (const b of buffers.slice(0, count) as Array<{ cbBuffer?: unknown; BufferType?: unknown; pvBuffer?: unknown } | undefined>) {
+      if ((Number(b?.BufferType) & BUFFER_TYPE_MASK) === type) return { size: Number(b!.cbBuffer), data: b!.pvBuffer };
+    }
+    return undefined;
+  }
+  if (ArrayBuffer.isView(buffers)) {
+    // Buffer's own readers: a DataView per call costs more than the reads.
+    const view = Buffer.isBuffer(buffers) ? buffers : Buffer.from(buffers.buffer, buffers.byteOffset, buffers.byteLength);
+    for (let i = 0; i < count && (i + 1) * 16 <= view.length; i++) {
+      if ((view.readUInt32LE(i * 16 + 4) & BUFFER_TYPE_MASK) === type) return { size: view.readUInt32LE(i * 16), data: view.readBigUInt64LE(i * 16 + 8) };
+    }
+    return undefined;
+  }
+  const words = memory.words(buffers, count * 2);
+  for (let i = 0; words && i < count; i++) {
+    if ((Number(words[i * 2]! >> 32n) & BUFFER_TYPE_MASK) === type) return { size: Number(words[i * 2]! & 0xffffffffn), data: words[i * 2 + 1] };
+  }
+  return undefined;
 }
 
 /** A `const char *` / `const wchar_t *` argument as text: a JS string, or a NUL-terminated Buffer. */

@@ -28,7 +28,7 @@ export interface KoffiHookOptions {
 /** The parts of a koffi module the hook touches. */
 interface KoffiModule {
   load?: (...args: unknown[]) => unknown;
-  decode?: (...args: unknown[]) => unknown;
+  decode?: ((...args: unknown[]) => unknown) & { ulonglong?: (pointer: unknown) => unknown };
   address?: (...args: unknown[]) => unknown;
   default?: KoffiModule;
 }
@@ -127,7 +127,7 @@ export class KoffiHook {
     const originalFunc = methods.func as Declarer;
     const provider: Provider = { library, releasers: releasers(lib, originalFunc) };
     const { registry, stacks, guard } = this.options;
-    const ctx: WrapperContext = { registry, stacks, guard, memory, provider, state: this.state };
+    const ctx: WrapperContext = { registry, stacks, guard, memory, provider, state: this.state, negotiate: { acquired: false } };
     for (const method of DECLARATION_METHODS) {
       const declare = methods[method];
       if (typeof declare !== 'function' || declarers.has(declare)) continue;
@@ -189,6 +189,8 @@ function wrapDeclared(declared: unknown, ctx: WrapperContext): unknown {
   return wrapSspiFunction(declared as Parameters<typeof wrapSspiFunction>[0], spec, ctx);
 }
 
+const isNull = (pointer: unknown): boolean => pointer === null || pointer === undefined || pointer === 0n || pointer === 0;
+
 /** Native memory read through koffi itself, so no second FFI is ever loaded. */
 export function nativeMemory(mod: KoffiModule): NativeMemory {
   const decode = mod.decode ?? mod.default?.decode;
@@ -198,6 +200,17 @@ export function nativeMemory(mod: KoffiModule): NativeMemory {
       if (typeof decode !== 'function') return undefined;
       const words = decode(pointer, 'uint64_t', count) as ArrayLike<bigint | number> | undefined;
       return words ? Array.from(words, (w) => BigInt(w)) : undefined;
+    },
+    word(pointer) {
+      if (typeof decode !== 'function' || isNull(pointer)) return undefined;
+      // koffi 3's typed shortcut skips parsing the type name: about half the cost.
+      const word = (typeof decode.ulonglong === 'function' ? decode.ulonglong(pointer) : decode(pointer, 'uint64_t')) as bigint | number | undefined;
+      return word === undefined ? undefined : BigInt.asUintN(64, BigInt(word));
+    },
+    bytes(pointer, count) {
+      if (typeof decode !== 'function' || isNull(pointer)) return undefined;
+      const bytes = decode(pointer, 'uint8_t', count) as ArrayLike<number> | undefined;
+      return bytes instanceof Uint8Array ? bytes : bytes ? Uint8Array.from(bytes) : undefined;
     },
     address(pointer) {
       if (typeof pointer === 'bigint') return pointer;

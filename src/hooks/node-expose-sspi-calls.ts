@@ -23,6 +23,8 @@ export interface Inputs {
   credentialUse?: number | undefined;
   credential?: ReadHandle;
   context?: ReadHandle;
+  /** ISC/ASC: the token passed in (`SecBufferDesc.buffers[0]`). */
+  token?: unknown;
 }
 
 /** How one of the addon's functions maps onto an SSPI function. */
@@ -36,6 +38,8 @@ export interface Mapping {
 
 const handleArg = (value: unknown): ReadHandle => (typeof value === 'string' && value !== '' ? value : value == null ? null : undefined);
 const input = (args: unknown[]): Input => (typeof args[0] === 'object' && args[0] !== null ? (args[0] as Input) : {});
+/** The first buffer of a `{ SecBufferDesc: { buffers: [ArrayBuffer] } }` input or result. */
+export const tokenIn = (value: unknown): unknown => ((value as { SecBufferDesc?: { buffers?: unknown[] } } | undefined)?.SecBufferDesc?.buffers ?? [])[0];
 const resultField = (field: string) => (result: unknown): ReadHandle =>
   typeof result === 'object' && result !== null ? writtenHandle((result as Input)[field]) : undefined;
 
@@ -67,7 +71,7 @@ export const MAPPINGS: Record<string, Mapping> = {
       // As the addon decides: a first call has no `contextHandle`, unless `isFirstCall` says otherwise.
       let first = !('contextHandle' in i);
       if (Object.hasOwn(i, 'isFirstCall')) first = Boolean(i.isFirstCall);
-      return { credential: handleArg(i.credential), context: first ? null : handleArg(i.contextHandle) };
+      return { credential: handleArg(i.credential), context: first ? null : handleArg(i.contextHandle), token: tokenIn(i) };
     },
     out: resultField('contextHandle'),
   },
@@ -75,7 +79,7 @@ export const MAPPINGS: Record<string, Mapping> = {
     native: 'AcceptSecurityContext',
     read: (args) => {
       const i = input(args);
-      return { credential: handleArg(i.credential), context: typeof i.contextHandle === 'string' ? handleArg(i.contextHandle) : null };
+      return { credential: handleArg(i.credential), context: typeof i.contextHandle === 'string' ? handleArg(i.contextHandle) : null, token: tokenIn(i) };
     },
     out: resultField('contextHandle'),
   },

@@ -22,8 +22,10 @@ import type { HandleRegistry } from '../registry.js';
 import { sspiFunction, type SspiFunction } from '../sspi/functions.js';
 import { SEC_E_INTERNAL_ERROR, SEC_E_INVALID_HANDLE, SEC_E_OK } from '../sspi/status.js';
 import type { StackPolicy } from '../stacks.js';
-import { MAPPINGS, addonError, resultStatus, thrownStatus, type AddonFunction, type Input, type Inputs, type Mapping } from './node-expose-sspi-calls.js';
+import { MAPPINGS, addonError, resultStatus, thrownStatus, tokenIn, type AddonFunction, type Input, type Inputs, type Mapping } from './node-expose-sspi-calls.js';
 import { Patcher } from './patcher.js';
+import { jsTokenVerdict } from './token-reader.js';
+import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
 import type { AllocationSite, HandleReleaser, TrackedHandle } from '../types.js';
 
 export interface NodeExposeSspiHookOptions {
@@ -159,11 +161,19 @@ function observe(
       context: inputs.context,
       site,
       outHandle: result !== undefined && mapping.out ? mapping.out(result) : undefined,
+      tokenVerdict: tokenVerdictOf(fn, inputs, status, result),
     };
     recordObservedCall(registry, call);
   } catch (err) {
     agentError('node-expose-sspi.after', err);
   }
+}
+
+/** ISC/ASC: the package the server's token shows (ISC's input, ASC's output), else the client's. */
+function tokenVerdictOf(fn: SspiFunction, inputs: Inputs, status: number, result: unknown): TokenVerdict | undefined {
+  if (status < 0 || (fn.role !== 'init-context' && fn.role !== 'accept-context')) return undefined;
+  const output = tokenIn(result);
+  return fn.role === 'init-context' ? jsTokenVerdict(inputs.token, output) : jsTokenVerdict(output, inputs.token);
 }
 
 /** Forced cleanup through the addon's own (unwrapped) Delete/Free, with the recorded handle string. */

@@ -11,7 +11,12 @@ import type { AllocatedBuffer, ObservedCall, Provider } from '../observed-call.j
 import type { HandleRegistry } from '../registry.js';
 import { ALLOCATING_ATTRIBUTES, REQ_ALLOCATE_MEMORY, type SspiFunction } from '../sspi/functions.js';
 import { isSuccess, SEC_E_INVALID_HANDLE, SEC_E_OK, toStatus } from '../sspi/status.js';
+import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
 import type { StackPolicy } from '../stacks.js';
+import { tokenVerdict } from './token-reader.js';
+import { packageLabel } from '../sspi/packages.js';
+
+const NEGOTIATE = 'Negotiate';
 import type { AllocationSite } from '../types.js';
 import {
   bufferKey,
@@ -36,6 +41,11 @@ export interface WrapperContext {
   readonly guard: boolean;
   /** Cleared when the agent stops: wrappers the app still holds then pass straight through. */
   readonly state: { readonly enabled: boolean };
+  /**
+   * Set once the app acquires a Negotiate credential from this library: only then are ISC/ASC tokens
+   * read (see token-reader.ts), so that an app that never negotiates pays no read of native memory.
+   */
+  readonly negotiate: { acquired: boolean };
 }
 
 type KoffiFunction = ((...args: unknown[]) => unknown) & {
@@ -71,6 +81,7 @@ class CallFacts implements ObservedCall {
   outRead = false;
   outBefore: ReadHandle = undefined;
   failedOutHandle: ReadHandle = undefined;
+  tokenVerdict: TokenVerdict | undefined = undefined;
   /** Set when the guard stopped the call: it must not reach the provider. */
   blocked = false;
   /** Whether the call creates or releases a handle: the stack policy is asked for its stack. */
@@ -121,6 +132,7 @@ function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skip
       before.outBefore = readOwnedHandle(out, ctx.memory);
     }
   }
+  if (!ctx.negotiate.acquired && fn.role === 'acquire-credential' && packageLabel(before.packageName) === NEGOTIATE) ctx.negotiate.acquired = true;
   const verdict = ctx.guard ? guardCall(ctx.registry, fn, before) : undefined;
   if (verdict) {
     before.blocked = true;
@@ -212,7 +224,10 @@ function observe(
     const written = readOwnedHandle(args[fn.outHandleArg!], ctx.memory);
     if (outOnly || written !== call.outBefore) call.failedOutHandle = written;
   }
-  if (status >= 0) call.outBuffers = outBuffers(fn, args, ctx.memory);
+  if (status >= 0) {
+    call.outBuffers = outBuffers(fn, args, ctx.memory);
+    if (ctx.negotiate.acquired && (fn.role === 'init-context' || fn.role === 'accept-context')) call.tokenVerdict = tokenVerdict(fn, args, ctx.memory);
+  }
   recordObservedCall(ctx.registry, call);
 }
 

@@ -3,6 +3,7 @@
  * metric of the catalog the event feeds. An exporter supplies only what it records into (its
  * `MetricSink`); which event feeds which metric, with which labels, is the catalog's.
  */
+import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
 import type { ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
 import { LabelSets } from './label-sets.js';
 import { isEventFeed, type Label, type MetricEvent, type MetricView, type Reader } from './model.js';
@@ -104,6 +105,10 @@ export class CatalogListener<S> implements RegistryListener {
 
   onUnloadWithLiveHandles(library: string): void {
     this.fire(this.routes.onUnloadWithLiveHandles, library);
+  }
+
+  onNegotiated(context: TrackedHandle, negotiated: NegotiatedLabel): void {
+    this.fire(this.routes.onNegotiated, context, negotiated);
   }
 
   onCall(fn: string, status: number, durationSeconds: number): void {

@@ -14,10 +14,12 @@ import {
   ATTR_SSPI_HANDLE_KIND,
   ATTR_SSPI_LEAK_REASON,
   ATTR_SSPI_MISUSE_REASON,
+  ATTR_SSPI_NEGOTIATED_PACKAGE,
   ATTR_SSPI_PACKAGE,
   ATTR_SSPI_RELEASE_RESULT,
   ATTR_SSPI_STATUS,
 } from '../otel/semconv.js';
+import { NEGOTIATED_LABELS, type NegotiatedLabel } from '../sspi/negotiation-tokens.js';
 import { statusName } from '../sspi/status.js';
 import {
   FORCED_RESULTS,
@@ -43,6 +45,7 @@ const MISUSE_REASON: Label = { name: 'reason', attribute: ATTR_SSPI_MISUSE_REASO
 const RESULT: Label = { name: 'result', attribute: ATTR_SSPI_RELEASE_RESULT };
 const FUNCTION: Label = { name: 'function', attribute: ATTR_SSPI_FUNCTION };
 const STATUS: Label = { name: 'status', attribute: ATTR_SSPI_STATUS, format: (code) => statusName(code as number), cap: MAX_STATUSES_PER_FUNCTION };
+const NEGOTIATED: Label = { name: 'negotiated', attribute: ATTR_SSPI_NEGOTIATED_PACKAGE };
 const WHERE: Label = { name: 'where', attribute: ATTR_SSPI_AGENT_ERROR_WHERE };
 
 /** Handle lifetimes run from a failed login's milliseconds to a service credential's days. */
@@ -206,6 +209,17 @@ export const CATALOG = {
     feed: on('onUnloadWithLiveHandles', {}),
     zeroes: { atStart: [[]] },
     otel: { name: 'sspi.provider.unload_with_live_handles' },
+  },
+  negotiations: {
+    name: 'sspi_negotiations_total',
+    type: 'counter',
+    unit: '{negotiation}',
+    help: 'Negotiate contexts by the package that actually ran (Kerberos, NTLM, or unknown when no token named one), counted once per context: NTLM is a fallback from Kerberos.',
+    labels: [PACKAGE, NEGOTIATED],
+    feed: on('onNegotiated', { package: pkg, negotiated: (_context: TrackedHandle, negotiated: NegotiatedLabel) => negotiated }),
+    // At 0 from the start, so that an alert's increase() sees the first NTLM fallback.
+    zeroes: { atStart: NEGOTIATED_LABELS.map((negotiated) => ['Negotiate', negotiated]) },
+    otel: { name: 'sspi.negotiations' },
   },
   agentErrors: {
     name: 'sspi_agent_errors_total',

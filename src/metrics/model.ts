@@ -30,6 +30,7 @@ export type MetricEvent =
   | 'onOutOfOrderRelease'
   | 'onForcedRelease'
   | 'onUnloadWithLiveHandles'
+  | 'onNegotiated'
   | 'onCall';
 
 export type EventArgs<E extends MetricEvent> = Parameters<NonNullable<RegistryListener[E]>>;

@@ -38,6 +38,8 @@ export const CALL_SPAN_FUNCTIONS: ReadonlySet<string> = new Set([
 export const ATTR_SSPI_FUNCTION = 'sspi.function' as const;
 /** The security package: a known package name (`NTLM`, `Kerberos`, `Negotiate`, …) or `other`. */
 export const ATTR_SSPI_PACKAGE = 'sspi.package' as const;
+/** Under Negotiate, the package that actually ran: `Kerberos`, `NTLM` or `unknown`. */
+export const ATTR_SSPI_NEGOTIATED_PACKAGE = 'sspi.negotiated_package' as const;
 /** The SECURITY_STATUS returned, by name (`SEC_E_OK`, `SEC_I_CONTINUE_NEEDED`; unknown codes as 0x-hex). */
 export const ATTR_SSPI_STATUS = 'sspi.status' as const;
 /** The SECURITY_STATUS returned, as the unsigned 32-bit number Microsoft documents (0x80090308 = 2148074248). */

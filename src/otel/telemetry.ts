@@ -14,6 +14,7 @@ import { OtelMetricsExporter } from '../exporters/otel-metrics.js';
 import { OtelTraceExporter } from '../exporters/otel-traces.js';
 import type { Flusher } from '../process-end.js';
 import type { HandleRegistry } from '../registry.js';
+import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
 import type { CallDetails, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
 import { SdkBootstrap, type OtelMode } from './bootstrap.js';
 import { MeterSource, nothingRegistered, TracerSource } from './providers.js';
@@ -88,6 +89,10 @@ class GatedListener implements RegistryListener {
 
   onUnloadWithLiveHandles(library: string): void {
     if (this.open()) this.metrics.events.onUnloadWithLiveHandles(library);
+  }
+
+  onNegotiated(context: TrackedHandle, negotiated: NegotiatedLabel): void {
+    if (this.open()) this.metrics.events.onNegotiated(context, negotiated);
   }
 }
 

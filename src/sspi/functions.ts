@@ -38,9 +38,10 @@ export interface SspiFunction {
   readonly outBufferArg?: number;
   /** Position of the buffer FreeContextBuffer returns. */
   readonly bufferArg?: number;
-  /** ISC/ASC: positions of `fContextReq` and `pOutput` (buffers allocated with *_REQ_ALLOCATE_MEMORY). */
+  /** ISC/ASC: positions of `fContextReq` and `pOutput` (buffers allocated with *_REQ_ALLOCATE_MEMORY), and of `pInput`. */
   readonly contextReqArg?: number;
   readonly outputArg?: number;
+  readonly inputArg?: number;
   /** QueryContextAttributes: positions of `ulAttribute` and `pBuffer`. */
   readonly attributeArg?: number;
   readonly attributeBufferArg?: number;
@@ -52,8 +53,8 @@ type Shape = Omit<SspiFunction, 'name' | 'wide'>;
 const TABLE: Array<[string, Shape, boolean?]> = [
   ['AcquireCredentialsHandle', { role: 'acquire-credential', packageArg: 1, credentialUseArg: 2, outHandleArg: 7 }],
   ['FreeCredentialsHandle', { role: 'free-credential', credentialArg: 0 }, false],
-  ['InitializeSecurityContext', { role: 'init-context', credentialArg: 0, contextArg: 1, outHandleArg: 8, contextReqArg: 3, outputArg: 9 }],
-  ['AcceptSecurityContext', { role: 'accept-context', credentialArg: 0, contextArg: 1, outHandleArg: 5, contextReqArg: 3, outputArg: 6 }, false],
+  ['InitializeSecurityContext', { role: 'init-context', credentialArg: 0, contextArg: 1, outHandleArg: 8, contextReqArg: 3, outputArg: 9, inputArg: 6 }],
+  ['AcceptSecurityContext', { role: 'accept-context', credentialArg: 0, contextArg: 1, outHandleArg: 5, contextReqArg: 3, outputArg: 6, inputArg: 2 }, false],
   ['ImportSecurityContext', { role: 'import-context', packageArg: 0, outHandleArg: 3 }],
   ['DeleteSecurityContext', { role: 'delete-context', contextArg: 0 }, false],
   ['CompleteAuthToken', { role: 'call', contextArg: 0 }, false],

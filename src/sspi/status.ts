@@ -1,7 +1,9 @@
 /**
- * SECURITY_STATUS values by name. Statuses become metric labels by name; an unknown code becomes its
- * 0x-hex form, so the label set stays the set of codes providers actually return.
+ * SECURITY_STATUS values by name, and the NTSTATUS values packages return through SSPI. Statuses
+ * become metric labels by name; an unknown code becomes its 0x-hex form, so the label set stays the
+ * set of codes providers actually return.
  */
+import { NTSTATUS_CODES } from './ntstatus.js';
 
 const STATUS_CODES: Record<string, number> = {
   SEC_E_OK: 0x00000000,
@@ -83,7 +85,9 @@ const STATUS_CODES: Record<string, number> = {
 };
 
 /** Signed 32-bit code → name; the table above is written unsigned, as Microsoft documents it. */
-const NAMES = new Map<number, string>(Object.entries(STATUS_CODES).map(([name, code]) => [code | 0, name]));
+const NAMES = new Map<number, string>(
+  [...Object.entries(STATUS_CODES), ...Object.entries(NTSTATUS_CODES)].map(([name, code]) => [code | 0, name]),
+);
 
 export const SEC_E_OK = 0;
 export const SEC_E_INVALID_HANDLE = STATUS_CODES.SEC_E_INVALID_HANDLE! | 0;

@@ -62,6 +62,18 @@ describe('OpenTelemetry call spans', function () {
     assert.deepEqual(deletes.sort(), ['inbound', 'outbound']);
   });
 
+  it('names the package Negotiate ran on its handshake spans (WinPR: NTLM), and on no other span', function () {
+    const spans = out.spans.filter((s) => s.traceId === out.requests.negotiate.traceId && s.scope === 'sspi-agent');
+    const handshake = spans.filter((s) => s.name === 'InitializeSecurityContextW' || s.name === 'AcceptSecurityContext');
+    assert.equal(handshake.length, 4);
+    for (const span of handshake) {
+      assert.equal(span.attributes['sspi.package'], 'Negotiate', span.name);
+      assert.equal(span.attributes['sspi.negotiated_package'], 'NTLM', span.name);
+    }
+    const others = out.spans.filter((s) => s.scope === 'sspi-agent' && !handshake.includes(s));
+    assert.deepEqual(others.filter((s) => 'sspi.negotiated_package' in s.attributes), []);
+  });
+
   it('marks a failed call ERROR with its status (a rejected login: CompleteAuthToken)', function () {
     const rejected = out.spans.filter((s) => s.traceId === out.requests.rejected.traceId && s.name === 'CompleteAuthToken');
     assert.equal(rejected.length, 1);
@@ -80,12 +92,12 @@ describe('OpenTelemetry call spans', function () {
 
   it('makes none with SSPI_AGENT_CALL_SPANS=0', async function () {
     const off = result(await runApp('otel/call-spans.mjs', { env: { SSPI_AGENT_CALL_SPANS: '0' } }));
-    assert.deepEqual(off.spans.map((s) => s.name).sort(), ['login ok', 'login rejected']);
+    assert.deepEqual(off.spans.map((s) => s.name).sort(), ['login negotiate', 'login ok', 'login rejected']);
   });
 
   it('makes none with SSPI_AGENT_OTEL=off', async function () {
     const off = result(await runApp('otel/call-spans.mjs', { env: { SSPI_AGENT_OTEL: 'off' } }));
-    assert.deepEqual(off.spans.map((s) => s.name).sort(), ['login ok', 'login rejected']);
+    assert.deepEqual(off.spans.map((s) => s.name).sort(), ['login negotiate', 'login ok', 'login rejected']);
   });
 
   it('asks the OpenTelemetry API for no tracer and no span when no SDK is registered', async function () {

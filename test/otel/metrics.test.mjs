@@ -15,6 +15,7 @@ const MIRROR = [
   { prom: 'sspi_calls_total', otel: 'sspi.call.duration', labels: { function: 'sspi.function', status: 'sspi.status' }, value: (v) => v.count },
   { prom: 'sspi_invalid_releases_total', otel: 'sspi.release.invalid', labels: { kind: 'sspi.handle.kind', reason: 'sspi.misuse.reason' } },
   { prom: 'sspi_out_of_order_releases_total', otel: 'sspi.release.out_of_order', labels: { kind: 'sspi.handle.kind' } },
+  { prom: 'sspi_negotiations_total', otel: 'sspi.negotiations', labels: { package: 'sspi.package', negotiated: 'sspi.negotiated_package' } },
 ];
 
 /** Non-zero series as `label=value,…` → value. */

@@ -23,6 +23,8 @@ function exercise(registry) {
   registry.recordCall('InitializeSecurityContextW', 0x00090312, 0.001);
   const buffer = registry.open({ ...opening, kind: 'buffer', key: 'b1', createdBy: 'QuerySecurityPackageInfoW' });
   registry.forcedRelease(buffer, 0, 'api');
+  const negotiating = registry.open({ ...opening, package: 'Negotiate', kind: 'context', key: 'n1', createdBy: 'AcceptSecurityContext' });
+  registry.negotiate(negotiating, 'Kerberos', true);
   registry.unloadedWithLiveHandles('secur32.dll', registry.liveHandles());
   registry.declareLeaks('exit');
   setMessageSink(() => {});

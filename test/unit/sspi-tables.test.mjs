@@ -10,7 +10,13 @@ describe('SSPI tables', function () {
     assert.equal(statusName(toStatus(0x8009030c | 0)), 'SEC_E_LOGON_DENIED');
     assert.equal(statusName(toStatus(0x8009030cn)), 'SEC_E_LOGON_DENIED');
     assert.equal(statusName(0x00090312), 'SEC_I_CONTINUE_NEEDED');
-    assert.equal(statusName(toStatus(0xc0000022)), '0xc0000022');
+    assert.equal(statusName(toStatus(0xdead0001)), '0xdead0001');
+  });
+
+  it('names the NTSTATUS values packages return through SSPI (Kerberos: STATUS_UNSUCCESSFUL from AcquireCredentialsHandle)', function () {
+    assert.equal(statusName(toStatus(0xc0000001)), 'STATUS_UNSUCCESSFUL');
+    assert.equal(statusName(toStatus(0xc000006dn)), 'STATUS_LOGON_FAILURE');
+    assert.equal(statusName(0xc0000234 | 0), 'STATUS_ACCOUNT_LOCKED_OUT');
   });
 
   it('collapses unknown package names into other', function () {
@@ -38,9 +44,10 @@ describe('SSPI tables', function () {
   it('knows where each lifecycle function keeps its handles', function () {
     assert.deepEqual(
       { ...sspiFunction('InitializeSecurityContextW') },
-      { name: 'InitializeSecurityContextW', wide: true, role: 'init-context', credentialArg: 0, contextArg: 1, outHandleArg: 8, contextReqArg: 3, outputArg: 9 },
+      { name: 'InitializeSecurityContextW', wide: true, role: 'init-context', credentialArg: 0, contextArg: 1, outHandleArg: 8, contextReqArg: 3, outputArg: 9, inputArg: 6 },
     );
     assert.equal(sspiFunction('AcceptSecurityContext').outHandleArg, 5);
+    assert.equal(sspiFunction('AcceptSecurityContext').inputArg, 2);
     assert.equal(sspiFunction('AcquireCredentialsHandleA').wide, false);
     assert.equal(sspiFunction('GetProcAddress'), undefined);
   });

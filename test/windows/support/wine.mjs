@@ -7,7 +7,18 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { join } from 'node:path';
 import { jsonLines } from '../../helpers/run-app.mjs';
 
-const VARIABLES = ['WINE_LANE_WINE', 'WINE_LANE_NODES', 'WINE_LANE_PREFIX', 'WINE_LANE_STAGE', 'WINE_LANE_BIN', 'WINE_LANE_TMP'];
+const VARIABLES = [
+  'WINE_LANE_WINE',
+  'WINE_LANE_NODES',
+  'WINE_LANE_PREFIX',
+  'WINE_LANE_STAGE',
+  'WINE_LANE_BIN',
+  'WINE_LANE_TMP',
+  'WINE_LANE_KRB5_CONFIG',
+  'WINE_LANE_KRB5_CONFIG_NO_KDC',
+  'WINE_LANE_KEYTAB',
+  'WINE_LANE_KEYTAB_OTHER',
+];
 
 /** The node.exe builds the lane runs every suite on (WINE_LANE_NODES: `<version>=<path>;…`). */
 function nodeBuilds() {
@@ -68,6 +79,12 @@ export function lane() {
     bin: process.env.WINE_LANE_BIN,
     tmp: process.env.WINE_LANE_TMP,
     user: { user: process.env.SSPI_TEST_USER, domain: process.env.SSPI_TEST_DOMAIN, password: process.env.SSPI_TEST_PASSWORD },
+    kerberos: {
+      config: process.env.WINE_LANE_KRB5_CONFIG,
+      configWithoutKdc: process.env.WINE_LANE_KRB5_CONFIG_NO_KDC,
+      keytab: process.env.WINE_LANE_KEYTAB,
+      keytabWithoutService: process.env.WINE_LANE_KEYTAB_OTHER,
+    },
   };
 }
 
@@ -106,6 +123,11 @@ export function runWineApp(app, { env = {}, args = [], agent = true, nodeArgs = 
         WINEDLLOVERRIDES: 'winemenubuilder.exe=d;mscoree=d;mshtml=d',
         // Wine's NTLM runs `ntlm_auth` from PATH: the lane's wrapper points it at the lane's winbindd.
         PATH: `${l.bin}:${process.env.PATH}`,
+        // Wine's Kerberos reads MIT's variables: the lane's realm and KDC, the service's keytab, and
+        // tickets in memory only (with an explicit identity Wine logs in and stores what it got).
+        ...(process.env.WINE_LANE_KRB5_CONFIG
+          ? { KRB5_CONFIG: process.env.WINE_LANE_KRB5_CONFIG, KRB5_KTNAME: `FILE:${process.env.WINE_LANE_KEYTAB}`, KRB5CCNAME: 'MEMORY:app' }
+          : {}),
         SSPI_AGENT_METRICS_PORT: '0',
         SSPI_TEST_WINE: '1',
         SSPI_AGENT_REPORT_FILE: windowsPath(reportFile),
