@@ -284,13 +284,16 @@ async function benchWorkers() {
 }
 
 /**
- * What --profile records: acquire+free and the handshake with stacks off, acquire+free with 1M live
- * handles (what grows with them), and acquire+free with call spans and an SDK.
+ * What --profile records: acquire+free and the handshake with stacks off, the handshake at default
+ * settings, acquire+free with 1M live handles (what grows with them), and acquire+free with call
+ * spans and an SDK.
  */
 const PROFILES = [
   { workload: 'acquireFree', config: 'stacks-off', env: { SSPI_AGENT_STACKS: 'off' } },
   { workload: 'acquireFree', config: 'stacks-off-live', env: { SSPI_AGENT_STACKS: 'off' }, live: true },
   { workload: 'handshake', config: 'stacks-off', env: { SSPI_AGENT_STACKS: 'off' } },
+  // Default settings: where the stack budget's time goes, beside the stacks-off profile above.
+  { workload: 'handshake', config: 'stacks-budget', env: {} },
   { workload: 'acquireFree', config: 'call-spans', env: { SSPI_AGENT_CALL_SPANS: '1', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' }, spans: true },
 ];
 
