@@ -1,17 +1,37 @@
 # Sourced by scripts/windows-lane.sh: a throwaway MIT KDC on loopback for Wine's Kerberos provider,
 # which dlopens the host's libkrb5 and reads KRB5_CONFIG / KRB5_KTNAME / KRB5CCNAME like any MIT
-# program. Everything lives under $KRB (in the lane's temp dir): nothing in /etc is read or written,
-# and the KDC is stopped by the PID it was started with.
+# program. Everything lives under $KRB (in the lane's temp dir), the acceptor's replay cache included:
+# the lane reads and writes nothing in /etc (Debian's krb5 packages write their default
+# /etc/krb5.conf and /etc/krb5kdc/kdc.conf when installed; KRB5_CONFIG and KRB5_KDC_PROFILE point
+# past them), and the KDC is stopped by the PID it was started with.
 KRB_REALM=EXAMPLE.TEST
 KRB_USER=alice
 KRB_PASSWORD='Kerb3ros-Horse'
 KRB_SERVICE=HTTP/localhost
 KDC_PID=
 
-# A port nothing listens on right now. A race with another program is possible but harmless: the KDC
-# then fails to bind and the lane stops with its log.
-free_port() {
-  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
+# Two distinct ports nothing listens on right now (held together while chosen, so they differ). A race
+# with another program is possible but harmless: the KDC then fails to bind and the lane stops with
+# its log.
+free_ports() {
+  node -e '
+    const net = require("net");
+    const a = net.createServer().listen(0, "127.0.0.1", () => {
+      const b = net.createServer().listen(0, "127.0.0.1", () => {
+        console.log(a.address().port, b.address().port);
+        a.close();
+        b.close();
+      });
+    });'
+}
+
+# Runs a KDC admin command with its output in $KRB/setup.log; on failure the lane stops with that log.
+krb_admin() {
+  "$@" >>"$KRB/setup.log" 2>&1 || {
+    echo "windows-lane: $1 failed setting up the KDC; its log:" >&2
+    cat "$KRB/setup.log" >&2
+    exit 1
+  }
 }
 
 # krb5.conf for a realm whose KDC is at 127.0.0.1:$2, written to $1. No DNS: Wine's provider would
@@ -37,10 +57,9 @@ EOF
 start_kdc() {
   local port kdc_port_free
   mkdir -p "$KRB"
-  port=$(free_port)
+  read -r port kdc_port_free < <(free_ports)
   write_krb5_conf "$KRB/krb5.conf" "$port"
   # The "KDC stopped" case: the same realm, its KDC on a port where nothing listens.
-  kdc_port_free=$(free_port)
   write_krb5_conf "$KRB/krb5-no-kdc.conf" "$kdc_port_free"
   cat >"$KRB/kdc.conf" <<EOF
 [kdcdefaults]
@@ -60,13 +79,13 @@ start_kdc() {
   default = FILE:$KRB/krb5.log
 EOF
   export KRB5_CONFIG=$KRB/krb5.conf KRB5_KDC_PROFILE=$KRB/kdc.conf KRB5CCNAME=MEMORY:lane
-  kdb5_util create -s -r "$KRB_REALM" -P "$(head -c 24 /dev/urandom | base64)" >"$KRB/kdb5_util.log" 2>&1
-  kadmin.local -q "addprinc -pw $KRB_PASSWORD $KRB_USER" >"$KRB/kadmin.log" 2>&1
-  kadmin.local -q "addprinc -randkey $KRB_SERVICE" >>"$KRB/kadmin.log" 2>&1
-  kadmin.local -q "ktadd -k $KRB/service.keytab $KRB_SERVICE" >>"$KRB/kadmin.log" 2>&1
+  krb_admin kdb5_util create -s -r "$KRB_REALM" -P "$(head -c 24 /dev/urandom | base64)"
+  krb_admin kadmin.local -q "addprinc -pw $KRB_PASSWORD $KRB_USER"
+  krb_admin kadmin.local -q "addprinc -randkey $KRB_SERVICE"
+  krb_admin kadmin.local -q "ktadd -k $KRB/service.keytab $KRB_SERVICE"
   # A server keytab that holds some other service's key, not $KRB_SERVICE's.
-  kadmin.local -q "addprinc -randkey HTTP/elsewhere" >>"$KRB/kadmin.log" 2>&1
-  kadmin.local -q "ktadd -k $KRB/other.keytab HTTP/elsewhere" >>"$KRB/kadmin.log" 2>&1
+  krb_admin kadmin.local -q "addprinc -randkey HTTP/elsewhere"
+  krb_admin kadmin.local -q "ktadd -k $KRB/other.keytab HTTP/elsewhere"
   krb5kdc -n -P "$KRB/kdc.pid" >>"$KRB/kdc.log" 2>&1 &
   KDC_PID=$!
   for _ in $(seq 50); do

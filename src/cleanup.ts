@@ -5,7 +5,7 @@
  */
 import type { CleanupMode } from './config.js';
 import { agentError } from './diagnostics.js';
-import type { HandleRegistry } from './registry.js';
+import type { HandleRegistry } from './core/registry.js';
 import type { ForcedRelease, HandleKind, TrackedHandle } from './types.js';
 
 const ORDER: readonly HandleKind[] = ['context', 'credential', 'buffer'];

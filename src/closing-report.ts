@@ -4,8 +4,8 @@
  */
 import { forceCleanup } from './cleanup.js';
 import { buildLeakReport, type LeakReport } from './exporters/leak-report.js';
-import type { HandleRegistry } from './registry.js';
-import { formatSites } from './stacks.js';
+import type { HandleRegistry } from './core/registry.js';
+import { formatSites } from './core/stacks.js';
 import type { Suppressions } from './suppressions.js';
 
 export function closeBooks(registry: HandleRegistry, reason: string, cleanup: boolean, suppressions: Suppressions | undefined): LeakReport {

@@ -6,8 +6,8 @@
 import { warn } from './diagnostics.js';
 import { bool, duration, formatDuration, integer, list, oneOf, percent, text, type Parser } from './config-parsers.js';
 import type { OtelMode } from './otel/bootstrap.js';
-import type { SampleMode } from './sampling.js';
-import type { StackMode } from './stacks.js';
+import type { SampleMode } from './core/sampling.js';
+import type { StackMode } from './core/stacks.js';
 
 export const ENV_PREFIX = 'SSPI_AGENT_';
 
@@ -65,8 +65,8 @@ export const SETTINGS = {
     default: 0.01,
     shownDefault: '`1%`',
     doc:
-      'With `SSPI_AGENT_STACKS=budget`: the CPU time stack capture may take, as a share of one core over a sliding ' +
-      'second (each thread, worker threads included, has its own). Each capture is timed and charged.',
+      'With `SSPI_AGENT_STACKS=budget`: the CPU time stack capture may take, as a share of one core, with at most one ' +
+      "second's worth spent in a burst (each thread, worker threads included, has its own). Each capture is timed and charged.",
     parse: percent(0.01, 100),
   } as Setting<number>,
   collected: {

@@ -20,7 +20,7 @@ import { agentError, warn, writeStderr } from './diagnostics.js';
 import { formatLeakReport, type LeakReport } from './exporters/leak-report.js';
 import { withThreadReports, type ThreadReport } from './exporters/thread-reports.js';
 import { signalEnd, type SignalEnd } from './signal-end.js';
-import type { HandleRegistry } from './registry.js';
+import type { HandleRegistry } from './core/registry.js';
 import type { Suppressions } from './suppressions.js';
 
 export interface ProcessEnd {
@@ -73,7 +73,7 @@ export function installProcessEnd(
     safely(() => {
       // Calls from here on (the app's own 'exit' handlers) are applied as they return: no event-loop
       // turn will come to apply them later. Only here: on every other path the loop may still run.
-      registry.stopDeferring();
+      registry.queue.stopDeferring();
       const report = finish('exit', cleanupOn('exit'));
       // The app's own non-zero exit code wins.
       if (config.failOnLeak && report.unsuppressed > 0 && code === 0) process.exitCode = config.failOnLeakExitCode;

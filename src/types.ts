@@ -10,6 +10,11 @@ import type { NegotiatedLabel, NegotiatedPackage } from './sspi/negotiation-toke
 export type HandleKind = 'credential' | 'context' | 'buffer';
 export const HANDLE_KINDS: readonly HandleKind[] = ['credential', 'context', 'buffer'];
 
+/** One `T` per handle kind. */
+export function perKind<T>(make: () => T): Record<HandleKind, T> {
+  return { credential: make(), context: make(), buffer: make() };
+}
+
 /**
  * Which way a handle authenticates: a credential's `fCredentialUse` (1 inbound, 2 outbound, 3 both);
  * a context made by InitializeSecurityContext is outbound (client), by AcceptSecurityContext inbound
@@ -87,7 +92,7 @@ export interface TrackedHandle {
   readonly history: readonly CallRecord[] | undefined;
   /** For a context: where its handshake stands. */
   readonly handshake: HandshakeState | undefined;
-  /** For a Negotiate context: the package its tokens showed it runs (Kerberos or NTLM), if any did. */
+  /** For a Negotiate context: the package its tokens showed it runs (Kerberos or NTLM), once settled. */
   readonly negotiated: NegotiatedPackage | undefined;
   /** For a credential: how many contexts made from it are live. */
   readonly liveContexts: number;

@@ -7,10 +7,10 @@
 // argv[2]: JSON sizes; argv[3]: output file.
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { HandleRegistry } from '../../dist/registry.js';
+import { HandleRegistry } from '../../dist/core/registry.js';
 import { PrometheusExporter } from '../../dist/exporters/prometheus.js';
 import { buildLeakReport, formatLeakReport } from '../../dist/exporters/leak-report.js';
-import { stackPolicy } from '../../dist/stacks.js';
+import { stackPolicy } from '../../dist/core/stacks.js';
 import { fullGc, summarize, timeRuns } from '../lib/stats.mjs';
 
 const sizes = JSON.parse(process.argv[2]);

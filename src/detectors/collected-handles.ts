@@ -7,9 +7,9 @@
  * per live handle, as much as the rest of the agent's work on an acquire + free together. Hence
  * SSPI_AGENT_COLLECTED: every holder (`all`), or a sample per creating function (`sampled`).
  */
-import type { HandleRegistry } from '../registry.js';
-import { sampler, type SampleMode } from '../sampling.js';
-import { OVER_BUDGET } from '../stacks.js';
+import type { HandleRegistry } from '../core/registry.js';
+import { sampler, type SampleMode } from '../core/sampling.js';
+import { OVER_BUDGET } from '../core/stacks.js';
 import type { RegistryListener, TrackedHandle } from '../types.js';
 
 export class CollectedHandleDetector implements RegistryListener {

@@ -3,7 +3,7 @@
  * alive). Each check only walks what it flags: the registry keeps live handles in creation order.
  */
 import { agentError } from '../diagnostics.js';
-import type { HandleRegistry, StaleLimits } from '../registry.js';
+import type { HandleRegistry, StaleLimits } from '../core/registry.js';
 
 /** Checks run at a quarter of the shortest limit, between these bounds. */
 const MIN_PERIOD_MS = 50;

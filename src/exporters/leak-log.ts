@@ -3,7 +3,7 @@
  * finding, so a leaking loop gives one line, not thousands. The set of sites said is bounded.
  */
 import { warn } from '../diagnostics.js';
-import { OVER_BUDGET, siteLocation } from '../stacks.js';
+import { OVER_BUDGET, siteLocation } from '../core/stacks.js';
 import type { AllocationSite, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
 
 /** Distinct sites remembered; past this, findings are counted in metrics but no longer logged. */

@@ -38,7 +38,7 @@ function formatGroup(g: LeakGroup): string[] {
       (g.suppressedBy ? ` (suppressed by "${g.suppressedBy}")` : ''),
   ];
   if (g.history) lines.push(`    history of #${g.handleIds[0]}: ${g.history.join(', ')}, never deleted`);
-  if (g.unsampled) lines.push(`    (${g.unsampled} of them without a stack of their own; this is the only site seen creating such handles)`);
+  if (g.unsampled) lines.push(`    (${g.unsampled} of them without a stack of their own; this is the only site seen leaking such handles)`);
   if (g.stack.length === 0) lines.push(`    (no allocation stack: ${g.overBudget === g.count ? 'stack capture was over its CPU budget' : 'SSPI_AGENT_STACKS is off or sampled, or stack capture was over its CPU budget'})`);
   for (const frame of g.stack) lines.push(`    ${frame}`);
   return lines;

@@ -5,13 +5,13 @@
  * did. Built from registry records only; it never holds or prints a handle value or a secret.
  */
 import { performance } from 'node:perf_hooks';
-import { KeyTrie, OVER_BUDGET, formatSites, frameLocation } from '../stacks.js';
-import { negotiatedLabel } from '../negotiation.js';
+import { KeyTrie, OVER_BUDGET, formatSites, frameLocation } from '../core/stacks.js';
+import { negotiatedLabel } from '../core/negotiation.js';
 import { statusName } from '../sspi/status.js';
 import type { Suppressions } from '../suppressions.js';
 import type { CallRecord, ForcedRelease, HandleKind, TrackedHandle } from '../types.js';
 import { RELEASE_FUNCTION } from './leak-report-text.js';
-import type { CleanupEntry, LeakedHandle, LeakGroup, LeakReport } from './leak-report-types.js';
+import type { LeakedHandle, LeakGroup, LeakReport } from './leak-report-types.js';
 
 export type { CleanupEntry, LeakedHandle, LeakGroup, LeakReport } from './leak-report-types.js';
 export { formatLeakReport, overBudgetNote } from './leak-report-text.js';
@@ -165,14 +165,15 @@ function mergeUnsampled(groups: LeakGroup[]): LeakGroup[] {
   const stacked = new Map<string, LeakGroup[]>();
   for (const g of groups) if (g.stack.length > 0) stacked.set(creatorKey(g), [...(stacked.get(creatorKey(g)) ?? []), g]);
   return groups.filter((g) => {
-    const candidates = g.stack.length === 0 ? stacked.get(creatorKey(g)) : undefined;
+    // Handles the budget left without a stack are kept apart: they are often the late leaks at a site
+    // never seen before, which the one stacked group of their creator would wrongly name.
+    const candidates = g.stack.length === 0 && !g.overBudget ? stacked.get(creatorKey(g)) : undefined;
     if (candidates?.length !== 1) return true;
     const [into] = candidates as [LeakGroup];
     into.count += g.count;
     into.handleIds.push(...g.handleIds);
     into.oldestAgeSeconds = Math.max(into.oldestAgeSeconds, g.oldestAgeSeconds);
     into.unsampled = (into.unsampled ?? 0) + g.count;
-    if (g.overBudget) into.overBudget = (into.overBudget ?? 0) + g.overBudget;
     return false;
   });
 }

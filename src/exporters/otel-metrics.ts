@@ -9,7 +9,7 @@
  * Counting starts when the meter provider is registered: register the SDK before the first SSPI call.
  */
 import type { Attributes, Counter, Histogram, Meter, Observable, ObservableCallback } from '@opentelemetry/api';
-import type { HandleRegistry } from '../registry.js';
+import type { HandleRegistry } from '../core/registry.js';
 import { CATALOG } from '../metrics/catalog.js';
 import { CatalogListener } from '../metrics/catalog-listener.js';
 import { otelInstrument, otelViews, type CollectFeed, type MetricView } from '../metrics/model.js';

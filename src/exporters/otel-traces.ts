@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Attributes, Context, Link, SpanContext, Tracer } from '@opentelemetry/api';
 import { otelApi } from '../otel/api.js';
-import { negotiatedLabel } from '../negotiation.js';
+import { negotiatedLabel } from '../core/negotiation.js';
 import { statusName } from '../sspi/status.js';
 import type { CallDetails, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
 import {

@@ -7,7 +7,7 @@
  * `increase()` sees that first increment.
  */
 import client from 'prom-client';
-import type { HandleRegistry } from '../registry.js';
+import type { HandleRegistry } from '../core/registry.js';
 import { CATALOG } from '../metrics/catalog.js';
 import { CatalogListener, type MetricSink } from '../metrics/catalog-listener.js';
 import { isEventFeed, prometheusViews, type MetricView } from '../metrics/model.js';

@@ -5,12 +5,12 @@
  * wrapped per instance, since koffi 3's `LibraryHandle.prototype.func` cannot be written.
  */
 import { agentError, debug } from '../diagnostics.js';
-import { recordUnload } from '../lifecycle.js';
-import type { Provider } from '../observed-call.js';
-import type { HandleRegistry } from '../registry.js';
+import { recordUnload } from '../core/lifecycle.js';
+import type { Provider } from '../core/observed-call.js';
+import type { HandleRegistry } from '../core/registry.js';
 import { sspiFunction } from '../sspi/functions.js';
 import type { ProviderMatcher } from '../sspi/libraries.js';
-import type { StackPolicy } from '../stacks.js';
+import type { StackPolicy } from '../core/stacks.js';
 import type { HandleKind, HandleReleaser, TrackedHandle } from '../types.js';
 import { handleWords, type NativeMemory } from './handle-shapes.js';
 import { Patcher } from './patcher.js';

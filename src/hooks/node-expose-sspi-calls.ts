@@ -1,8 +1,15 @@
 /**
  * What node-expose-sspi's calls say, read as SSPI facts: which native function each of the addon's
- * functions calls and which handles it passes and writes, the statuses in its results and errors
- * (`SECURITY_STATUS` as a name, `0x%08x` or a decimal; `(error code: 0x%08x)` in what it throws), and
- * the errors it throws itself. The hook (node-expose-sspi-hook.ts) wraps the functions with these.
+ * functions calls and which handles (and tokens) it passes and writes, the statuses in its results and
+ * errors, and the errors it throws itself.
+ *
+ * What the addon does (node-expose-sspi 0.1.x, cpp/api/sspi/*.cc): it calls the `W` functions of
+ * secur32.dll; `credentialUse` is a flag name (`'SECPKG_CRED_INBOUND'`, …; anything but a string
+ * throws; absent means SECPKG_CRED_BOTH); InitializeSecurityContext's first call is the one without
+ * `contextHandle` (or with `isFirstCall: true`), AcceptSecurityContext's the one without a string
+ * `contextHandle`; `SECURITY_STATUS` comes back as a name, `0x%08x` or a decimal number; every error
+ * but AcceptSecurityContext's SEC_E_LOGON_DENIED is thrown, with `(error code: 0x%08x)` in the message;
+ * Delete/Free return nothing and throw on failure.
  */
 import { SEC_E_OK, statusCode, statusName } from '../sspi/status.js';
 import type { ReadHandle } from '../types.js';

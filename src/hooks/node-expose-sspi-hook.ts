@@ -3,25 +3,18 @@
  * object's functions take option objects and hand handles back as strings `"0x<dwUpper>.0x<dwLower>"`,
  * which serve as the registry key as they are. The functions are replaced in place on that object
  * (the addon's own middleware, `sso.auth()`, calls them through the same object), each call is turned
- * into the same `ObservedCall` facts as a koffi call, and the lifecycle rules do the rest.
- *
- * What the addon does (node-expose-sspi 0.1.x, cpp/api/sspi/*.cc): it calls the `W` functions of
- * secur32.dll; `credentialUse` is a flag name (`'SECPKG_CRED_INBOUND'`, …; anything but a string
- * throws; absent means SECPKG_CRED_BOTH); InitializeSecurityContext's first call is the one without
- * `contextHandle` (or with `isFirstCall: true`), AcceptSecurityContext's the one without a string
- * `contextHandle`; `SECURITY_STATUS` comes back as a name, `0x%08x` or a decimal number; every error
- * but AcceptSecurityContext's SEC_E_LOGON_DENIED is thrown, with `(error code: 0x%08x)` in the message;
- * Delete/Free return nothing and throw on failure. Strings have no object to watch, so the GC
- * detector does not apply; age, handshake and exit detection do.
+ * into the same `ObservedCall` facts as a koffi call (read as node-expose-sspi-calls.ts says), and the
+ * lifecycle rules do the rest. Strings have no object to watch, so the GC detector does not apply;
+ * age, handshake and exit detection do.
  */
 import { performance } from 'node:perf_hooks';
 import { agentError, debug } from '../diagnostics.js';
-import { guardCall, recordBlockedCall, recordObservedCall, isRelease, mayCreateHandle } from '../lifecycle.js';
-import type { ObservedCall, Provider } from '../observed-call.js';
-import type { HandleRegistry } from '../registry.js';
+import { guardCall, recordBlockedCall, recordObservedCall, isRelease, mayCreateHandle } from '../core/lifecycle.js';
+import type { ObservedCall, Provider } from '../core/observed-call.js';
+import type { HandleRegistry } from '../core/registry.js';
 import { sspiFunction, type SspiFunction } from '../sspi/functions.js';
 import { SEC_E_INTERNAL_ERROR, SEC_E_INVALID_HANDLE, SEC_E_OK } from '../sspi/status.js';
-import type { StackPolicy } from '../stacks.js';
+import type { StackPolicy } from '../core/stacks.js';
 import { MAPPINGS, addonError, resultStatus, thrownStatus, tokenIn, type AddonFunction, type Input, type Inputs, type Mapping } from './node-expose-sspi-calls.js';
 import { Patcher } from './patcher.js';
 import { jsTokenVerdict } from './token-reader.js';
@@ -132,7 +125,6 @@ export class NodeExposeSspiHook {
     Object.defineProperty(wrapped, 'name', { value: original.name, configurable: true });
     return wrapped;
   }
-
 }
 
 function observe(

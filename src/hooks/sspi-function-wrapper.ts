@@ -6,18 +6,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import { agentError } from '../diagnostics.js';
-import { guardCall, recordBlockedCall, recordObservedCall, isRelease, mayCreateHandle } from '../lifecycle.js';
-import type { AllocatedBuffer, ObservedCall, Provider } from '../observed-call.js';
-import type { HandleRegistry } from '../registry.js';
+import { guardCall, recordBlockedCall, recordObservedCall, isRelease, mayCreateHandle } from '../core/lifecycle.js';
+import type { AllocatedBuffer, Provider } from '../core/observed-call.js';
+import type { HandleRegistry } from '../core/registry.js';
 import { ALLOCATING_ATTRIBUTES, REQ_ALLOCATE_MEMORY, type SspiFunction } from '../sspi/functions.js';
 import { isSuccess, SEC_E_INVALID_HANDLE, SEC_E_OK, toStatus } from '../sspi/status.js';
-import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
-import type { StackPolicy } from '../stacks.js';
+import type { StackPolicy } from '../core/stacks.js';
 import { tokenVerdict } from './token-reader.js';
-import { packageLabel } from '../sspi/packages.js';
-
-const NEGOTIATE = 'Negotiate';
-import type { AllocationSite } from '../types.js';
+import { NEGOTIATE_PACKAGE, packageLabel } from '../sspi/packages.js';
+import { CallFacts } from './call-facts.js';
 import {
   bufferKey,
   readHandle,
@@ -62,42 +59,6 @@ function declaredOutOnly(original: KoffiFunction, fn: SspiFunction): boolean {
   }
 }
 
-/**
- * One call's facts: the inputs read before the native call runs (it may overwrite or free them),
- * then what it returned and wrote. One object per call, filled in two steps, handed to the
- * lifecycle rules as the `ObservedCall`.
- */
-class CallFacts implements ObservedCall {
-  status = SEC_E_OK;
-  durationSeconds = 0;
-  at = 0;
-  /** Set for an `.async` call: when it was issued. */
-  issuedAt: number | undefined = undefined;
-  site: AllocationSite | undefined = undefined;
-  outHandle: ReadHandle = undefined;
-  outHolder: object | undefined = undefined;
-  outBuffers: AllocatedBuffer[] | undefined = undefined;
-  /** A first ISC/ASC's out-param was JS-owned and read before the call (its value: `outBefore`). */
-  outRead = false;
-  outBefore: ReadHandle = undefined;
-  failedOutHandle: ReadHandle = undefined;
-  tokenVerdict: TokenVerdict | undefined = undefined;
-  /** Set when the guard stopped the call: it must not reach the provider. */
-  blocked = false;
-  /** Whether the call creates or releases a handle: the stack policy is asked for its stack. */
-  stackFor: 'creation' | 'release' | undefined = undefined;
-
-  constructor(
-    readonly fn: SspiFunction,
-    readonly provider: Provider,
-    readonly credential: ReadHandle,
-    readonly context: ReadHandle,
-    readonly buffer: ReadHandle,
-    readonly packageName: string | undefined,
-    readonly credentialUse: number | undefined,
-  ) {}
-}
-
 const wrappers = new WeakSet<Function>();
 
 export function isWrapped(fn: unknown): boolean {
@@ -132,7 +93,7 @@ function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skip
       before.outBefore = readOwnedHandle(out, ctx.memory);
     }
   }
-  if (!ctx.negotiate.acquired && fn.role === 'acquire-credential' && packageLabel(before.packageName) === NEGOTIATE) ctx.negotiate.acquired = true;
+  if (!ctx.negotiate.acquired && fn.role === 'acquire-credential' && packageLabel(before.packageName) === NEGOTIATE_PACKAGE) ctx.negotiate.acquired = true;
   const verdict = ctx.guard ? guardCall(ctx.registry, fn, before) : undefined;
   if (verdict) {
     before.blocked = true;

@@ -3,7 +3,7 @@
  * of two ways: by a registry event (a counter or histogram bumped as the event is heard), or by a
  * collect function (a value read from the registry's state when a scrape or an export asks).
  */
-import type { HandleRegistry } from '../registry.js';
+import type { HandleRegistry } from '../core/registry.js';
 import type { RegistryListener } from '../types.js';
 
 export type LabelValue = string | number;

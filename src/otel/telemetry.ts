@@ -13,7 +13,7 @@ import { agentError } from '../diagnostics.js';
 import { OtelMetricsExporter } from '../exporters/otel-metrics.js';
 import { OtelTraceExporter } from '../exporters/otel-traces.js';
 import type { Flusher } from '../process-end.js';
-import type { HandleRegistry } from '../registry.js';
+import type { HandleRegistry } from '../core/registry.js';
 import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
 import type { CallDetails, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
 import { SdkBootstrap, type OtelMode } from './bootstrap.js';
@@ -171,7 +171,7 @@ export class Telemetry implements Flusher {
       tracer: () => this.tracer(),
       callSpans: sources.callSpans,
       leakSpans: sources.leakSpans,
-      late: () => registry.applyingDeferred,
+      late: () => registry.queue.isApplying,
     });
     this.metrics = new OtelMetricsExporter(this.registry, () => this.meter());
     // Globals with nothing registered: no SDK (unless the bootstrap is yet to decide).

@@ -5,6 +5,9 @@
 
 export const OTHER_PACKAGE = 'other';
 
+/** The package that picks Kerberos or NTLM per context: the one whose contexts learn what ran. */
+export const NEGOTIATE_PACKAGE = 'Negotiate';
+
 const CANONICAL = new Map<string, string>(
   [
     ['NTLM', 'NTLM'],

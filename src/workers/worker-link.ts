@@ -15,7 +15,7 @@ import { cleanupCovers } from '../cleanup.js';
 import type { AgentConfig } from '../config.js';
 import { agentError } from '../diagnostics.js';
 import type { PrometheusExporter } from '../exporters/prometheus.js';
-import type { HandleRegistry } from '../registry.js';
+import type { HandleRegistry } from '../core/registry.js';
 import type { Suppressions } from '../suppressions.js';
 import { fromWorker, HELLO, TO_WORKERS, type FromWorker, type Hello, type ToWorkers } from './protocol.js';
 import { watchChildWorkers } from './terminate-hook.js';
@@ -39,7 +39,7 @@ export function linkWorker(registry: HandleRegistry, prometheus: PrometheusExpor
   const send = (message: FromWorker) => toMain.postMessage(message);
 
   const unsubscribe = registry.subscribe({ onOpen: () => countLive(slot, 1), onClose: () => countLive(slot, -1) });
-  registry.watchWaiting((waiting) => markWaiting(slot, waiting));
+  registry.queue.onWaiting = (waiting) => markWaiting(slot, waiting);
   const unwatch = watchChildWorkers((child) => send({ type: 'child-exited', threadId: child }));
 
   function end(reason: string): boolean {
@@ -47,7 +47,7 @@ export function linkWorker(registry: HandleRegistry, prometheus: PrometheusExpor
     ended = true;
     try {
       // Calls made from here on are applied as they return: the thread has no turn left to batch them.
-      registry.stopDeferring();
+      registry.queue.stopDeferring();
       const report = closeBooks(registry, reason, cleanupCovers(config.cleanup, 'exit'), suppressions);
       writeReport(slot, report);
       send({ type: 'ended', report, metrics: prometheus.snapshot() });
@@ -77,7 +77,7 @@ export function linkWorker(registry: HandleRegistry, prometheus: PrometheusExpor
     stop() {
       process.off('exit', onExit);
       unsubscribe();
-      registry.watchWaiting(undefined);
+      registry.queue.onWaiting = undefined;
       unwatch();
       if (!ended) send({ type: 'stopped', metrics: prometheus.snapshot() });
       fromMain.close();

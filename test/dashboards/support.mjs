@@ -30,7 +30,7 @@ export async function buildGenerator() {
  * and _count series.
  */
 export async function agentSeriesNames() {
-  const { HandleRegistry } = await import(join(REPO, 'dist', 'registry.js'));
+  const { HandleRegistry } = await import(join(REPO, 'dist', 'core', 'registry.js'));
   const { PrometheusExporter } = await import(join(REPO, 'dist', 'exporters', 'prometheus.js'));
   const exporter = new PrometheusExporter(new HandleRegistry());
   try {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { agentError, agentErrorCounts, setMessageSink } from '../../dist/diagnostics.js';
 import { bufferKey } from '../../dist/hooks/handle-shapes.js';
-import { stackPolicy } from '../../dist/stacks.js';
+import { stackPolicy } from '../../dist/core/stacks.js';
 
 const koffiLikeMemory = {
   words: () => undefined,

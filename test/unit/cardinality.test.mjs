@@ -1,6 +1,6 @@
 // Hostile or odd values cannot grow the number of series: bounded, documented label sets.
 import assert from 'node:assert/strict';
-import { HandleRegistry } from '../../dist/registry.js';
+import { HandleRegistry } from '../../dist/core/registry.js';
 import { PrometheusExporter } from '../../dist/exporters/prometheus.js';
 import { MAX_STATUSES_PER_FUNCTION } from '../../dist/metrics/catalog.js';
 import { packageLabel } from '../../dist/sspi/packages.js';

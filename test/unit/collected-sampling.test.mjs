@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { HandleRegistry } from '../../dist/registry.js';
+import { HandleRegistry } from '../../dist/core/registry.js';
 import { CollectedHandleDetector } from '../../dist/detectors/collected-handles.js';
-import { SAMPLE_EVERY, SAMPLE_FIRST } from '../../dist/sampling.js';
+import { SAMPLE_EVERY, SAMPLE_FIRST } from '../../dist/core/sampling.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');

@@ -2,8 +2,8 @@
 // guard above all, must see every call that returned before the read, in call order.
 import assert from 'node:assert/strict';
 import { setImmediate as turn } from 'node:timers/promises';
-import { HandleRegistry, PENDING_LIMIT } from '../../dist/registry.js';
-import { guardCall, recordObservedCall } from '../../dist/lifecycle.js';
+import { HandleRegistry, PENDING_LIMIT } from '../../dist/core/registry.js';
+import { guardCall, recordObservedCall } from '../../dist/core/lifecycle.js';
 import { sspiFunction } from '../../dist/sspi/functions.js';
 import { agentErrorCounts, setMessageSink } from '../../dist/diagnostics.js';
 import { performance } from 'node:perf_hooks';
@@ -12,7 +12,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { PrometheusExporter } from '../../dist/exporters/prometheus.js';
 import { OtelTraceExporter } from '../../dist/exporters/otel-traces.js';
 import { NodeExposeSspiHook } from '../../dist/hooks/node-expose-sspi-hook.js';
-import { stackPolicy } from '../../dist/stacks.js';
+import { stackPolicy } from '../../dist/core/stacks.js';
 
 const provider = { library: 'libwinpr2.so.2', releasers: {} };
 const fn = (name) => sspiFunction(name);
@@ -150,7 +150,7 @@ describe('calls applied in batches', function () {
     const before = agentErrorCounts().get('registry.settle') ?? 0;
     try {
       const { registry } = watched();
-      registry.defer(() => {
+      registry.queue.add(() => {
         throw new Error('boom');
       }, undefined);
       recordObservedCall(registry, acquire(0x10n));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { buildLeakReport, formatLeakReport } from '../../dist/exporters/leak-report.js';
-import { stackPolicy } from '../../dist/stacks.js';
+import { stackPolicy } from '../../dist/core/stacks.js';
 
 let nextId = 1;
 function handle(site, extra = {}) {

@@ -9,7 +9,7 @@ import { PrometheusExporter } from '../../dist/exporters/prometheus.js';
 import { OtelMetricsExporter } from '../../dist/exporters/otel-metrics.js';
 import { CATALOG, MAX_STATUSES_PER_FUNCTION } from '../../dist/metrics/catalog.js';
 import { otelInstrument, otelViews, prometheusViews } from '../../dist/metrics/model.js';
-import { HandleRegistry } from '../../dist/registry.js';
+import { HandleRegistry } from '../../dist/core/registry.js';
 import { renderOtelDoc } from '../../scripts/readme-tables.mjs';
 import { parseMetrics } from '../helpers/prom-text.mjs';
 

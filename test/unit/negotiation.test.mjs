@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { classifyToken } from '../../dist/sspi/negotiation-tokens.js';
 import { tokenVerdict } from '../../dist/hooks/token-reader.js';
-import { applyCall } from '../../dist/lifecycle.js';
-import { HandleRegistry } from '../../dist/registry.js';
+import { applyCall } from '../../dist/core/lifecycle.js';
+import { HandleRegistry } from '../../dist/core/registry.js';
 import { sspiFunction } from '../../dist/sspi/functions.js';
 import { buildLeakReport, formatLeakReport } from '../../dist/exporters/leak-report.js';
 

@@ -10,8 +10,8 @@ import koffi from 'koffi';
 import { forceCleanup } from '../../dist/cleanup.js';
 import { NodeExposeSspiHook, resultStatus, thrownStatus } from '../../dist/hooks/node-expose-sspi-hook.js';
 import { hookRequire } from '../../dist/hooks/require-hook.js';
-import { HandleRegistry } from '../../dist/registry.js';
-import { stackPolicy } from '../../dist/stacks.js';
+import { HandleRegistry } from '../../dist/core/registry.js';
+import { stackPolicy } from '../../dist/core/stacks.js';
 import { nodeExposeSspiStandIn } from '../helpers/node-expose-sspi-standin.mjs';
 import { USER, withSamFile } from '../fixtures/support/handshakes.mjs';
 

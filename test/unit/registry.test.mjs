@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { HandleRegistry } from '../../dist/registry.js';
+import { HandleRegistry } from '../../dist/core/registry.js';
 import { setMessageSink, agentErrorCounts } from '../../dist/diagnostics.js';
 
 function opening(kind, key, extra = {}) {

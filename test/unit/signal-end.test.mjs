@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { readConfig } from '../../dist/config.js';
 import { agentErrorCounts, setMessageSink } from '../../dist/diagnostics.js';
 import { installProcessEnd } from '../../dist/process-end.js';
-import { HandleRegistry } from '../../dist/registry.js';
+import { HandleRegistry } from '../../dist/core/registry.js';
 import { signalEnd, STATUS_CONTROL_C_EXIT } from '../../dist/signal-end.js';
 
 /** `os.constants.signals` as Node has it on Windows. */

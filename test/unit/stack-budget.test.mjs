@@ -1,7 +1,7 @@
 // The CPU budget of stack capture (src/stack-budget.ts), on a clock the test drives: what it refills,
 // what a capture is charged, and the share left to creations.
 import assert from 'node:assert/strict';
-import { StackBudget } from '../../dist/stack-budget.js';
+import { StackBudget } from '../../dist/core/stack-budget.js';
 
 describe('stack budget', function () {
   it('holds one second of its share and refills at that share', function () {

@@ -1,7 +1,7 @@
 // The process's metrics and report from several threads' agents: merged by each metric's aggregator,
 // an ended thread's leftovers, a worker's report beside the main thread's.
 import assert from 'node:assert/strict';
-import { HandleRegistry } from '../../dist/registry.js';
+import { HandleRegistry } from '../../dist/core/registry.js';
 import { PrometheusExporter } from '../../dist/exporters/prometheus.js';
 import { endedThreadMetrics, exposition, mergeSnapshots } from '../../dist/exporters/merged-metrics.js';
 import { withThreadReports } from '../../dist/exporters/thread-reports.js';

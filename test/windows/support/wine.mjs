@@ -4,7 +4,7 @@
 // this repository's dist/, test/ and examples/ with Windows builds of koffi and node-expose-sspi.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { jsonLines } from '../../helpers/run-app.mjs';
 
 const VARIABLES = [
@@ -126,7 +126,13 @@ export function runWineApp(app, { env = {}, args = [], agent = true, nodeArgs = 
         // Wine's Kerberos reads MIT's variables: the lane's realm and KDC, the service's keytab, and
         // tickets in memory only (with an explicit identity Wine logs in and stores what it got).
         ...(process.env.WINE_LANE_KRB5_CONFIG
-          ? { KRB5_CONFIG: process.env.WINE_LANE_KRB5_CONFIG, KRB5_KTNAME: `FILE:${process.env.WINE_LANE_KEYTAB}`, KRB5CCNAME: 'MEMORY:app' }
+          ? {
+              KRB5_CONFIG: process.env.WINE_LANE_KRB5_CONFIG,
+              KRB5_KTNAME: `FILE:${process.env.WINE_LANE_KEYTAB}`,
+              KRB5CCNAME: 'MEMORY:app',
+              // The acceptor's replay cache, which MIT keeps in /var/tmp by default: the lane's own dir.
+              KRB5RCACHEDIR: dirname(process.env.WINE_LANE_KRB5_CONFIG),
+            }
           : {}),
         SSPI_AGENT_METRICS_PORT: '0',
         SSPI_TEST_WINE: '1',

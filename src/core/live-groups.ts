@@ -4,8 +4,7 @@
  * The number of groups is bounded by the label values, not by handles.
  */
 import type { LiveGroup } from './handle-record.js';
-import { perKind } from './stale-marks.js';
-import { HANDLE_KINDS, type Direction, type HandleKind } from './types.js';
+import { HANDLE_KINDS, perKind, type Direction, type HandleKind } from '../types.js';
 
 export class LiveGroups {
   /** kind → package → direction → group: nested, so the hot path builds no key strings. */

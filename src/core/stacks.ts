@@ -1,13 +1,13 @@
 /**
  * When to pay for an allocation stack, and where a report reads a stack's site. Capturing a stack
- * costs about 4–10 µs (more than an SSPI acquire+free), formatting it more; both live in
+ * costs about 3–14 µs (more than an SSPI acquire+free), formatting it more; both live in
  * captured-site.ts.
  */
 import { performance } from 'node:perf_hooks';
 import { captureSite } from './captured-site.js';
 import { sampler, type SampleMode } from './sampling.js';
 import { StackBudget } from './stack-budget.js';
-import type { AllocationSite } from './types.js';
+import type { AllocationSite } from '../types.js';
 
 export { KeyTrie, formatSites } from './captured-site.js';
 export { SAMPLE_EVERY, SAMPLE_FIRST } from './sampling.js';

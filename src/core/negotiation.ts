@@ -6,14 +6,13 @@
  */
 import type { ObservedCall } from './observed-call.js';
 import type { HandleRegistry } from './registry.js';
-import type { NegotiatedLabel } from './sspi/negotiation-tokens.js';
-import type { TrackedHandle } from './types.js';
-
-const NEGOTIATE = 'Negotiate';
+import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
+import { NEGOTIATE_PACKAGE } from '../sspi/packages.js';
+import type { TrackedHandle } from '../types.js';
 
 /** After an ISC/ASC call on `context` (its handshake state already moved by the call). */
 export function noteNegotiation(registry: HandleRegistry, context: TrackedHandle, call: ObservedCall): void {
-  if (context.package !== NEGOTIATE) return;
+  if (context.package !== NEGOTIATE_PACKAGE) return;
   const verdict = call.tokenVerdict;
   if (verdict) registry.negotiate(context, verdict.pkg, verdict.settled);
   if (context.handshake !== 'in-progress') registry.negotiate(context, undefined, true);
@@ -21,10 +20,10 @@ export function noteNegotiation(registry: HandleRegistry, context: TrackedHandle
 
 /** Before `context` is deleted: what its handshake showed is all there will be. */
 export function endNegotiation(registry: HandleRegistry, context: TrackedHandle): void {
-  if (context.package === NEGOTIATE) registry.negotiate(context, undefined, true);
+  if (context.package === NEGOTIATE_PACKAGE) registry.negotiate(context, undefined, true);
 }
 
 /** What reports and spans say a handle negotiated: for a Negotiate context only. */
 export function negotiatedLabel(handle: TrackedHandle): NegotiatedLabel | undefined {
-  return handle.package === NEGOTIATE && handle.kind === 'context' ? (handle.negotiated ?? 'unknown') : undefined;
+  return handle.package === NEGOTIATE_PACKAGE && handle.kind === 'context' ? (handle.negotiated ?? 'unknown') : undefined;
 }

@@ -6,7 +6,7 @@
  * last check stopped.
  */
 import type { HandleRecord } from './handle-record.js';
-import { HANDLE_KINDS, type HandleKind, type StaleReason } from './types.js';
+import { HANDLE_KINDS, perKind, type HandleKind, type StaleReason } from '../types.js';
 
 /** Age limits in milliseconds; 0 turns a check off. */
 export interface StaleLimits {
@@ -16,15 +16,9 @@ export interface StaleLimits {
   handshake: number;
 }
 
-type PerKind<T> = Record<HandleKind, T>;
-
-export function perKind<T>(make: () => T): PerKind<T> {
-  return { credential: make(), context: make(), buffer: make() };
-}
-
 export class StaleMarks {
   /** The first live handle not yet checked for age: every live handle before it is stale. */
-  private readonly ageCursor: PerKind<HandleRecord | undefined> = perKind(() => undefined);
+  private readonly ageCursor: Record<HandleKind, HandleRecord | undefined> = perKind(() => undefined);
   /**
    * The first live context not yet checked for an abandoned handshake (contexts before it are older
    * than the limit and were checked). A cursor into the creation-ordered list rather than a Set of

@@ -8,15 +8,15 @@
  * cost; applied in a batch, the second and later changes find them warm.
  */
 import { setImmediate } from 'node:timers'; // Node's own, not a global an app's fake timers may have replaced
-import { agentError } from './diagnostics.js';
-import type { HandleKey, HandleKind } from './types.js';
+import { agentError } from '../diagnostics.js';
+import type { HandleKey, HandleKind } from '../types.js';
 
 /** How many changes may wait before they are applied on the spot. */
 export const PENDING_LIMIT = 256;
 
 type Change<T> = (target: T, item: never) => void;
 
-export class PendingChanges<T> {
+export class CallQueue<T> {
   /** In call order: `changes[i](target, items[i])`. */
   private readonly changes: Change<T>[] = [];
   private readonly items: unknown[] = [];

@@ -5,7 +5,7 @@
  * and what only some handles need (a context's history, a credential's contexts, stale, collected,
  * released) in a side object made on first use. Readers see the plain `TrackedHandle` fields.
  */
-import type { NegotiatedPackage } from './sspi/negotiation-tokens.js';
+import type { NegotiatedPackage } from '../sspi/negotiation-tokens.js';
 import type {
   AllocationSite,
   CallRecord,
@@ -16,7 +16,7 @@ import type {
   HandshakeState,
   StaleReason,
   TrackedHandle,
-} from './types.js';
+} from '../types.js';
 
 /** Live handles that share every metric label: what a gauge series counts, and what its handles point to. */
 export interface LiveGroup {
@@ -101,7 +101,8 @@ export class HandleRecord implements TrackedHandle {
     return this.details?.handshake;
   }
   get negotiated(): NegotiatedPackage | undefined {
-    return this.details?.negotiated;
+    // A SPNEGO proposal is not what ran: the server may still pick another package.
+    return this.details?.negotiationSettled ? this.details.negotiated : undefined;
   }
   get liveContexts(): number {
     return this.details?.liveContexts ?? 0;

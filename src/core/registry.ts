@@ -6,14 +6,14 @@
 import { performance } from 'node:perf_hooks';
 import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
 import { LiveList } from './live-list.js';
-import { PendingChanges } from './pending-changes.js';
+import { CallQueue } from './call-queue.js';
 import { LiveGroups } from './live-groups.js';
 import { RegistryEvents } from './registry-events.js';
 import { ReleasedRing } from './released-ring.js';
-import type { NegotiatedPackage } from './sspi/negotiation-tokens.js';
-import { handshakeState } from './sspi/handshake.js';
-import { StaleMarks, perKind, type StaleLimits } from './stale-marks.js';
-import { HANDLE_KINDS } from './types.js';
+import type { NegotiatedPackage } from '../sspi/negotiation-tokens.js';
+import { handshakeState } from '../sspi/handshake.js';
+import { StaleMarks, type StaleLimits } from './stale-marks.js';
+import { HANDLE_KINDS, perKind } from '../types.js';
 import type {
   AllocationSite,
   CallDetails,
@@ -28,19 +28,16 @@ import type {
   ReleasedHandle,
   StaleReason,
   TrackedHandle,
-} from './types.js';
+} from '../types.js';
 
-export { HANDLE_KINDS } from './types.js';
+export { HANDLE_KINDS } from '../types.js';
 export type { StaleLimits } from './stale-marks.js';
+export type { LiveGroup } from './handle-record.js';
+export { RELEASED_MEMORY } from './released-ring.js';
+export { PENDING_LIMIT } from './call-queue.js';
 
 /** How many calls a context's history keeps: enough for a handshake and what went wrong after. */
 export const HISTORY_SIZE = 8;
-
-export { RELEASED_MEMORY } from './released-ring.js';
-
-export { PENDING_LIMIT } from './pending-changes.js';
-
-export type { LiveGroup } from './handle-record.js';
 
 /** What a release call did to the registry. */
 export type ReleaseOutcome =
@@ -63,8 +60,13 @@ export class HandleRegistry {
   private readonly origins = perKind((): HandleOrigin => ({ library: '', releaser: undefined, provider: undefined }));
   private readonly events = new RegistryEvents();
   private nextId = 1;
-  /** Changes the hooks deferred (`defer`), applied in batches. */
-  private readonly pending = new PendingChanges<HandleRegistry>(this);
+  /**
+   * The calls the hooks observed, waiting to be applied in a batch (`queue.add`, after `queue.expect`
+   * says what each does to the handle values the guard asks about): applied before anything next
+   * reads the registry (every public method settles first), when PENDING_LIMIT wait, or at the next
+   * turn of the event loop, in call order.
+   */
+  readonly queue = new CallQueue<HandleRegistry>(this);
 
   subscribe(listener: RegistryListener): () => void {
     this.settle();
@@ -124,8 +126,8 @@ export class HandleRegistry {
     // could change the answer; the common answer (never released, nothing waiting releases it)
     // leaves them waiting. While they are applied, the state so far is the answer, as it was at
     // that call: what later changes do must not leak into it.
-    if (this.pending.waiting) {
-      const releases = this.pending.effectOn(kind, key);
+    if (this.queue.waiting) {
+      const releases = this.queue.effectOn(kind, key);
       if (releases === false) return undefined;
       if (releases === true || this.releasedRecord(kind, key)) this.settle();
     }
@@ -137,47 +139,9 @@ export class HandleRegistry {
     return record !== undefined && record.details?.releasedBy !== undefined ? record : undefined;
   }
 
-  /**
-   * Defers a change to handle state: `apply(this, item)` runs before anything next reads the state
-   * (every public method settles first), when PENDING_LIMIT changes wait, or at the next turn of the
-   * event loop, whichever comes first, in the order the changes were deferred. `apply` must not
-   * throw (what it throws is counted as an agent error and the next change applied). Before it, the
-   * caller tells `expect` what the change does to handle values the guard may ask about.
-   */
-  defer<T>(apply: (registry: HandleRegistry, item: T) => void, item: T): void {
-    this.pending.add(apply, item);
-  }
-
-  /**
-   * From now on every change is applied as it is deferred: the process is ending (its 'exit' handlers
-   * run), and no event-loop turn will come to apply what would wait.
-   */
-  stopDeferring(): void {
-    this.pending.stopDeferring();
-  }
-
-  /** `watch(true)` when calls start to wait to be applied, `watch(false)` once none waits. */
-  watchWaiting(watch: ((waiting: boolean) => void) | undefined): void {
-    this.pending.onWaiting = watch;
-  }
-
-  /** Whether deferred changes are being applied now: their events come after the calls returned, outside the callers' context. */
-  get applyingDeferred(): boolean {
-    return this.pending.isApplying;
-  }
-
-  /**
-   * The change about to be deferred releases `key` (`releases`), or hands it out (a new handle: live
-   * again if it was released): `releasedHandle` answers as if it were applied. Said before `defer`, so
-   * that a `defer` applying everything at once also forgets it.
-   */
-  expect(kind: HandleKind, key: HandleKey, releases: boolean): void {
-    this.pending.expect(kind, key, releases);
-  }
-
   /** Applies the deferred changes now. Re-entrant calls (a change's own reads) return at once. */
   settle(): void {
-    this.pending.applyAll();
+    this.queue.applyAll();
   }
 
   /**

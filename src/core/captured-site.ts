@@ -5,11 +5,12 @@
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, sep } from 'node:path';
-import { agentError } from './diagnostics.js';
-import type { AllocationSite } from './types.js';
+import { agentError } from '../diagnostics.js';
+import type { AllocationSite } from '../types.js';
 
 /** The agent's own files, as a path (CommonJS-style frames) and as a URL (ES module frames). */
-const AGENT_DIR = dirname(fileURLToPath(import.meta.url)) + sep;
+// This module is in dist/core/: the agent is all of dist/.
+const AGENT_DIR = dirname(dirname(fileURLToPath(import.meta.url))) + sep;
 const AGENT_URL = pathToFileURL(AGENT_DIR).href;
 
 /** Frames that are not the app's: Node's internals, the agent, the FFI the app called through, and the OTel context plumbing an app's spans put on the stack. */

@@ -1,4 +1,4 @@
-import type { TrackedHandle } from './types.js';
+import type { TrackedHandle } from '../types.js';
 
 /**
  * Live handles of one kind in creation order, linked through the records themselves: the oldest is

@@ -6,16 +6,16 @@
  */
 import { callDetails } from './call-details.js';
 import { endNegotiation, noteNegotiation } from './negotiation.js';
-import { agentError, warnOnce } from './diagnostics.js';
-import { isHandshakeStep, type SspiFunction } from './sspi/functions.js';
-import { packageLabel, OTHER_PACKAGE } from './sspi/packages.js';
-import { SEC_E_INVALID_HANDLE, isSuccess } from './sspi/status.js';
+import { agentError, warnOnce } from '../diagnostics.js';
+import { isHandshakeStep, type SspiFunction } from '../sspi/functions.js';
+import { packageLabel, OTHER_PACKAGE } from '../sspi/packages.js';
+import { SEC_E_INVALID_HANDLE, isSuccess } from '../sspi/status.js';
 import type { HandleRegistry } from './registry.js';
-import { credentialDirection } from './sspi/credential-use.js';
-import { isHandleKey, type AllocationSite, type Direction, type HandleKey, type HandleKind, type InvalidRelease, type ReadHandle, type TrackedHandle } from './types.js';
+import { credentialDirection } from '../sspi/credential-use.js';
+import { isHandleKey, type AllocationSite, type Direction, type HandleKey, type HandleKind, type InvalidRelease, type ReadHandle, type TrackedHandle } from '../types.js';
 import type { CallInputs, ObservedCall } from './observed-call.js';
 
-/** Whether a call can create a handle, so the hook knows to capture a stack before it runs. */
+/** Whether a call can create a handle, so the hook knows to ask the stack policy for its stack. */
 export function mayCreateHandle(fn: SspiFunction, context: ReadHandle): boolean {
   switch (fn.role) {
     case 'acquire-credential':
@@ -101,7 +101,7 @@ export function recordObservedCall(registry: HandleRegistry, call: ObservedCall)
     return;
   }
   expectEffects(registry, call);
-  registry.defer(applyDeferred, call);
+  registry.queue.add(applyDeferred, call);
 }
 
 /**
@@ -128,16 +128,16 @@ function expectEffects(registry: HandleRegistry, call: ObservedCall): void {
   const released = releasedKind(call.fn);
   if (released !== undefined) {
     const key = releasedKey(released, call);
-    if (isHandleKey(key)) registry.expect(released, key, true);
+    if (isHandleKey(key)) registry.queue.expect(released, key, true);
     return;
   }
   const out = isSuccess(call.status) ? call.outHandle : call.failedOutHandle;
   if (isHandleKey(out)) {
     const role = call.fn.role;
-    if (role === 'acquire-credential') registry.expect('credential', out, false);
-    else if (role === 'init-context' || role === 'accept-context' || role === 'import-context') registry.expect('context', out, false);
+    if (role === 'acquire-credential') registry.queue.expect('credential', out, false);
+    else if (role === 'init-context' || role === 'accept-context' || role === 'import-context') registry.queue.expect('context', out, false);
   }
-  if (call.outBuffers && isSuccess(call.status)) for (const buffer of call.outBuffers) registry.expect('buffer', buffer.key, false);
+  if (call.outBuffers && isSuccess(call.status)) for (const buffer of call.outBuffers) registry.queue.expect('buffer', buffer.key, false);
 }
 
 /** `applyCall` for a deferred call: what it throws is the agent's error, counted where hooks count theirs. */

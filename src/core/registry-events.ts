@@ -3,9 +3,9 @@
  * subscription, called in subscription order, a listener's exception counted as an agent error and
  * the next listener still called.
  */
-import { agentError } from './diagnostics.js';
-import type { NegotiatedLabel } from './sspi/negotiation-tokens.js';
-import type { CallDetails, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from './types.js';
+import { agentError } from '../diagnostics.js';
+import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
+import type { CallDetails, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
 
 export type ListenerEvent = Exclude<keyof RegistryListener, 'wantsCallDetails' | 'wantsCallsNow'>;
 type Handler = (a: unknown, b: unknown, c: unknown, d: unknown) => void;

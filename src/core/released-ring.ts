@@ -4,8 +4,7 @@
  * it is forgotten here or the provider issues the value again.
  */
 import type { HandleRecord } from './handle-record.js';
-import { perKind } from './stale-marks.js';
-import type { HandleKey, HandleKind } from './types.js';
+import { perKind, type HandleKey, type HandleKind } from '../types.js';
 
 /** How many released handles are remembered for the double-free guard (oldest forgotten first). */
 export const RELEASED_MEMORY = 10_000;

@@ -3,9 +3,9 @@
  * and after the native call. Any binding (koffi, node-expose-sspi) produces them; the rules
  * (lifecycle.ts) and the call details a listener may ask for (call-details.ts) read them.
  */
-import type { SspiFunction } from './sspi/functions.js';
-import type { TokenVerdict } from './sspi/negotiation-tokens.js';
-import type { AllocationSite, HandleKey, HandleKind, HandleReleaser, ReadHandle } from './types.js';
+import type { SspiFunction } from '../sspi/functions.js';
+import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
+import type { AllocationSite, HandleKey, HandleKind, HandleReleaser, ReadHandle } from '../types.js';
 
 /** A buffer SSPI allocated during the call, and the JS value that holds its pointer. */
 export interface AllocatedBuffer {
