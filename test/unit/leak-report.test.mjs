@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { buildLeakReport, formatLeakReport } from '../../dist/exporters/leak-report.js';
-import { stackPolicy } from '../../dist/core/stacks.js';
+import { OVER_BUDGET, stackPolicy } from '../../dist/core/stacks.js';
 
 let nextId = 1;
 function handle(site, extra = {}) {
@@ -27,6 +27,14 @@ describe('leak report', function () {
     assert.equal(report.groups[0].count, 3);
     assert.equal(report.groups[0].unsampled, 2);
     assert.match(formatLeakReport(report), /2 of them without a stack of their own/);
+  });
+
+  it('keeps the handles the stack budget left without a stack apart from the one stacked site of their creator', function () {
+    // The warm-up's handles had stacks; the late leaks, over budget, may come from a site never seen.
+    const report = buildLeakReport([handle(['at serve (/app/server.js:10:5)']), handle(undefined, { site: OVER_BUDGET }), handle(undefined, { site: OVER_BUDGET })], 'exit');
+    assert.deepEqual(report.groups.map((g) => [g.count, g.site, g.overBudget ?? 0, g.unsampled ?? 0]), [[2, '(no stack)', 2, 0], [1, '/app/server.js:10:5', 0, 0]]);
+    assert.equal(report.overBudget, 2);
+    assert.match(formatLeakReport(report), /no allocation stack: stack capture was over its CPU budget/);
   });
 
   it('keeps unsampled handles apart when several sites create that kind of handle', function () {
