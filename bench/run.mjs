@@ -292,8 +292,9 @@ const PROFILES = [
   { workload: 'acquireFree', config: 'stacks-off', env: { SSPI_AGENT_STACKS: 'off' } },
   { workload: 'acquireFree', config: 'stacks-off-live', env: { SSPI_AGENT_STACKS: 'off' }, live: true },
   { workload: 'handshake', config: 'stacks-off', env: { SSPI_AGENT_STACKS: 'off' } },
-  // Default settings: where the stack budget's time goes, beside the stacks-off profile above.
+  // Default settings: where the stack budget's time goes, beside the stacks-off profiles above.
   { workload: 'handshake', config: 'stacks-budget', env: {} },
+  { workload: 'acquireFree', config: 'stacks-budget', env: {} },
   { workload: 'acquireFree', config: 'call-spans', env: { SSPI_AGENT_CALL_SPANS: '1', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' }, spans: true },
 ];
 
