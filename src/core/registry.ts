@@ -4,16 +4,13 @@
  * exporters) what changed. It knows nothing of koffi or Prometheus.
  */
 import { performance } from 'node:perf_hooks';
-import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
-import { LiveList } from './live-list.js';
+import type { HandleRecord, LiveGroup } from './handle-record.js';
 import { CallQueue } from './call-queue.js';
-import { LiveGroups } from './live-groups.js';
+import { HandleStore } from './handle-store.js';
 import { RegistryEvents } from './registry-events.js';
-import { ReleasedRing } from './released-ring.js';
 import type { NegotiatedPackage } from '../sspi/negotiation-tokens.js';
 import { handshakeState } from '../sspi/handshake.js';
-import { StaleMarks, type StaleLimits } from './stale-marks.js';
-import { HANDLE_KINDS, perKind } from '../types.js';
+import type { StaleLimits } from './stale-marks.js';
 import type {
   AllocationSite,
   CallDetails,
@@ -45,21 +42,8 @@ export type ReleaseOutcome =
   | { result: InvalidReleaseReason; handle: TrackedHandle | undefined };
 
 export class HandleRegistry {
-  /**
-   * Every handle value's record, live or released: one entry per value, overwritten when the value is
-   * re-issued and deleted only when a released record is forgotten. Providers reuse freed values at
-   * once, and deleting then re-adding the same key leaves deleted entries in V8's hash chains that
-   * every later lookup walks — at a million live handles that cost more than the SSPI call.
-   */
-  private readonly records = perKind(() => new Map<HandleKey, HandleRecord>());
-  private readonly live = perKind(() => new LiveList());
-  private readonly groups = new LiveGroups();
-  private readonly released = new ReleasedRing(this.records);
-  private readonly stale = new StaleMarks();
-  /** The last origin per kind: handles of one kind from one provider share it (see HandleRecord). */
-  private readonly origins = perKind((): HandleOrigin => ({ library: '', releaser: undefined, provider: undefined }));
+  private readonly store = new HandleStore();
   private readonly events = new RegistryEvents();
-  private nextId = 1;
   /**
    * The calls the hooks observed, waiting to be applied in a batch (`queue.add`, after `queue.expect`
    * says what each does to the handle values the guard asks about): applied before anything next
@@ -79,36 +63,22 @@ export class HandleRegistry {
     };
   }
 
+  /** Applies the waiting calls now: the one way in for what reads the registry. Re-entrant calls (a call's own reads) return at once. */
+  settle(): void {
+    this.queue.applyAll();
+  }
+
   /**
    * A handle came to life. A live record with the same value means the provider reused a value whose
    * release the agent did not see: the old record is closed so that opened − closed = live holds.
+   * (A released one is simply replaced: allocators reuse values, and the value is live again.)
    */
   open(opening: HandleOpening): TrackedHandle {
     this.settle();
-    const { kind, key } = opening;
     const now = opening.at ?? performance.now();
-    // A live record with this value: its release was missed. (A released one is simply replaced:
-    // allocators reuse values, and the value is live again.)
-    const missed = this.get(kind, key);
+    const missed = this.store.get(opening.kind, opening.key);
     if (missed) this.close(missed, now);
-    const status = opening.status ?? 0;
-    const group = this.groups.of(kind, opening.package, opening.direction);
-    const handle = new HandleRecord(this.nextId++, key, group, opening.createdBy, now, opening.site, this.origin(opening));
-    if (kind === 'context') {
-      const details = handle.more();
-      details.history = [{ fn: opening.createdBy, status, atMs: 0 }];
-      details.handshake = handshakeState(status);
-      details.credential = opening.credential;
-    }
-    this.records[kind].set(key, handle);
-    this.live[kind].append(handle);
-    this.stale.opened(handle);
-    group.count++;
-    const credential = opening.credential;
-    if (credential && this.get('credential', credential.key) === credential) {
-      (credential as HandleRecord).more().liveContexts++;
-      handle.more().counted = true;
-    }
+    const handle = this.store.add(opening, now);
     this.events.open(handle, opening.holder);
     return handle;
   }
@@ -116,8 +86,7 @@ export class HandleRegistry {
   /** The live record of a handle value. */
   get(kind: HandleKind, key: HandleKey): HandleRecord | undefined {
     this.settle();
-    const record = this.records[kind].get(key);
-    return record !== undefined && record.details?.releasedBy === undefined ? record : undefined;
+    return this.store.get(kind, key);
   }
 
   /** The record of a released handle, while it is remembered and its value not re-issued. */
@@ -129,19 +98,9 @@ export class HandleRegistry {
     if (this.queue.waiting) {
       const releases = this.queue.effectOn(kind, key);
       if (releases === false) return undefined;
-      if (releases === true || this.releasedRecord(kind, key)) this.settle();
+      if (releases === true || this.store.released(kind, key)) this.settle();
     }
-    return this.releasedRecord(kind, key);
-  }
-
-  private releasedRecord(kind: HandleKind, key: HandleKey): HandleRecord | undefined {
-    const record = this.records[kind].get(key);
-    return record !== undefined && record.details?.releasedBy !== undefined ? record : undefined;
-  }
-
-  /** Applies the deferred changes now. Re-entrant calls (a change's own reads) return at once. */
-  settle(): void {
-    this.queue.applyAll();
+    return this.store.released(kind, key);
   }
 
   /**
@@ -150,8 +109,7 @@ export class HandleRegistry {
    */
   forgetReleased(kind: HandleKind, key: HandleKey): void {
     this.settle();
-    const record = this.records[kind].get(key);
-    if (record !== undefined && record.details?.releasedBy !== undefined) this.records[kind].delete(key);
+    this.store.forgetReleased(kind, key);
   }
 
   /** A call on a live context: appended to its history; `handshakeStep` calls also move its handshake. */
@@ -174,7 +132,7 @@ export class HandleRegistry {
    */
   release(kind: HandleKind, key: HandleKey | undefined, status: number, fn: string, site?: AllocationSite, now = performance.now()): ReleaseOutcome {
     this.settle();
-    const handle = key === undefined ? undefined : (this.get(kind, key) as HandleRecord | undefined);
+    const handle = key === undefined ? undefined : this.store.get(kind, key);
     if (!handle) {
       const released = key === undefined ? undefined : this.releasedHandle(kind, key);
       const reason = released ? 'double' : 'unknown';
@@ -183,7 +141,7 @@ export class HandleRegistry {
     }
     if (status < 0) this.events.emit('onInvalidRelease', { kind, reason: 'failed', fn, handle, site });
     const lifetimeSeconds = this.close(handle, now);
-    this.remember(handle, fn, site, now);
+    this.store.remember(handle, fn, site, now);
     return status < 0 ? { result: 'failed', handle } : { result: 'released', handle, lifetimeSeconds };
   }
 
@@ -211,7 +169,7 @@ export class HandleRegistry {
   /** The JS object holding a live handle was garbage-collected: nobody can release it any more. */
   markCollected(handle: TrackedHandle): void {
     this.settle();
-    if (handle.collected || this.get(handle.kind, handle.key) !== handle) return;
+    if (handle.collected || this.store.get(handle.kind, handle.key) !== handle) return;
     (handle as HandleRecord).more().collected = true;
     this.events.emit('onLeak', handle, 'collected');
   }
@@ -219,13 +177,13 @@ export class HandleRegistry {
   /** Flags live handles older than their limits, and contexts whose handshake is unfinished after `limits.handshake`, each once (see StaleMarks). */
   flagStale(limits: StaleLimits, now = performance.now()): void {
     this.settle();
-    this.stale.check(limits, now, (handle, reason) => this.events.emit('onLeak', handle, reason));
+    this.store.checkStale(limits, now, (handle, reason) => this.events.emit('onLeak', handle, reason));
   }
 
   /** Declares every live handle leaked for `reason` (they stay live: nothing released them). */
   declareLeaks(reason: LeakReason): TrackedHandle[] {
     this.settle();
-    const leaked = this.liveHandles();
+    const leaked = this.store.liveHandles();
     for (const handle of leaked) this.events.emit('onLeak', handle, reason);
     return leaked;
   }
@@ -248,10 +206,10 @@ export class HandleRegistry {
   forcedRelease(handle: TrackedHandle, status: number, trigger: string): ForcedRelease {
     this.settle();
     const event: ForcedRelease = { handle, status, result: status < 0 ? 'failed' : 'released', trigger };
-    if (this.get(handle.kind, handle.key) === handle) {
+    if (this.store.get(handle.kind, handle.key) === handle) {
       const now = performance.now();
       this.close(handle as HandleRecord, now);
-      this.remember(handle as HandleRecord, `${trigger} cleanup`, undefined, now);
+      this.store.remember(handle as HandleRecord, `${trigger} cleanup`, undefined, now);
     }
     this.events.emit('onForcedRelease', event);
     return event;
@@ -264,13 +222,10 @@ export class HandleRegistry {
    */
   rekey(handle: TrackedHandle, key: HandleKey, now = performance.now()): void {
     this.settle();
-    const records = this.records[handle.kind];
-    if (handle.key === key || this.get(handle.kind, handle.key) !== handle) return;
-    const clash = this.get(handle.kind, key);
-    if (clash) this.close(clash as HandleRecord, now);
-    records.delete(handle.key);
-    (handle as HandleRecord).key = key;
-    records.set(key, handle as HandleRecord);
+    if (handle.key === key || this.store.get(handle.kind, handle.key) !== handle) return;
+    const clash = this.store.get(handle.kind, key);
+    if (clash) this.close(clash, now);
+    this.store.rekey(handle as HandleRecord, key);
   }
 
   unloadedWithLiveHandles(library: string, live: readonly TrackedHandle[]): void {
@@ -280,68 +235,39 @@ export class HandleRegistry {
 
   liveCount(kind: HandleKind): number {
     this.settle();
-    return this.live[kind].size;
+    return this.store.liveCount(kind);
   }
 
   /** O(1): the head of the creation-ordered list. */
   oldest(kind: HandleKind): TrackedHandle | undefined {
     this.settle();
-    return this.live[kind].oldest();
+    return this.store.oldest(kind);
   }
 
   /** Live counts by metric labels; the number of groups is bounded by the label values, not by handles. */
   liveGroups(): LiveGroup[] {
     this.settle();
-    return this.groups.all();
+    return this.store.liveGroups();
   }
 
   staleCount(kind: HandleKind, reason: StaleReason): number {
     this.settle();
-    return this.stale.count(kind, reason);
+    return this.store.staleCount(kind, reason);
   }
 
   /** Every live handle, oldest first, by kind (credentials, contexts, buffers). */
   liveHandles(filter?: (h: TrackedHandle) => boolean): TrackedHandle[] {
     this.settle();
-    const all = HANDLE_KINDS.flatMap((kind) => [...this.live[kind]]);
+    const all = this.store.liveHandles();
     return filter ? all.filter(filter) : all;
   }
 
+  /** Closes a live handle in the store and tells the listeners. */
   private close(handle: HandleRecord, now: number): number {
-    const { kind } = handle;
-    this.stale.closing(handle);
-    this.live[kind].remove(handle);
-    handle.group.count--;
-    const lifetimeSeconds = (now - handle.createdAt) / 1000;
-    const details = handle.details;
-    if (kind === 'credential' && details && details.liveContexts > 0) {
-      // Rare (a misuse): the contexts are found by walking the live ones.
-      this.events.emit('onOutOfOrderRelease', handle, [...this.live.context].filter((c) => c.credential === handle));
-    }
-    if (details?.counted) {
-      details.counted = false;
-      (handle.credential as HandleRecord).details!.liveContexts--;
-    }
+    const { lifetimeSeconds, outOfOrder } = this.store.close(handle, now);
+    if (outOfOrder) this.events.emit('onOutOfOrderRelease', handle, outOfOrder);
     this.events.close(handle, lifetimeSeconds);
     if (handle.stale) this.events.emit('onStaleReleased', handle, lifetimeSeconds);
     return lifetimeSeconds;
-  }
-
-  /** The record itself is kept: no allocation on the release path. */
-  private remember(handle: HandleRecord, releasedBy: string, releaseSite: AllocationSite | undefined, now: number): void {
-    const details = handle.more();
-    details.releasedBy = releasedBy;
-    details.releasedAt = now;
-    details.releaseSite = releaseSite;
-    this.released.add(handle);
-  }
-
-  /** The shared origin object for this opening: the last one of its kind, or a new one when it differs. */
-  private origin(opening: HandleOpening): HandleOrigin {
-    const last = this.origins[opening.kind];
-    if (last.library === opening.library && last.releaser === opening.releaser && last.provider === opening.provider) return last;
-    const origin: HandleOrigin = { library: opening.library, releaser: opening.releaser, provider: opening.provider };
-    this.origins[opening.kind] = origin;
-    return origin;
   }
 }

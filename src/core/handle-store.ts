@@ -1,0 +1,148 @@
+/**
+ * The handle state itself, synchronous: a record per handle value, the live handles in creation order,
+ * their counts by metric labels, the released handles the guard remembers, stale marks. It applies
+ * no queue and tells no listener: the registry (registry.ts) settles the call queue before it reads or
+ * writes here, and says what changed.
+ */
+import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
+import { LiveGroups } from './live-groups.js';
+import { LiveList } from './live-list.js';
+import { ReleasedRing } from './released-ring.js';
+import { StaleMarks, type StaleLimits } from './stale-marks.js';
+import { handshakeState } from '../sspi/handshake.js';
+import { HANDLE_KINDS, perKind } from '../types.js';
+import type { AllocationSite, HandleKey, HandleKind, HandleOpening, StaleReason, TrackedHandle } from '../types.js';
+
+/** What closing a live handle did. */
+export interface Closed {
+  lifetimeSeconds: number;
+  /** A credential freed while contexts made from it are live: those contexts (a misuse). */
+  outOfOrder: TrackedHandle[] | undefined;
+}
+
+export class HandleStore {
+  /**
+   * Every handle value's record, live or released: one entry per value, overwritten when the value is
+   * re-issued and deleted only when a released record is forgotten. Providers reuse freed values at
+   * once, and deleting then re-adding the same key leaves deleted entries in V8's hash chains that
+   * every later lookup walks — at a million live handles that cost more than the SSPI call.
+   */
+  private readonly records = perKind(() => new Map<HandleKey, HandleRecord>());
+  private readonly live = perKind(() => new LiveList());
+  private readonly groups = new LiveGroups();
+  private readonly ring = new ReleasedRing(this.records);
+  private readonly stale = new StaleMarks();
+  /** The last origin per kind: handles of one kind from one provider share it (see HandleRecord). */
+  private readonly origins = perKind((): HandleOrigin => ({ library: '', releaser: undefined, provider: undefined }));
+  private nextId = 1;
+
+  /** A new live record (the value's live record, if any, must be closed first). */
+  add(opening: HandleOpening, now: number): HandleRecord {
+    const { kind, key } = opening;
+    const status = opening.status ?? 0;
+    const group = this.groups.of(kind, opening.package, opening.direction);
+    const handle = new HandleRecord(this.nextId++, key, group, opening.createdBy, now, opening.site, this.origin(opening));
+    if (kind === 'context') {
+      const details = handle.more();
+      details.history = [{ fn: opening.createdBy, status, atMs: 0 }];
+      details.handshake = handshakeState(status);
+      details.credential = opening.credential;
+    }
+    this.records[kind].set(key, handle);
+    this.live[kind].append(handle);
+    this.stale.opened(handle);
+    group.count++;
+    const credential = opening.credential;
+    if (credential && this.get('credential', credential.key) === credential) {
+      (credential as HandleRecord).more().liveContexts++;
+      handle.more().counted = true;
+    }
+    return handle;
+  }
+
+  /** The live record of a handle value. */
+  get(kind: HandleKind, key: HandleKey): HandleRecord | undefined {
+    const record = this.records[kind].get(key);
+    return record !== undefined && record.details?.releasedBy === undefined ? record : undefined;
+  }
+
+  /** The record of a released handle, while it is remembered and its value not re-issued. */
+  released(kind: HandleKind, key: HandleKey): HandleRecord | undefined {
+    const record = this.records[kind].get(key);
+    return record !== undefined && record.details?.releasedBy !== undefined ? record : undefined;
+  }
+
+  /** The value is live again in a way the agent does not track: forget its released record. */
+  forgetReleased(kind: HandleKind, key: HandleKey): void {
+    if (this.released(kind, key)) this.records[kind].delete(key);
+  }
+
+  /** Takes a live handle out of the live lists and counts. */
+  close(handle: HandleRecord, now: number): Closed {
+    const { kind } = handle;
+    this.stale.closing(handle);
+    this.live[kind].remove(handle);
+    handle.group.count--;
+    const details = handle.details;
+    // Rare (a misuse): the contexts are found by walking the live ones.
+    const outOfOrder = kind === 'credential' && details && details.liveContexts > 0 ? [...this.live.context].filter((c) => c.credential === handle) : undefined;
+    if (details?.counted) {
+      details.counted = false;
+      (handle.credential as HandleRecord).details!.liveContexts--;
+    }
+    return { lifetimeSeconds: (now - handle.createdAt) / 1000, outOfOrder };
+  }
+
+  /** A closed handle is remembered as released (the record itself: no allocation on the release path). */
+  remember(handle: HandleRecord, releasedBy: string, releaseSite: AllocationSite | undefined, now: number): void {
+    const details = handle.more();
+    details.releasedBy = releasedBy;
+    details.releasedAt = now;
+    details.releaseSite = releaseSite;
+    this.ring.add(handle);
+  }
+
+  /** The record answers to `key` from now on (the value at `key`, if live, must be closed first). */
+  rekey(handle: HandleRecord, key: HandleKey): void {
+    const records = this.records[handle.kind];
+    records.delete(handle.key);
+    handle.key = key;
+    records.set(key, handle);
+  }
+
+  /** Marks each live handle that turned stale since the last check, and hands it to `flag`. */
+  checkStale(limits: StaleLimits, now: number, flag: (handle: HandleRecord, reason: StaleReason) => void): void {
+    this.stale.check(limits, now, flag);
+  }
+
+  liveCount(kind: HandleKind): number {
+    return this.live[kind].size;
+  }
+
+  /** O(1): the head of the creation-ordered list. */
+  oldest(kind: HandleKind): TrackedHandle | undefined {
+    return this.live[kind].oldest();
+  }
+
+  liveGroups(): LiveGroup[] {
+    return this.groups.all();
+  }
+
+  staleCount(kind: HandleKind, reason: StaleReason): number {
+    return this.stale.count(kind, reason);
+  }
+
+  /** Every live handle, oldest first, by kind (credentials, contexts, buffers). */
+  liveHandles(): TrackedHandle[] {
+    return HANDLE_KINDS.flatMap((kind) => [...this.live[kind]]);
+  }
+
+  /** The shared origin object for this opening: the last one of its kind, or a new one when it differs. */
+  private origin(opening: HandleOpening): HandleOrigin {
+    const last = this.origins[opening.kind];
+    if (last.library === opening.library && last.releaser === opening.releaser && last.provider === opening.provider) return last;
+    const origin: HandleOrigin = { library: opening.library, releaser: opening.releaser, provider: opening.provider };
+    this.origins[opening.kind] = origin;
+    return origin;
+  }
+}
