@@ -25,6 +25,9 @@ export function runApp(app, { env = {}, args = [], agent = true, nodeArgs = [], 
         WLOG_LEVEL: 'OFF',
         SSPI_AGENT_METRICS_PORT: '0',
         SSPI_AGENT_REPORT_FILE: reportFile,
+        // The app's temp files (SAM files, stand-in packages) go in the run's own dir, removed below
+        // even when the app was killed before it could clean up.
+        TMPDIR: dir,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
