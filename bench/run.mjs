@@ -212,7 +212,6 @@ async function benchCalls() {
 async function defaultOverOffPairs(calls) {
   const medians = (result) => Object.fromEntries(Object.entries(result.workloads).map(([w, r]) => [w, r.ratio.median]));
   const byConfig = Object.fromEntries(CALL_CONFIGS.map((c) => [c.id, c]));
-  const { workloads } = sizes.calls;
   if (!calls.budget?.workloads || !calls.off?.workloads) return [];
   const pairs = [{ budget: medians(calls.budget), off: medians(calls.off) }];
   for (let i = 1; i < sizes.calls.defaultOverOffPairs; i++) {

@@ -186,7 +186,7 @@ export interface ForcedRelease {
 /**
  * The registry's events, in the order they happen; exporters subscribe to them. The events of a call
  * are heard when the registry applies it: in a batch, before anything next reads the registry or at
- * the next event-loop turn at the latest (see `HandleRegistry.defer`), unless a listener's
+ * the next event-loop turn at the latest (see `HandleRegistry.queue`), unless a listener's
  * `wantsCallDetails` or `wantsCallsNow` asks for them as the call returns.
  */
 export interface RegistryListener {

@@ -6,7 +6,7 @@
 import type { ObservedCall } from './observed-call.js';
 import { credentialDirection } from '../sspi/credential-use.js';
 import type { HandleRegistry } from './registry.js';
-import { packageLabel } from '../sspi/packages.js';
+import { NEGOTIATE_PACKAGE, packageLabel } from '../sspi/packages.js';
 import { isHandleKey, type CallDetails, type HandleKind, type ReadHandle, type TrackedHandle } from '../types.js';
 
 function live(registry: HandleRegistry, kind: HandleKind, key: ReadHandle): TrackedHandle | undefined {
@@ -31,7 +31,7 @@ export function callDetails(registry: HandleRegistry, call: ObservedCall): CallD
     case 'accept-context': {
       const pkg = (live(registry, 'context', call.context) ?? live(registry, 'credential', call.credential))?.package;
       const direction = fn.role === 'init-context' ? 'outbound' : 'inbound';
-      return { kind: 'context', package: pkg, direction, credentialUse: undefined, negotiated: pkg === 'Negotiate' && call.tokenVerdict?.settled ? call.tokenVerdict.pkg : undefined };
+      return { kind: 'context', package: pkg, direction, credentialUse: undefined, negotiated: pkg === NEGOTIATE_PACKAGE && call.tokenVerdict?.settled ? call.tokenVerdict.pkg : undefined };
     }
     case 'import-context':
       return { kind: 'context', package: packageLabel(call.packageName), direction: 'unknown', credentialUse: undefined };

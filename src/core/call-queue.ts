@@ -1,6 +1,6 @@
 /**
- * Changes to handle state the hooks observed and the registry has not applied yet (see
- * HandleRegistry.defer), and what they do meanwhile to the one answer that cannot wait: whether a
+ * Changes to handle state the hooks observed and the registry has not applied yet (the registry's
+ * `queue`, which the lifecycle rules add to), and what they do meanwhile to the one answer that cannot wait: whether a
  * handle value is released (the double-free guard's question).
  *
  * Applying each observed call on the spot, between two native SSPI calls, ran the agent's code and

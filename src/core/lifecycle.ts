@@ -88,7 +88,7 @@ function releasedOnly(
 
 /**
  * Hands an observed call to the registry, which applies it (`applyCall`) in a batch before its state
- * is next read (see `HandleRegistry.defer`). A call a listener wants to see in the caller's context
+ * is next read (see `HandleRegistry.queue`). A call a listener wants to see in the caller's context
  * (a call span parented to the app's active span, a handle linked to it) is applied at once.
  */
 export function recordObservedCall(registry: HandleRegistry, call: ObservedCall): void {

@@ -20,6 +20,7 @@ import {
   ATTR_SSPI_STATUS,
 } from '../otel/semconv.js';
 import { NEGOTIATED_LABELS, type NegotiatedLabel } from '../sspi/negotiation-tokens.js';
+import { NEGOTIATE_PACKAGE } from '../sspi/packages.js';
 import { statusName } from '../sspi/status.js';
 import {
   FORCED_RESULTS,
@@ -218,7 +219,7 @@ export const CATALOG = {
     labels: [PACKAGE, NEGOTIATED],
     feed: on('onNegotiated', { package: pkg, negotiated: (_context: TrackedHandle, negotiated: NegotiatedLabel) => negotiated }),
     // At 0 from the start, so that an alert's increase() sees the first NTLM fallback.
-    zeroes: { atStart: NEGOTIATED_LABELS.map((negotiated) => ['Negotiate', negotiated]) },
+    zeroes: { atStart: NEGOTIATED_LABELS.map((negotiated) => [NEGOTIATE_PACKAGE, negotiated]) },
     otel: { name: 'sspi.negotiations' },
   },
   agentErrors: {
