@@ -160,13 +160,13 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     metricsServer: role.metricsServer,
     ready: role.ready,
     telemetry,
-    report: (reason = 'report') => buildLeakReport(handles.liveHandles(), reason, { suppressions }),
+    report: (reason = 'report') => buildLeakReport(handles.settled().liveHandles(), reason, { suppressions }),
     cleanup: () => forceCleanup(handles, 'api'),
     async stop() {
       // Not running from here on: a start while the endpoint closes starts a new agent.
       if ((globalThis as GlobalWithAgent)[SLOT] === agent) delete (globalThis as GlobalWithAgent)[SLOT];
       // The exporters still listening hear the calls the registry has not applied yet.
-      handles.settle();
+      handles.settled();
       role.detach();
       stopStaleChecks();
       unhookRequire();

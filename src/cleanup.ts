@@ -19,7 +19,7 @@ export function cleanupCovers(mode: CleanupMode, path: 'exit' | 'signals'): bool
 export function forceCleanup(registry: HandleRegistry, trigger: string, only?: (h: TrackedHandle) => boolean): ForcedRelease[] {
   const results: ForcedRelease[] = [];
   for (const kind of ORDER) {
-    for (const handle of registry.liveHandles((h) => h.kind === kind && (!only || only(h)))) {
+    for (const handle of registry.settled().liveHandles((h) => h.kind === kind && (!only || only(h)))) {
       if (!handle.releaser) continue;
       let status: number;
       try {

@@ -11,7 +11,7 @@ import type { Suppressions } from './suppressions.js';
 export function closeBooks(registry: HandleRegistry, reason: string, cleanup: boolean, suppressions: Suppressions | undefined): LeakReport {
   // One V8 formatting per distinct stack, before the leak spans and the report read them (each
   // would otherwise format its own: seconds for 100k leaks with SSPI_AGENT_STACKS=all).
-  formatSites(registry.liveHandles().map((h) => h.site));
+  formatSites(registry.settled().liveHandles().map((h) => h.site));
   const leaked = registry.declareLeaks('exit');
   const cleaned = cleanup ? forceCleanup(registry, reason) : [];
   return buildLeakReport(leaked, reason, { suppressions, cleanup: cleaned });

@@ -128,6 +128,8 @@ export interface HandleOpening {
   status?: number;
   /** `performance.now()` when the call returned, if the hook has it (saves reading the clock again). */
   at?: number;
+  /** The creating call's caller, when it was captured. */
+  caller?: CallerFacts | undefined;
 }
 
 /**
@@ -172,6 +174,8 @@ export interface InvalidRelease {
   readonly released?: ReleasedHandle | undefined;
   /** Where this call came from, when stacks are on. */
   readonly site?: AllocationSite | undefined;
+  /** The call's caller, when it was captured. */
+  readonly caller?: CallerFacts | undefined;
 }
 
 /** The result of one release the agent forced. */
@@ -184,22 +188,50 @@ export interface ForcedRelease {
 }
 
 /**
+ * What a call carries of its caller's moment, taken by the hook as the call returns when a listener
+ * declared at subscribe time that it needs it (`RegistryListener.captures`): the call's events can
+ * then be told at any later time and still say where the call came from.
+ */
+export interface CallerFacts {
+  /** The caller's context as the capture took it (the app's active OpenTelemetry context): opaque to the agent's core. */
+  readonly context: unknown;
+  /** `performance.now()` when the call returned. */
+  readonly at: number;
+}
+
+/** What a listener needs of each call's caller, declared once, when it subscribes. */
+export interface CallerCapture {
+  /** The caller's context now; undefined when nothing of this call is wanted (no SDK registered to use it). */
+  context(): unknown;
+  /** The functions whose captured calls come with their `CallDetails`. */
+  readonly details: ReadonlySet<string>;
+}
+
+/**
  * The registry's events, in the order they happen; exporters subscribe to them. The events of a call
  * are heard when the registry applies it: in a batch, before anything next reads the registry or at
- * the next event-loop turn at the latest (see `HandleRegistry.queue`), unless a listener's
- * `wantsCallDetails` or `wantsCallsNow` asks for them as the call returns.
+ * the next event-loop turn at the latest (see `HandleRegistry.queue`). A call whose caller was
+ * captured (see `captures`) is applied as it returns, and its events carry the `CallerFacts`.
  */
 export interface RegistryListener {
-  /** `holder` is the JS object holding the handle, if any: watch it, never keep it. */
-  onOpen?(handle: TrackedHandle, holder: object | undefined): void;
+  /**
+   * Read once, at subscribe: what the listener's handlers need of each call's caller. Nothing is
+   * asked of the listener per call; the hook runs the capture and the call carries its result.
+   */
+  readonly captures?: CallerCapture;
+  /**
+   * `holder` is the JS object holding the handle, if any: watch it, never keep it. `caller`: the
+   * creating call's, when it was captured (the same object its `onCall` got).
+   */
+  onOpen?(handle: TrackedHandle, holder: object | undefined, caller?: CallerFacts): void;
   /** `lifetimeSeconds` from creation to release. */
   onClose?(handle: TrackedHandle, lifetimeSeconds: number): void;
   onInvalidRelease?(event: InvalidRelease): void;
   onLeak?(handle: TrackedHandle, reason: LeakReason): void;
   /** A stale handle was released after all: a slow but correct caller, not a leak. */
   onStaleReleased?(handle: TrackedHandle, lifetimeSeconds: number): void;
-  /** A credential was freed while contexts made from it were live. */
-  onOutOfOrderRelease?(credential: TrackedHandle, liveContexts: readonly TrackedHandle[]): void;
+  /** A credential was freed while contexts made from it were live; `caller`: the freeing call's, when captured. */
+  onOutOfOrderRelease?(credential: TrackedHandle, liveContexts: readonly TrackedHandle[], caller?: CallerFacts): void;
   onForcedRelease?(event: ForcedRelease): void;
   /** A provider library was unloaded while handles it made were live. */
   onUnloadWithLiveHandles?(library: string, live: readonly TrackedHandle[]): void;
@@ -209,24 +241,15 @@ export interface RegistryListener {
    */
   onNegotiated?(context: TrackedHandle, negotiated: NegotiatedLabel): void;
   /**
-   * Every wrapped SSPI call, with its SECURITY_STATUS as a signed 32-bit number. `details` is there
-   * only when a listener's `wantsCallDetails(fn)` asked for it; the call is then heard synchronously,
-   * right after the native call returned, in the caller's context.
+   * Every wrapped SSPI call, with its SECURITY_STATUS as a signed 32-bit number. `caller` is there
+   * when the call's caller was captured; `details` too, for a function a listener's capture names.
    */
-  onCall?(fn: string, status: number, durationSeconds: number, details?: CallDetails): void;
-  /** Whether `onCall` should get the details of a call of `fn`. Asked on every call: keep it cheap. */
-  wantsCallDetails?(fn: string): boolean;
-  /**
-   * Whether the listener must hear calls as they return rather than in a batch: its handlers read the
-   * caller's context (the app's active span), or something reads its data without asking the
-   * registry first. Asked on every call: keep it cheap.
-   */
-  wantsCallsNow?(): boolean;
+  onCall?(fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts): void;
 }
 
 /**
- * What a call was about, beyond its name and status (the attributes of a call span). Built only when
- * a listener asks for it, so a call allocates nothing more otherwise. Labels only: never a handle
+ * What a call was about, beyond its name and status (the attributes of a call span). Built only for
+ * a captured call of a function a capture names, so a call allocates nothing more otherwise. Labels only: never a handle
  * value, a name, a password or a buffer.
  */
 export interface CallDetails {

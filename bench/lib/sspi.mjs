@@ -43,7 +43,7 @@ export async function loadBindings() {
   }
   const { handles } = api.start();
   // The registry applies observed calls in batches: a timed run ends by applying what it left.
-  const settle = () => handles.settle();
+  const settle = () => handles.settled();
   return { raw, wrapped, samFile, api, settle, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

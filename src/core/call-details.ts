@@ -1,15 +1,16 @@
 /**
  * The details of one SSPI call a listener may ask for (call spans' attributes): which kind of handle
- * it was about, its package and direction, and under Negotiate the package its token shows. Read from the call's facts and the registry's live
- * handles before the call changes them; built only when a listener wants them.
+ * it was about, its package and direction, and under Negotiate the package its token shows. Read from
+ * the call's facts and the live handles before the call changes them; built only for a captured call
+ * of a function a listener's capture names.
  */
 import type { ObservedCall } from './observed-call.js';
 import { credentialDirection } from '../sspi/credential-use.js';
-import type { HandleRegistry } from './registry.js';
+import type { HandleView } from './handle-store.js';
 import { NEGOTIATE_PACKAGE, packageLabel } from '../sspi/packages.js';
 import { isHandleKey, type CallDetails, type HandleKind, type ReadHandle, type TrackedHandle } from '../types.js';
 
-function live(registry: HandleRegistry, kind: HandleKind, key: ReadHandle): TrackedHandle | undefined {
+function live(registry: HandleView, kind: HandleKind, key: ReadHandle): TrackedHandle | undefined {
   return isHandleKey(key) ? registry.get(kind, key) : undefined;
 }
 
@@ -17,7 +18,7 @@ function ofHandle(kind: HandleKind, handle: TrackedHandle | undefined): CallDeta
   return { kind, package: handle?.package, direction: handle?.direction, credentialUse: undefined };
 }
 
-export function callDetails(registry: HandleRegistry, call: ObservedCall): CallDetails {
+export function callDetails(registry: HandleView, call: ObservedCall): CallDetails {
   const { fn } = call;
   switch (fn.role) {
     case 'acquire-credential':

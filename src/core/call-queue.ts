@@ -41,11 +41,6 @@ export class CallQueue<T> {
   /** `target`: what the changes are applied to, handed to each. */
   constructor(private readonly target: T) {}
 
-  /** Whether changes are being applied now (their events are heard after the calls returned). */
-  get isApplying(): boolean {
-    return this.applying;
-  }
-
   /** Whether anything waits, outside of applying it. */
   get waiting(): boolean {
     return this.items.length !== 0 && !this.applying;

@@ -1,8 +1,8 @@
 /**
  * The handle state itself, synchronous: a record per handle value, the live handles in creation order,
  * their counts by metric labels, the released handles the guard remembers, stale marks. It applies
- * no queue and tells no listener: the registry (registry.ts) settles the call queue before it reads or
- * writes here, and says what changed.
+ * no queue and tells no listener: the registry (registry.ts) applies the call queue before it hands
+ * the store to a reader (`settled()`) or writes to it outside the queue, and says what changed.
  */
 import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
 import { LiveGroups } from './live-groups.js';
@@ -20,7 +20,21 @@ export interface Closed {
   outOfOrder: TrackedHandle[] | undefined;
 }
 
-export class HandleStore {
+/** What readers see of the handle state (scrape, report, snapshot, API, the rules): `HandleRegistry.settled()`. */
+export interface HandleView {
+  /** The live record of a handle value. */
+  get(kind: HandleKind, key: HandleKey): TrackedHandle | undefined;
+  liveCount(kind: HandleKind): number;
+  /** O(1): the head of the creation-ordered list. */
+  oldest(kind: HandleKind): TrackedHandle | undefined;
+  /** Live counts by metric labels; the number of groups is bounded by the label values, not by handles. */
+  liveGroups(): LiveGroup[];
+  staleCount(kind: HandleKind, reason: StaleReason): number;
+  /** Every live handle, oldest first, by kind (credentials, contexts, buffers); those `filter` keeps, if given. */
+  liveHandles(filter?: (handle: TrackedHandle) => boolean): TrackedHandle[];
+}
+
+export class HandleStore implements HandleView {
   /**
    * Every handle value's record, live or released: one entry per value, overwritten when the value is
    * re-issued and deleted only when a released record is forgotten. Providers reuse freed values at
@@ -132,9 +146,9 @@ export class HandleStore {
     return this.stale.count(kind, reason);
   }
 
-  /** Every live handle, oldest first, by kind (credentials, contexts, buffers). */
-  liveHandles(): TrackedHandle[] {
-    return HANDLE_KINDS.flatMap((kind) => [...this.live[kind]]);
+  liveHandles(filter?: (handle: TrackedHandle) => boolean): TrackedHandle[] {
+    const all = HANDLE_KINDS.flatMap((kind) => [...this.live[kind]]);
+    return filter ? all.filter(filter) : all;
   }
 
   /** The shared origin object for this opening: the last one of its kind, or a new one when it differs. */

@@ -4,6 +4,7 @@
  * did: a credential, context or buffer came to life, ended, was used, or nothing changed; and, before
  * the call runs, whether it must not reach the provider at all (a handle already released).
  */
+import { performance } from 'node:perf_hooks';
 import { callDetails } from './call-details.js';
 import { endNegotiation, noteNegotiation } from './negotiation.js';
 import { agentError, warnOnce } from '../diagnostics.js';
@@ -12,7 +13,17 @@ import { packageLabel, OTHER_PACKAGE } from '../sspi/packages.js';
 import { SEC_E_INVALID_HANDLE, isSuccess } from '../sspi/status.js';
 import type { HandleRegistry } from './registry.js';
 import { credentialDirection } from '../sspi/credential-use.js';
-import { isHandleKey, type AllocationSite, type Direction, type HandleKey, type HandleKind, type InvalidRelease, type ReadHandle, type TrackedHandle } from '../types.js';
+import {
+  isHandleKey,
+  type AllocationSite,
+  type CallerFacts,
+  type Direction,
+  type HandleKey,
+  type HandleKind,
+  type InvalidRelease,
+  type ReadHandle,
+  type TrackedHandle,
+} from '../types.js';
 import type { CallInputs, ObservedCall } from './observed-call.js';
 
 /** Whether a call can create a handle, so the hook knows to ask the stack policy for its stack. */
@@ -65,8 +76,9 @@ export function guardCall(registry: HandleRegistry, fn: SspiFunction, inputs: Ca
  * gets instead.
  */
 export function recordBlockedCall(registry: HandleRegistry, fn: SspiFunction, verdict: InvalidRelease, site: AllocationSite | undefined): void {
-  registry.blocked({ ...verdict, site });
-  registry.recordCall(fn.name, SEC_E_INVALID_HANDLE, 0);
+  const caller = registry.captureCaller(performance.now());
+  registry.blocked({ ...verdict, site, caller });
+  registry.recordCall(fn.name, SEC_E_INVALID_HANDLE, 0, undefined, caller);
 }
 
 /** The app unloads a provider while handles it made are live: SSPI's order (contexts, credentials, then the library) is broken. */
@@ -88,16 +100,20 @@ function releasedOnly(
 
 /**
  * Hands an observed call to the registry, which applies it (`applyCall`) in a batch before its state
- * is next read (see `HandleRegistry.queue`). A call a listener wants to see in the caller's context
- * (a call span parented to the app's active span, a handle linked to it) is applied at once.
+ * is next read (see `HandleRegistry.queue`). A call whose caller a listener captures (an SDK is there
+ * to make its span) is applied as it returns, after what waits: its span then exists when the call
+ * returns, for an app that reads its spans, or shuts its SDK down, in the same turn. (Batching such
+ * calls too was measured: no faster, as the SDK's own span work dominates.)
  */
 export function recordObservedCall(registry: HandleRegistry, call: ObservedCall): void {
+  const caller = registry.captureCaller(call.at ?? performance.now());
   if (call.issuedAt !== undefined && releasesEarlierHolder(registry, call)) {
-    registry.recordCall(call.fn.name, call.status, call.durationSeconds);
+    registry.recordCall(call.fn.name, call.status, call.durationSeconds, undefined, caller);
     return;
   }
-  if (registry.appliesNow(call.fn.name)) {
-    applyCall(registry, call);
+  if (caller !== undefined) {
+    registry.settled();
+    applyCall(registry, call, caller);
     return;
   }
   expectEffects(registry, call);
@@ -115,7 +131,7 @@ function releasesEarlierHolder(registry: HandleRegistry, call: ObservedCall): bo
   const key = releasedKey(kind, call);
   if (!isHandleKey(key)) return false;
   // Applies what waits first: the calls made while this one ran on the worker thread.
-  const holder = registry.get(kind, key);
+  const holder = registry.settled().get(kind, key);
   return holder !== undefined && holder.createdAt > call.issuedAt!;
 }
 
@@ -149,49 +165,55 @@ function applyDeferred(registry: HandleRegistry, call: ObservedCall): void {
   }
 }
 
-export function applyCall(registry: HandleRegistry, call: ObservedCall): void {
+/**
+ * What `call` did, applied to the registry in call order (from the queue, or as it returns when its
+ * `caller` was captured).
+ */
+export function applyCall(registry: HandleRegistry, call: ObservedCall, caller?: CallerFacts): void {
   const name = call.fn.name;
-  registry.recordCall(name, call.status, call.durationSeconds, registry.wantsCallDetails(name) ? callDetails(registry, call) : undefined);
-  const context = isHandleKey(call.context) ? registry.get('context', call.context) : undefined;
+  const state = registry.settled();
+  const details = caller !== undefined && registry.wantsDetails(name) ? callDetails(state, call) : undefined;
+  registry.recordCall(name, call.status, call.durationSeconds, details, caller);
+  const context = isHandleKey(call.context) ? state.get('context', call.context) : undefined;
   if (context && call.fn.role !== 'delete-context') registry.touch(context, call.fn.name, call.status, isHandshakeStep(call.fn), call.at);
   switch (call.fn.role) {
     case 'acquire-credential':
-      openHandle(registry, call, 'credential', packageLabel(call.packageName), credentialDirection(call.credentialUse));
+      openHandle(registry, call, caller, 'credential', packageLabel(call.packageName), credentialDirection(call.credentialUse));
       return;
     case 'init-context':
     case 'accept-context': {
-      const credential = isHandleKey(call.credential) ? registry.get('credential', call.credential) : undefined;
+      const credential = isHandleKey(call.credential) ? state.get('credential', call.credential) : undefined;
       // Only the first call of a handshake (phContext NULL) creates the context; later calls reuse it.
       if (call.context === null && isWrittenHandle(call.failedOutHandle)) registry.forgetReleased('context', call.failedOutHandle);
       let conversing: TrackedHandle | undefined = context;
       if (call.context === null) {
         const direction: Direction = call.fn.role === 'init-context' ? 'outbound' : 'inbound';
-        conversing = openHandle(registry, call, 'context', credential?.package ?? OTHER_PACKAGE, direction, credential);
+        conversing = openHandle(registry, call, caller, 'context', credential?.package ?? OTHER_PACKAGE, direction, credential);
       } else if (context && isSuccess(call.status) && isWrittenHandle(call.outHandle)) {
         registry.rekey(context, call.outHandle, call.at);
       }
       if (conversing) noteNegotiation(registry, conversing, call);
-      openBuffers(registry, call, context?.package ?? credential?.package ?? OTHER_PACKAGE);
+      openBuffers(registry, call, caller, context?.package ?? credential?.package ?? OTHER_PACKAGE);
       return;
     }
     case 'import-context':
-      openHandle(registry, call, 'context', packageLabel(call.packageName), 'unknown');
+      openHandle(registry, call, caller, 'context', packageLabel(call.packageName), 'unknown');
       return;
     case 'allocate-buffer':
-      openBuffers(registry, call, call.packageName === undefined ? OTHER_PACKAGE : packageLabel(call.packageName));
+      openBuffers(registry, call, caller, call.packageName === undefined ? OTHER_PACKAGE : packageLabel(call.packageName));
       return;
     case 'query-attributes':
-      openBuffers(registry, call, context?.package ?? OTHER_PACKAGE);
+      openBuffers(registry, call, caller, context?.package ?? OTHER_PACKAGE);
       return;
     case 'free-credential':
-      releaseHandle(registry, 'credential', call.credential, call);
+      releaseHandle(registry, 'credential', call.credential, call, caller);
       return;
     case 'delete-context':
       if (context) endNegotiation(registry, context);
-      releaseHandle(registry, 'context', call.context, call);
+      releaseHandle(registry, 'context', call.context, call, caller);
       return;
     case 'free-buffer':
-      releaseHandle(registry, 'buffer', call.buffer, call);
+      releaseHandle(registry, 'buffer', call.buffer, call, caller);
       return;
     case 'call':
       return;
@@ -201,6 +223,7 @@ export function applyCall(registry: HandleRegistry, call: ObservedCall): void {
 function openHandle(
   registry: HandleRegistry,
   call: ObservedCall,
+  caller: CallerFacts | undefined,
   kind: 'credential' | 'context',
   pkg: string,
   direction: Direction,
@@ -229,10 +252,11 @@ function openHandle(
     holder: call.outHolder,
     status: call.status,
     at: call.at,
+    caller,
   });
 }
 
-function openBuffers(registry: HandleRegistry, call: ObservedCall, pkg: string): void {
+function openBuffers(registry: HandleRegistry, call: ObservedCall, caller: CallerFacts | undefined, pkg: string): void {
   if (!isSuccess(call.status) || !call.outBuffers) return;
   for (const buffer of call.outBuffers) {
     registry.open({
@@ -247,6 +271,7 @@ function openBuffers(registry: HandleRegistry, call: ObservedCall, pkg: string):
       provider: call.provider,
       holder: buffer.holder,
       at: call.at,
+      caller,
     });
   }
 }
@@ -259,7 +284,7 @@ function isWrittenHandle(key: ReadHandle): key is HandleKey {
 /** SecInvalidateHandle's value: both words all ones. */
 const INVALIDATED_HANDLE = (1n << 128n) - 1n;
 
-function releaseHandle(registry: HandleRegistry, kind: HandleKind, key: ReadHandle, call: ObservedCall): void {
+function releaseHandle(registry: HandleRegistry, kind: HandleKind, key: ReadHandle, call: ObservedCall, caller: CallerFacts | undefined): void {
   // NULL or an unreadable shape: nothing the agent handed out, so it is a release of an unknown handle.
-  registry.release(kind, isHandleKey(key) ? key : undefined, call.status, call.fn.name, call.site, call.at);
+  registry.release(kind, isHandleKey(key) ? key : undefined, call.status, call.fn.name, call.site, call.at, caller);
 }

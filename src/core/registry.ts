@@ -1,12 +1,14 @@
 /**
- * The one owner of handle state. Hooks tell it what SSPI calls did; detectors tell it what they
- * found; it keeps the live handles and the recently released ones, and tells its listeners (the
- * exporters) what changed. It knows nothing of koffi or Prometheus.
+ * The one owner of handle state. The lifecycle rules tell it what SSPI calls did, in call order, from
+ * its call queue; detectors and the cleanup tell it what they found or did; it keeps the live handles
+ * and the recently released ones in its store, and tells its listeners (the exporters) what changed.
+ * Readers get the store through `settled()`, after every waiting call is applied. It knows nothing of
+ * koffi or Prometheus.
  */
 import { performance } from 'node:perf_hooks';
 import type { HandleRecord, LiveGroup } from './handle-record.js';
 import { CallQueue } from './call-queue.js';
-import { HandleStore } from './handle-store.js';
+import { HandleStore, type HandleView } from './handle-store.js';
 import { RegistryEvents } from './registry-events.js';
 import type { NegotiatedPackage } from '../sspi/negotiation-tokens.js';
 import { handshakeState } from '../sspi/handshake.js';
@@ -14,6 +16,7 @@ import type { StaleLimits } from './stale-marks.js';
 import type {
   AllocationSite,
   CallDetails,
+  CallerFacts,
   ForcedRelease,
   HandleKey,
   HandleKind,
@@ -23,13 +26,13 @@ import type {
   LeakReason,
   RegistryListener,
   ReleasedHandle,
-  StaleReason,
   TrackedHandle,
 } from '../types.js';
 
 export { HANDLE_KINDS } from '../types.js';
 export type { StaleLimits } from './stale-marks.js';
 export type { LiveGroup } from './handle-record.js';
+export type { HandleView } from './handle-store.js';
 export { RELEASED_MEMORY } from './released-ring.js';
 export { PENDING_LIMIT } from './call-queue.js';
 
@@ -47,26 +50,44 @@ export class HandleRegistry {
   /**
    * The calls the hooks observed, waiting to be applied in a batch (`queue.add`, after `queue.expect`
    * says what each does to the handle values the guard asks about): applied before anything next
-   * reads the registry (every public method settles first), when PENDING_LIMIT wait, or at the next
-   * turn of the event loop, in call order.
+   * reads the store (`settled()`) or writes to it from outside the queue, when PENDING_LIMIT wait, or
+   * at the next turn of the event loop, in call order.
    */
   readonly queue = new CallQueue<HandleRegistry>(this);
 
   subscribe(listener: RegistryListener): () => void {
-    this.settle();
+    this.settled();
     this.events.add(listener);
     return () => {
       if (!this.events.has(listener)) return;
       // It hears what happened while it listened.
-      this.settle();
+      this.settled();
       this.events.remove(listener);
     };
   }
 
-  /** Applies the waiting calls now: the one way in for what reads the registry. Re-entrant calls (a call's own reads) return at once. */
-  settle(): void {
+  /**
+   * The handle state with every waiting call applied: the one way in for what reads it, and the
+   * first step of every change made from outside the queue. Re-entrant calls (the rules' own reads
+   * while the queue is applied) get the state as applied so far, which is the state at that call.
+   */
+  settled(): HandleView {
     this.queue.applyAll();
+    return this.store;
   }
+
+  /** The caller's moment of a call that returned at `at`, when a listener's capture wants it (see `RegistryListener.captures`). */
+  captureCaller(at: number): CallerFacts | undefined {
+    return this.events.captureCaller(at);
+  }
+
+  /** Whether a captured call of `fn` comes with its details. */
+  wantsDetails(fn: string): boolean {
+    return this.events.wantsDetails(fn);
+  }
+
+  // The lifecycle rules' writes: applied in call order, from the queue (or as a captured call returns,
+  // after the queue), so they do not settle again.
 
   /**
    * A handle came to life. A live record with the same value means the provider reused a value whose
@@ -74,19 +95,12 @@ export class HandleRegistry {
    * (A released one is simply replaced: allocators reuse values, and the value is live again.)
    */
   open(opening: HandleOpening): TrackedHandle {
-    this.settle();
     const now = opening.at ?? performance.now();
     const missed = this.store.get(opening.kind, opening.key);
     if (missed) this.close(missed, now);
     const handle = this.store.add(opening, now);
-    this.events.open(handle, opening.holder);
+    this.events.open(handle, opening.holder, opening.caller);
     return handle;
-  }
-
-  /** The live record of a handle value. */
-  get(kind: HandleKind, key: HandleKey): HandleRecord | undefined {
-    this.settle();
-    return this.store.get(kind, key);
   }
 
   /** The record of a released handle, while it is remembered and its value not re-issued. */
@@ -98,7 +112,7 @@ export class HandleRegistry {
     if (this.queue.waiting) {
       const releases = this.queue.effectOn(kind, key);
       if (releases === false) return undefined;
-      if (releases === true || this.store.released(kind, key)) this.settle();
+      if (releases === true || this.store.released(kind, key)) this.queue.applyAll();
     }
     return this.store.released(kind, key);
   }
@@ -108,13 +122,11 @@ export class HandleRegistry {
    * call that wrote a handle anyway): the value is no longer one the agent saw released.
    */
   forgetReleased(kind: HandleKind, key: HandleKey): void {
-    this.settle();
     this.store.forgetReleased(kind, key);
   }
 
   /** A call on a live context: appended to its history; `handshakeStep` calls also move its handshake. */
   touch(handle: TrackedHandle, fn: string, status: number, handshakeStep: boolean, now = performance.now()): void {
-    this.settle();
     const details = (handle as HandleRecord).details;
     const history = details?.history;
     if (!details || !history) return;
@@ -130,60 +142,56 @@ export class HandleRegistry {
    * handle ends all the same: an error from Free/Delete (SEC_E_INVALID_HANDLE, mostly) means the
    * provider holds nothing the app could still release.
    */
-  release(kind: HandleKind, key: HandleKey | undefined, status: number, fn: string, site?: AllocationSite, now = performance.now()): ReleaseOutcome {
-    this.settle();
+  release(
+    kind: HandleKind,
+    key: HandleKey | undefined,
+    status: number,
+    fn: string,
+    site?: AllocationSite,
+    now = performance.now(),
+    caller?: CallerFacts,
+  ): ReleaseOutcome {
     const handle = key === undefined ? undefined : this.store.get(kind, key);
     if (!handle) {
-      const released = key === undefined ? undefined : this.releasedHandle(kind, key);
+      const released = key === undefined ? undefined : this.store.released(kind, key);
       const reason = released ? 'double' : 'unknown';
-      this.events.emit('onInvalidRelease', { kind, reason, fn, released, site });
+      this.events.emit('onInvalidRelease', { kind, reason, fn, released, site, caller });
       return { result: reason, handle: undefined };
     }
-    if (status < 0) this.events.emit('onInvalidRelease', { kind, reason: 'failed', fn, handle, site });
-    const lifetimeSeconds = this.close(handle, now);
+    if (status < 0) this.events.emit('onInvalidRelease', { kind, reason: 'failed', fn, handle, site, caller });
+    const lifetimeSeconds = this.close(handle, now, caller);
     this.store.remember(handle, fn, site, now);
     return status < 0 ? { result: 'failed', handle } : { result: 'released', handle, lifetimeSeconds };
   }
 
+  recordCall(fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts): void {
+    this.events.call(fn, status, durationSeconds, details, caller);
+  }
+
+  // Everything else comes from outside the queue, after the calls waiting in it: applied first.
+
   /** The guard stopped a call on a released handle before it reached the provider. */
   blocked(event: InvalidRelease): void {
-    this.settle();
+    this.settled();
     this.events.emit('onInvalidRelease', event);
-  }
-
-  recordCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
-    this.settle();
-    this.events.call(fn, status, durationSeconds, details);
-  }
-
-  /** Whether a call of `fn` must be applied as it returns, not deferred (see RegistryEvents). */
-  appliesNow(fn: string): boolean {
-    return this.events.appliesNow(fn);
-  }
-
-  /** Whether a listener wants the details of a call of `fn`: the hook builds them only then. */
-  wantsCallDetails(fn: string): boolean {
-    return this.events.wantsCallDetails(fn);
   }
 
   /** The JS object holding a live handle was garbage-collected: nobody can release it any more. */
   markCollected(handle: TrackedHandle): void {
-    this.settle();
-    if (handle.collected || this.store.get(handle.kind, handle.key) !== handle) return;
+    if (handle.collected || this.settled().get(handle.kind, handle.key) !== handle) return;
     (handle as HandleRecord).more().collected = true;
     this.events.emit('onLeak', handle, 'collected');
   }
 
   /** Flags live handles older than their limits, and contexts whose handshake is unfinished after `limits.handshake`, each once (see StaleMarks). */
   flagStale(limits: StaleLimits, now = performance.now()): void {
-    this.settle();
+    this.settled();
     this.store.checkStale(limits, now, (handle, reason) => this.events.emit('onLeak', handle, reason));
   }
 
   /** Declares every live handle leaked for `reason` (they stay live: nothing released them). */
   declareLeaks(reason: LeakReason): TrackedHandle[] {
-    this.settle();
-    const leaked = this.store.liveHandles();
+    const leaked = this.settled().liveHandles();
     for (const handle of leaked) this.events.emit('onLeak', handle, reason);
     return leaked;
   }
@@ -193,7 +201,6 @@ export class HandleRegistry {
    * until `settled`). Settled, listeners hear it once, `unknown` when no token named one.
    */
   negotiate(handle: TrackedHandle, pkg: NegotiatedPackage | undefined, settled: boolean): void {
-    this.settle();
     const details = (handle as HandleRecord).more();
     if (details.negotiationSettled) return;
     if (pkg !== undefined) details.negotiated = pkg;
@@ -204,9 +211,8 @@ export class HandleRegistry {
 
   /** The agent released `handle` itself (forced cleanup); it is closed whatever the status. */
   forcedRelease(handle: TrackedHandle, status: number, trigger: string): ForcedRelease {
-    this.settle();
     const event: ForcedRelease = { handle, status, result: status < 0 ? 'failed' : 'released', trigger };
-    if (this.store.get(handle.kind, handle.key) === handle) {
+    if (this.settled().get(handle.kind, handle.key) === handle) {
       const now = performance.now();
       this.close(handle as HandleRecord, now);
       this.store.remember(handle as HandleRecord, `${trigger} cleanup`, undefined, now);
@@ -221,7 +227,6 @@ export class HandleRegistry {
    * secur32 issues a new one on every successful call, and the app must use (and delete) that one.
    */
   rekey(handle: TrackedHandle, key: HandleKey, now = performance.now()): void {
-    this.settle();
     if (handle.key === key || this.store.get(handle.kind, handle.key) !== handle) return;
     const clash = this.store.get(handle.kind, key);
     if (clash) this.close(clash, now);
@@ -229,43 +234,14 @@ export class HandleRegistry {
   }
 
   unloadedWithLiveHandles(library: string, live: readonly TrackedHandle[]): void {
-    this.settle();
+    this.settled();
     this.events.emit('onUnloadWithLiveHandles', library, live);
   }
 
-  liveCount(kind: HandleKind): number {
-    this.settle();
-    return this.store.liveCount(kind);
-  }
-
-  /** O(1): the head of the creation-ordered list. */
-  oldest(kind: HandleKind): TrackedHandle | undefined {
-    this.settle();
-    return this.store.oldest(kind);
-  }
-
-  /** Live counts by metric labels; the number of groups is bounded by the label values, not by handles. */
-  liveGroups(): LiveGroup[] {
-    this.settle();
-    return this.store.liveGroups();
-  }
-
-  staleCount(kind: HandleKind, reason: StaleReason): number {
-    this.settle();
-    return this.store.staleCount(kind, reason);
-  }
-
-  /** Every live handle, oldest first, by kind (credentials, contexts, buffers). */
-  liveHandles(filter?: (h: TrackedHandle) => boolean): TrackedHandle[] {
-    this.settle();
-    const all = this.store.liveHandles();
-    return filter ? all.filter(filter) : all;
-  }
-
   /** Closes a live handle in the store and tells the listeners. */
-  private close(handle: HandleRecord, now: number): number {
+  private close(handle: HandleRecord, now: number, caller?: CallerFacts): number {
     const { lifetimeSeconds, outOfOrder } = this.store.close(handle, now);
-    if (outOfOrder) this.events.emit('onOutOfOrderRelease', handle, outOfOrder);
+    if (outOfOrder) this.events.emit('onOutOfOrderRelease', handle, outOfOrder, caller);
     this.events.close(handle, lifetimeSeconds);
     if (handle.stale) this.events.emit('onStaleReleased', handle, lifetimeSeconds);
     return lifetimeSeconds;

@@ -42,12 +42,12 @@ export class OtelMetricsExporter {
   }
 
   /**
-   * Until its instruments exist for the meter registered now, a collection (an app's forceFlush or
-   * shutdown in the same turn as its calls) would find nothing that settles the registry: the
-   * observable callbacks, which read it first, are made with them on the first event heard.
+   * Makes the instruments of the meter registered now, if that is new. Until they exist, a collection
+   * (an app's forceFlush or shutdown in the same turn as its calls) would find nothing that applies
+   * the registry's waiting calls: the observable callbacks, which read it first, are made with them.
    */
-  wantsCallsNow(): boolean {
-    return this.meters() !== this.meter;
+  prepare(): void {
+    this.current();
   }
 
   /** Removes the observable instruments' callbacks from the meter. */
@@ -92,7 +92,7 @@ export class OtelMetricsExporter {
 
   private observer(view: MetricView, feed: CollectFeed): ObservableCallback {
     return (result) => {
-      feed.collect(this.registry, (value, labels) => {
+      feed.collect(this.registry.settled(), (value, labels) => {
         const attributes: Attributes = {};
         for (const label of view.labels) attributes[label.attribute] = labels[label.name];
         result.observe(value, attributes);

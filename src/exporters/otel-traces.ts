@@ -4,6 +4,11 @@
  * or a broken handle rule (`sspi.misuse`) — linked to the span that was active where the handle was
  * made, so a trace UI leads from the leak to the request that caused it.
  *
+ * The caller's side of every span (its parent, its times) comes from the call's `CallerFacts`, taken
+ * as the call returned (see `captures`): never from the context active when the event is heard, which
+ * for a call applied later is not the caller's. A call heard without them (made before an SDK was
+ * there) gets no call span, and its findings no parent.
+ *
  * With no SDK registered, `tracer()` is undefined and nothing is built. Attributes carry labels only:
  * never a handle value, a user, principal or target name, a password, an identity or token bytes.
  */
@@ -12,7 +17,7 @@ import type { Attributes, Context, Link, SpanContext, Tracer } from '@openteleme
 import { otelApi } from '../otel/api.js';
 import { negotiatedLabel } from '../core/negotiation.js';
 import { statusName } from '../sspi/status.js';
-import type { CallDetails, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
+import type { CallDetails, CallerCapture, CallerFacts, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
 import {
   ATTR_CODE_STACKTRACE,
   ATTR_ERROR_TYPE,
@@ -46,21 +51,17 @@ export interface OtelTraceOptions {
   readonly callSpans: boolean;
   /** Spans for leaks and misuses (SSPI_AGENT_LEAK_SPANS). */
   readonly leakSpans: boolean;
-  /**
-   * Whether the event heard now is of a call applied after it returned (the registry's batches): the
-   * active context is then not the caller's. Such calls were made before an SDK was there to ask for
-   * them as they return; they get no call span and no link to a request, and their findings no parent.
-   */
-  readonly late?: () => boolean;
 }
 
 /** An out-of-order release links to the credential and at most this many of its live contexts. */
 const MAX_LINKS = 32;
 
-/** Wall-clock milliseconds with `performance.now()`'s resolution: span times the SDK takes as epoch. */
-function epochMs(): number {
-  return performance.timeOrigin + performance.now();
+/** A `performance.now()` time as wall-clock milliseconds: span times the SDK takes as epoch. */
+function epochMs(at: number): number {
+  return performance.timeOrigin + at;
 }
+
+const NO_FUNCTIONS: ReadonlySet<string> = new Set();
 
 function callAttributes(fn: string, status: number, details: CallDetails | undefined): Attributes {
   const name = statusName(status);
@@ -74,6 +75,11 @@ function callAttributes(fn: string, status: number, details: CallDetails | undef
     if (details.negotiated) attributes[ATTR_SSPI_NEGOTIATED_PACKAGE] = details.negotiated;
   }
   return attributes;
+}
+
+/** A finding's parent: the context its call was made in, or none when the call was not captured. */
+function callerContext(caller: CallerFacts | undefined): Context {
+  return caller ? (caller.context as Context) : otelApi().ROOT_CONTEXT;
 }
 
 const OTEL_FRAME = /[\\/]node_modules[\\/]@opentelemetry[\\/]/;
@@ -109,52 +115,50 @@ function handleAttributes(handle: TrackedHandle): Attributes {
 }
 
 export class OtelTraceExporter implements RegistryListener {
+  /**
+   * Call spans and the links of findings need the caller's active context, and call spans the
+   * details of the functions they are made for.
+   */
+  readonly captures: CallerCapture | undefined;
   /** Where each handle was made: the creating call's span, or the span active then. */
   private readonly origins = new WeakMap<TrackedHandle, SpanContext>();
-  /**
-   * The span of the call just observed: the registry tells `onCall` just before the `onOpen`s of
-   * what that call created, synchronously, so the handles can link to their creating call's span.
-   */
-  private lastCallFn: string | undefined;
-  private lastCallSpan: SpanContext | undefined;
+  /** Each captured call's span, for the handles it made (its `onOpen`s get the same facts). */
+  private readonly callSpans = new WeakMap<CallerFacts, SpanContext>();
 
-  constructor(private readonly options: OtelTraceOptions) {}
-
-  wantsCallDetails(fn: string): boolean {
-    return this.options.callSpans && CALL_SPAN_FUNCTIONS.has(fn) && this.options.tracer() !== undefined;
+  constructor(private readonly options: OtelTraceOptions) {
+    if (!options.callSpans && !options.leakSpans) return;
+    const { tracer } = options;
+    this.captures = {
+      context: () => (tracer() === undefined ? undefined : otelApi().context.active()),
+      details: options.callSpans ? CALL_SPAN_FUNCTIONS : NO_FUNCTIONS,
+    };
   }
 
-  /** Call spans and the links of leak spans come from the caller's active span. */
-  wantsCallsNow(): boolean {
-    return (this.options.callSpans || this.options.leakSpans) && this.options.tracer() !== undefined;
-  }
-
-  onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
-    this.lastCallFn = undefined;
-    if (!this.options.callSpans || !CALL_SPAN_FUNCTIONS.has(fn) || this.options.late?.()) return;
+  onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts): void {
+    if (!caller || !this.options.callSpans || !CALL_SPAN_FUNCTIONS.has(fn)) return;
     const tracer = this.options.tracer();
     if (!tracer) return;
-    const { context, SpanKind, SpanStatusCode } = otelApi();
-    const end = epochMs();
+    const { SpanKind, SpanStatusCode } = otelApi();
+    const end = epochMs(caller.at);
     const span = tracer.startSpan(
       fn,
       { kind: SpanKind.INTERNAL, startTime: end - durationSeconds * 1000, attributes: callAttributes(fn, status, details) },
-      context.active(),
+      caller.context as Context,
     );
     if (status < 0) span.setStatus({ code: SpanStatusCode.ERROR, message: statusName(status) });
     span.end(end);
-    this.lastCallFn = fn;
-    this.lastCallSpan = span.spanContext();
+    this.callSpans.set(caller, span.spanContext());
   }
 
-  onOpen(handle: TrackedHandle): void {
-    if (this.lastCallFn === handle.createdBy && this.lastCallSpan) {
-      this.origins.set(handle, this.lastCallSpan);
+  onOpen(handle: TrackedHandle, _holder?: object, caller?: CallerFacts): void {
+    if (!caller) return;
+    const callSpan = this.callSpans.get(caller);
+    if (callSpan) {
+      this.origins.set(handle, callSpan);
       return;
     }
-    if (!this.options.tracer() || this.options.late?.()) return;
-    const { context, isSpanContextValid, trace } = otelApi();
-    const active = trace.getSpanContext(context.active());
+    const { isSpanContextValid, trace } = otelApi();
+    const active = trace.getSpanContext(caller.context as Context);
     if (active && isSpanContextValid(active)) this.origins.set(handle, active);
   }
 
@@ -180,10 +184,10 @@ export class OtelTraceExporter implements RegistryListener {
     if (stack) attributes[ATTR_SSPI_CALL_STACKTRACE] = stack;
     // Found in the app's own call: a child of the request that made it.
     const message = event.reason === 'double' ? `SSPI ${event.kind} released twice` : `SSPI ${event.kind} used after release`;
-    this.finding(tracer, SPAN_MISUSE, this.callerContext(), attributes, this.linksTo([released]), message);
+    this.finding(tracer, SPAN_MISUSE, callerContext(event.caller), attributes, this.linksTo([released]), message);
   }
 
-  onOutOfOrderRelease(credential: TrackedHandle, liveContexts: readonly TrackedHandle[]): void {
+  onOutOfOrderRelease(credential: TrackedHandle, liveContexts: readonly TrackedHandle[], caller?: CallerFacts): void {
     const tracer = this.leakTracer();
     if (!tracer) return;
     const attributes = handleAttributes(credential);
@@ -191,13 +195,7 @@ export class OtelTraceExporter implements RegistryListener {
     attributes[ATTR_SSPI_FUNCTION] = 'FreeCredentialsHandle';
     attributes[ATTR_SSPI_LIVE_CONTEXTS] = liveContexts.length;
     const links = this.linksTo([credential, ...liveContexts.slice(0, MAX_LINKS - 1)]);
-    this.finding(tracer, SPAN_MISUSE, this.callerContext(), attributes, links, `SSPI credential freed with ${liveContexts.length} live contexts`);
-  }
-
-  /** The caller's context: the app's active span, unless the call is heard late (see `late`). */
-  private callerContext(): Context {
-    const api = otelApi();
-    return this.options.late?.() ? api.ROOT_CONTEXT : api.context.active();
+    this.finding(tracer, SPAN_MISUSE, callerContext(caller), attributes, links, `SSPI credential freed with ${liveContexts.length} live contexts`);
   }
 
   private leakTracer(): Tracer | undefined {

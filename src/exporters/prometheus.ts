@@ -31,13 +31,13 @@ export class PrometheusExporter {
   metrics(): Promise<string> {
     // Calls the registry has not applied yet count in this scrape (the first gauge's collect settles
     // them too, for a registry merged into the app's).
-    this.handles.settle();
+    this.handles.settled();
     return this.registry.metrics();
   }
 
   /** Every metric's values, read synchronously: what a worker thread hands the main thread. */
   snapshot(): MetricObject[] {
-    this.handles.settle();
+    this.handles.settled();
     return (this.registry.getMetricsAsArray() as unknown as SnapshotMetric[]).map((m) => m.snapshot());
   }
 
@@ -53,7 +53,7 @@ export class PrometheusExporter {
       const { collect } = def.feed;
       const compute = () => {
         const values: MetricValue[] = [];
-        collect(this.handles, (value, labels) => values.push({ labels, value }));
+        collect(this.handles.settled(), (value, labels) => values.push({ labels, value }));
         return values;
       };
       new ComputedMetric(view.name, view.help, def.type === 'counter' ? 'counter' : 'gauge', labelNames, compute, this.registry, def.aggregator ?? 'sum');
@@ -64,7 +64,7 @@ export class PrometheusExporter {
         ? new FastHistogram(view.name, view.help, labelNames, def.buckets ?? [], this.registry)
         : new FastCounter(view.name, view.help, labelNames, this.registry);
     // A metric read on its own (`getSingleMetric(...).get()`) counts the calls the registry has not applied yet.
-    metric.beforeRead = () => this.handles.settle();
+    metric.beforeRead = () => this.handles.settled();
     this.fast.set(view.key, metric);
   }
 

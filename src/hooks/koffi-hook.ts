@@ -145,7 +145,7 @@ export class KoffiHook {
     const { registry, beforeUnload } = this.options;
     const wrapper = function (this: unknown, ...args: unknown[]) {
       try {
-        const live = registry.liveHandles((h) => h.provider === provider);
+        const live = registry.settled().liveHandles((h) => h.provider === provider);
         if (live.length > 0) {
           recordUnload(registry, provider.library, live);
           beforeUnload(provider);

@@ -228,8 +228,8 @@ export const CATALOG = {
     unit: '{error}',
     help: 'Internal errors of the agent, by where they happened (the app’s calls were not affected); where="otel.export" counts failed OTLP exports of the OpenTelemetry SDK the agent started itself.',
     labels: [WHERE],
-    feed: collect((handles, observe) => {
-      handles.settle(); // what applying the waiting calls fails at counts in this read
+    // What applying the waiting calls failed at counts in this read: the exporter applied them first.
+    feed: collect((_handles, observe) => {
       for (const [where, count] of agentErrorCounts()) observe(count, { where });
     }),
     otel: { name: 'sspi.agent.errors' },

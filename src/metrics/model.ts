@@ -3,7 +3,7 @@
  * of two ways: by a registry event (a counter or histogram bumped as the event is heard), or by a
  * collect function (a value read from the registry's state when a scrape or an export asks).
  */
-import type { HandleRegistry } from '../core/registry.js';
+import type { HandleView } from '../core/handle-store.js';
 import type { RegistryListener } from '../types.js';
 
 export type LabelValue = string | number;
@@ -50,7 +50,8 @@ export interface EventFeed {
 export type Observe = (value: number, labels: Record<string, string>) => void;
 
 export interface CollectFeed {
-  readonly collect: (handles: HandleRegistry, observe: Observe) => void;
+  /** `handles`: the registry's state with every waiting call applied. */
+  readonly collect: (handles: HandleView, observe: Observe) => void;
 }
 
 /** A metric fed by `event`: `labels` read each label from the event's arguments. */

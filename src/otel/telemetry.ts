@@ -15,7 +15,7 @@ import { OtelTraceExporter } from '../exporters/otel-traces.js';
 import type { Flusher } from '../process-end.js';
 import type { HandleRegistry } from '../core/registry.js';
 import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
-import type { CallDetails, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
+import type { CallDetails, CallerCapture, CallerFacts, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
 import { SdkBootstrap, type OtelMode } from './bootstrap.js';
 import { MeterSource, nothingRegistered, TracerSource } from './providers.js';
 
@@ -33,31 +33,39 @@ export interface TelemetrySources {
   readonly leakSpans: boolean;
 }
 
+const NO_FUNCTIONS: ReadonlySet<string> = new Set();
+
 /** Both exporters, fed while the gate is open. */
 class GatedListener implements RegistryListener {
+  readonly captures: CallerCapture;
+
   constructor(
     private readonly open: () => boolean,
     private readonly traces: OtelTraceExporter,
     private readonly metrics: OtelMetricsExporter,
-  ) {}
-
-  wantsCallDetails(fn: string): boolean {
-    return this.open() && this.traces.wantsCallDetails(fn);
+  ) {
+    const traceCapture = traces.captures;
+    this.captures = {
+      context: () => {
+        if (!open()) return undefined;
+        // The calls not captured wait in the registry's queue: an app's collection in this turn
+        // applies them through the observable instruments' callbacks, so those must exist by then.
+        metrics.prepare();
+        return traceCapture?.context();
+      },
+      details: traceCapture?.details ?? NO_FUNCTIONS,
+    };
   }
 
-  wantsCallsNow(): boolean {
-    return this.open() && (this.traces.wantsCallsNow() || this.metrics.wantsCallsNow());
-  }
-
-  onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails): void {
+  onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts): void {
     if (!this.open()) return;
-    this.traces.onCall(fn, status, durationSeconds, details);
+    this.traces.onCall(fn, status, durationSeconds, details, caller);
     this.metrics.events.onCall(fn, status, durationSeconds);
   }
 
-  onOpen(handle: TrackedHandle): void {
+  onOpen(handle: TrackedHandle, holder?: object, caller?: CallerFacts): void {
     if (!this.open()) return;
-    this.traces.onOpen(handle);
+    this.traces.onOpen(handle, holder, caller);
     this.metrics.events.onOpen(handle);
   }
 
@@ -77,9 +85,9 @@ class GatedListener implements RegistryListener {
     this.metrics.events.onInvalidRelease(event);
   }
 
-  onOutOfOrderRelease(credential: TrackedHandle, liveContexts: readonly TrackedHandle[]): void {
+  onOutOfOrderRelease(credential: TrackedHandle, liveContexts: readonly TrackedHandle[], caller?: CallerFacts): void {
     if (!this.open()) return;
-    this.traces.onOutOfOrderRelease(credential, liveContexts);
+    this.traces.onOutOfOrderRelease(credential, liveContexts, caller);
     this.metrics.events.onOutOfOrderRelease(credential);
   }
 
@@ -166,13 +174,7 @@ export class Telemetry implements Flusher {
     this.unsubscribe = this.metrics = undefined;
     this.sources = sources;
     if (!sources) return;
-    const registry = this.registry;
-    const traces = new OtelTraceExporter({
-      tracer: () => this.tracer(),
-      callSpans: sources.callSpans,
-      leakSpans: sources.leakSpans,
-      late: () => registry.queue.isApplying,
-    });
+    const traces = new OtelTraceExporter({ tracer: () => this.tracer(), callSpans: sources.callSpans, leakSpans: sources.leakSpans });
     this.metrics = new OtelMetricsExporter(this.registry, () => this.meter());
     // Globals with nothing registered: no SDK (unless the bootstrap is yet to decide).
     const bootstrap = this.bootstrap;

@@ -1,4 +1,4 @@
-// The registry applies observed calls in batches (HandleRegistry.defer): whatever reads it, and the
+// The registry applies observed calls in batches (HandleRegistry.queue): whatever reads it, and the
 // guard above all, must see every call that returned before the read, in call order.
 import assert from 'node:assert/strict';
 import { setImmediate as turn } from 'node:timers/promises';
@@ -48,17 +48,17 @@ describe('calls applied in batches', function () {
     assert.deepEqual(events, [], 'nothing applied while the app’s code runs on');
     await turn();
     assert.deepEqual(events, ['call AcquireCredentialsHandleW', 'open credential', 'call InitializeSecurityContextW', 'open context']);
-    assert.equal(registry.liveHandles().find((h) => h.kind === 'context').credential.key, 0x10n, 'the context knows its credential');
+    assert.equal(registry.settled().liveHandles().find((h) => h.kind === 'context').credential.key, 0x10n, 'the context knows its credential');
   });
 
   it('applies what waits before anything reads the registry', function () {
     const { registry } = watched();
     recordObservedCall(registry, acquire(0x10n));
-    assert.equal(registry.liveCount('credential'), 1);
+    assert.equal(registry.settled().liveCount('credential'), 1);
     recordObservedCall(registry, free(0x10n));
-    assert.equal(registry.liveHandles().length, 0);
+    assert.equal(registry.settled().liveHandles().length, 0);
     recordObservedCall(registry, acquire(0x30n));
-    assert.deepEqual(registry.liveGroups().map((g) => `${g.kind} ${g.count}`), ['credential 1']);
+    assert.deepEqual(registry.settled().liveGroups().map((g) => `${g.kind} ${g.count}`), ['credential 1']);
   });
 
   it('applies them on the spot once PENDING_LIMIT wait, so a loop that never yields does not pile them up', function () {
@@ -83,7 +83,7 @@ describe('calls applied in batches', function () {
     const { registry, events } = watched();
     recordObservedCall(registry, acquire(0x10n));
     recordObservedCall(registry, free(0x10n));
-    registry.settle();
+    registry.settled();
     // The allocator hands the freed value out again: released in the registry, live in what waits.
     recordObservedCall(registry, acquire(0x10n));
     const heard = events.length;
@@ -101,14 +101,14 @@ describe('calls applied in batches', function () {
     const freeBuffer = (key) => ({ fn: fn('FreeContextBuffer'), provider, status: 0, durationSeconds: 0, buffer: key });
     recordObservedCall(registry, query(0x500n));
     recordObservedCall(registry, freeBuffer(0x500n));
-    registry.settle();
+    registry.settled();
     recordObservedCall(registry, query(0x500n));
     const heard = events.length;
     assert.equal(guardCall(registry, fn('FreeContextBuffer'), { buffer: 0x500n }), undefined);
     assert.equal(events.length, heard, 'answered from what waits');
     recordObservedCall(registry, freeBuffer(0x500n));
     assert.equal(guardCall(registry, fn('FreeContextBuffer'), { buffer: 0x500n })?.reason, 'double');
-    assert.equal(registry.liveCount('buffer'), 0);
+    assert.equal(registry.settled().liveCount('buffer'), 0);
   });
 
   it('an .async release heard after the provider handed its value out again leaves the new holder live', function () {
@@ -118,7 +118,7 @@ describe('calls applied in batches', function () {
     // The free runs on koffi's worker thread; the app's sync acquire gets the freed value back before the free's callback.
     recordObservedCall(registry, { ...acquire(0x10n), at: issuedAt + 1 });
     recordObservedCall(registry, { ...free(0x10n), issuedAt, at: issuedAt + 2 });
-    assert.equal(registry.liveCount('credential'), 1, 'the second holder is live');
+    assert.equal(registry.settled().liveCount('credential'), 1, 'the second holder is live');
     assert.equal(guardCall(registry, fn('FreeCredentialsHandle'), { credential: 0x10n }), undefined, 'and the app may free it');
     assert.deepEqual(events, [
       'call AcquireCredentialsHandleW',
@@ -130,18 +130,33 @@ describe('calls applied in batches', function () {
     ]);
     // An .async free issued after the handle was made is the release it looks like.
     recordObservedCall(registry, { ...free(0x10n), issuedAt: issuedAt + 3, at: issuedAt + 4 });
-    assert.equal(registry.liveCount('credential'), 0);
+    assert.equal(registry.settled().liveCount('credential'), 0);
   });
 
-  it('applies a call at once when a listener reads the caller’s context', function () {
+  it('applies a call at once when a listener captures its caller, after what waits, and its events carry the facts', function () {
     const { registry, events } = watched();
-    let wants = true;
-    registry.subscribe({ wantsCallsNow: () => wants });
-    recordObservedCall(registry, acquire(0x10n));
-    assert.deepEqual(events, ['call AcquireCredentialsHandleW', 'open credential']);
+    let wants = false;
+    const callerContext = { request: 1 };
+    const heard = [];
+    registry.subscribe({
+      captures: { context: () => (wants ? callerContext : undefined), details: new Set(['AcquireCredentialsHandleW']) },
+      onCall: (name, _status, _seconds, details, caller) => heard.push({ name, details, caller }),
+      onOpen: (_h, _holder, caller) => heard.push({ open: caller }),
+    });
+    recordObservedCall(registry, firstInit(undefined, 0x20n));
+    assert.equal(events.length, 0, 'not captured: it waits');
+    wants = true;
+    recordObservedCall(registry, { ...acquire(0x10n), at: 1234 });
+    assert.deepEqual(events, ['call InitializeSecurityContextW', 'open context', 'call AcquireCredentialsHandleW', 'open credential']);
+    const [waited, , captured, opened] = heard;
+    assert.equal(waited.caller, undefined);
+    assert.equal(waited.details, undefined, 'no details for a call not captured');
+    assert.deepEqual(captured.caller, { context: callerContext, at: 1234 });
+    assert.equal(captured.details.package, 'NTLM');
+    assert.equal(opened.open, captured.caller, 'the handle it made gets the same facts');
     wants = false;
     recordObservedCall(registry, free(0x10n));
-    assert.equal(events.length, 2);
+    assert.equal(events.length, 4);
   });
 
   it('counts a change that throws as an agent error and applies the next', function () {
@@ -154,7 +169,7 @@ describe('calls applied in batches', function () {
         throw new Error('boom');
       }, undefined);
       recordObservedCall(registry, acquire(0x10n));
-      assert.equal(registry.liveCount('credential'), 1);
+      assert.equal(registry.settled().liveCount('credential'), 1);
     } finally {
       setMessageSink((m) => process.stderr.write(m));
     }
@@ -168,11 +183,11 @@ describe('calls applied in batches: what readers see', function () {
     const { registry, events } = watched();
     recordObservedCall(registry, acquire(0x10n));
     recordObservedCall(registry, free(0x10n));
-    registry.settle();
+    registry.settled();
     // SSPI_AGENT_GUARD=0: the second free reaches the provider; then the value is handed out again.
     recordObservedCall(registry, { ...free(0x10n), status: 0x80090301 | 0 });
     recordObservedCall(registry, acquire(0x10n));
-    registry.settle();
+    registry.settled();
     assert.deepEqual(events.filter((e) => e.startsWith('invalid')), ['invalid credential double']);
   });
 
@@ -254,34 +269,52 @@ describe('calls applied in batches: what readers see', function () {
       }
     }
 
-    it('get no call span and no parent: the active span then is not the caller’s', function () {
+    it('take their parent and times from the caller’s facts, not from the context active when heard', function () {
       context.setGlobalContextManager(new StackContextManager());
       try {
         const spans = new InMemorySpanExporter();
-        const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }).getTracer('test');
-        let late = false;
-        const traces = new OtelTraceExporter({ tracer: () => tracer, callSpans: true, leakSpans: true, late: () => late });
+        let tracer;
+        const sdkTracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }).getTracer('test');
+        const traces = new OtelTraceExporter({ tracer: () => tracer, callSpans: true, leakSpans: true });
         const registry = new HandleRegistry();
-        recordObservedCall(registry, acquire(0x10n));
-        recordObservedCall(registry, free(0x10n));
+        registry.subscribe(traces);
+        const request = sdkTracer.startSpan('request');
+        const inRequest = trace.setSpan(context.active(), request);
+        context.with(inRequest, () => {
+          // Before an SDK is there: nothing captured, the calls wait.
+          recordObservedCall(registry, acquire(0x10n));
+          recordObservedCall(registry, free(0x10n));
+          recordObservedCall(registry, { ...free(0x10n), status: 0x80090301 | 0 });
+        });
+        tracer = sdkTracer;
+        const other = sdkTracer.startSpan('other request');
+        context.with(trace.setSpan(context.active(), other), () => registry.settled());
+        const at = performance.now() - 50;
+        context.with(inRequest, () => recordObservedCall(registry, { ...acquire(0x30n), at, durationSeconds: 0.002 }));
+        // Heard later, in another request's context: the facts say whose call it was.
+        const caller = { context: inRequest, at };
         const released = registry.releasedHandle('credential', 0x10n);
-        const double = { kind: 'credential', reason: 'double', fn: 'FreeCredentialsHandle', released };
-        const request = tracer.startSpan('request');
-        context.with(trace.setSpan(context.active(), request), () => {
-          for (const heardLate of [true, false]) {
-            late = heardLate;
-            traces.onCall('FreeCredentialsHandle', 0, 0.001);
-            traces.onInvalidRelease(double);
-          }
+        context.with(trace.setSpan(context.active(), other), () => {
+          traces.onInvalidRelease({ kind: 'credential', reason: 'double', fn: 'FreeCredentialsHandle', released, caller });
+          traces.onCall('FreeCredentialsHandle', 0, 0.001, undefined, caller);
         });
         request.end();
+        other.end();
         const finished = spans.getFinishedSpans();
         const parentOf = (s) => s.parentSpanContext?.spanId ?? s.parentSpanId;
-        const calls = finished.filter((s) => s.name === 'FreeCredentialsHandle');
-        assert.equal(calls.length, 1, 'only the call heard as it returned has a span');
-        assert.equal(parentOf(calls[0]), request.spanContext().spanId);
+        const calls = finished.filter((s) => s.name === 'FreeCredentialsHandle' || s.name === 'AcquireCredentialsHandleW');
+        assert.deepEqual(
+          calls.map((s) => s.name),
+          ['AcquireCredentialsHandleW', 'FreeCredentialsHandle'],
+          'only the calls with their caller’s facts have a span',
+        );
+        for (const span of calls) assert.equal(parentOf(span), request.spanContext().spanId);
+        const ms = ([s, ns]) => s * 1000 + ns / 1e6;
+        const wall = performance.timeOrigin + at;
+        assert.ok(Math.abs(ms(calls[0].endTime) - wall) < 1, 'ends when the call returned');
+        assert.ok(Math.abs(ms(calls[0].startTime) - (wall - 2)) < 1, 'starts its duration before');
         const misuses = finished.filter((s) => s.name === 'sspi.misuse');
-        assert.deepEqual(misuses.map(parentOf), [undefined, request.spanContext().spanId], 'late: no parent; on time: the request');
+        assert.deepEqual(misuses.map(parentOf), [undefined, request.spanContext().spanId], 'not captured: no parent; captured: the request');
       } finally {
         context.disable();
       }

@@ -103,7 +103,7 @@ describe('negotiated package of Negotiate contexts', function () {
     call('InitializeSecurityContextW', client, 0, verdict('Kerberos'));
     call('DeleteSecurityContext', client, 0);
     assert.deepEqual(heard, ['outbound Kerberos']);
-    assert.equal(registry.liveCount('context'), 0);
+    assert.equal(registry.settled().liveCount('context'), 0);
   });
 
   it('counts a fallback to NTLM, also when the login then fails', function () {
@@ -120,11 +120,11 @@ describe('negotiated package of Negotiate contexts', function () {
     const client = call('InitializeSecurityContextW', null, SEC_I_CONTINUE_NEEDED, verdict('Kerberos', false));
     assert.deepEqual(heard, [], 'a proposal is not yet a fact');
     // Nor is it what a leak report says the context ran: the server may still pick another package.
-    const midway = buildLeakReport(registry.liveHandles(), 'exit').handles.filter((h) => h.kind === 'context');
+    const midway = buildLeakReport(registry.settled().liveHandles(), 'exit').handles.filter((h) => h.kind === 'context');
     assert.deepEqual(midway.map((h) => h.negotiated), ['unknown']);
     call('InitializeSecurityContextW', client, SEC_I_CONTINUE_NEEDED, verdict('NTLM'));
     assert.deepEqual(heard, ['outbound NTLM']);
-    assert.deepEqual(buildLeakReport(registry.liveHandles(), 'exit').handles.filter((h) => h.kind === 'context').map((h) => h.negotiated), ['NTLM']);
+    assert.deepEqual(buildLeakReport(registry.settled().liveHandles(), 'exit').handles.filter((h) => h.kind === 'context').map((h) => h.negotiated), ['NTLM']);
   });
 
   it('takes the proposal when the handshake ends without an answer, and unknown when no token said anything', function () {
@@ -132,7 +132,7 @@ describe('negotiated package of Negotiate contexts', function () {
     call('InitializeSecurityContextW', null, 0, verdict('Kerberos', false));
     const silent = call('InitializeSecurityContextW', null, SEC_I_CONTINUE_NEEDED, undefined);
     assert.deepEqual(heard, ['outbound Kerberos']);
-    const report = buildLeakReport(registry.liveHandles(), 'exit');
+    const report = buildLeakReport(registry.settled().liveHandles(), 'exit');
     assert.deepEqual(report.handles.filter((h) => h.kind === 'context').map((h) => h.negotiated), ['Kerberos', 'unknown']);
     assert.match(formatLeakReport(report), /Leak of 1 context \[Negotiate \(negotiated Kerberos\), outbound\]/);
     call('DeleteSecurityContext', silent, 0);
@@ -143,7 +143,7 @@ describe('negotiated package of Negotiate contexts', function () {
     const { registry, heard, call } = setUp('Kerberos');
     const client = call('InitializeSecurityContextW', null, 0, verdict('Kerberos'));
     assert.deepEqual(heard, []);
-    assert.equal(buildLeakReport(registry.liveHandles(), 'exit').handles.find((h) => h.kind === 'context').negotiated, undefined);
+    assert.equal(buildLeakReport(registry.settled().liveHandles(), 'exit').handles.find((h) => h.kind === 'context').negotiated, undefined);
     call('DeleteSecurityContext', client, 0);
     assert.deepEqual(heard, []);
   });

@@ -26,7 +26,7 @@ function instrumented(options) {
   const hook = new NodeExposeSspiHook({ registry, stacks: stackPolicy('all', 8), guard: true });
   const addon = nodeExposeSspiStandIn(koffi, options);
   hook.patchModule({ sspi: addon.sspi });
-  const live = () => registry.liveHandles().map((h) => `${h.kind} ${h.direction} ${h.package} ${h.createdBy} ${h.library}`);
+  const live = () => registry.settled().liveHandles().map((h) => `${h.kind} ${h.direction} ${h.package} ${h.createdBy} ${h.library}`);
   return { registry, hook, ...addon, live };
 }
 
@@ -78,7 +78,7 @@ describe('node-expose-sspi hook (stand-in addon on WinPR)', function () {
             'credential inbound NTLM AcquireCredentialsHandleW node-expose-sspi',
             'credential outbound NTLM AcquireCredentialsHandleW node-expose-sspi',
           ]);
-          assert.match(registry.liveHandles()[0].key, /^0x[0-9a-f]{16}\.0x[0-9a-f]{16}$/, 'the addon’s string is the key');
+          assert.match(registry.settled().liveHandles()[0].key, /^0x[0-9a-f]{16}\.0x[0-9a-f]{16}$/, 'the addon’s string is the key');
         }
         release(sspi, r);
       }
@@ -93,11 +93,11 @@ describe('node-expose-sspi hook (stand-in addon on WinPR)', function () {
       sspi.AcquireCredentialsHandle({ packageName: 'Negotiate', credentialUse: 'SECPKG_CRED_OUTBOUND' }),
       sspi.AcquireCredentialsHandle({ packageName: 'NTLM' }),
     ];
-    assert.deepEqual(registry.liveHandles().map((h) => `${h.package} ${h.direction}`), ['NTLM inbound', 'Negotiate outbound', 'NTLM both']);
+    assert.deepEqual(registry.settled().liveHandles().map((h) => `${h.package} ${h.direction}`), ['NTLM inbound', 'Negotiate outbound', 'NTLM both']);
     assert.throws(() => sspi.AcquireCredentialsHandle({ packageName: 'NTLM', credentialUse: 2 }), /credentialUse must be a flag string/);
-    assert.equal(registry.liveCount('credential'), 3, 'a call the addon refuses creates nothing');
+    assert.equal(registry.settled().liveCount('credential'), 3, 'a call the addon refuses creates nothing');
     for (const h of handles) sspi.FreeCredentialsHandle(h.credential);
-    assert.equal(registry.liveCount('credential'), 0);
+    assert.equal(registry.settled().liveCount('credential'), 0);
   });
 
   it("keeps a rejected login's server context live (the addon throws) until it is deleted, with its history", function () {
@@ -105,13 +105,13 @@ describe('node-expose-sspi hook (stand-in addon on WinPR)', function () {
       const { registry, sspi } = instrumented({ samFile });
       const r = converse(sspi, 'wrong-password');
       assert.match(String(r.error), /AcceptSecurityContext: SECURITY_STATUS incorrect \(<0\): \(error code: 0x8009030f\)/);
-      const server = registry.liveHandles().find((h) => h.kind === 'context' && h.direction === 'inbound');
+      const server = registry.settled().liveHandles().find((h) => h.kind === 'context' && h.direction === 'inbound');
       assert.ok(server, 'the rejected login’s context is still live');
       assert.deepEqual(server.history.map((c) => c.fn), ['AcceptSecurityContext', 'AcceptSecurityContext']);
       assert.equal(server.history[1].status, 0x8009030f | 0);
       assert.equal(server.handshake, 'failed');
       release(sspi, r);
-      assert.equal(registry.liveHandles().length, 0);
+      assert.equal(registry.settled().liveHandles().length, 0);
     });
   });
 
@@ -120,10 +120,10 @@ describe('node-expose-sspi hook (stand-in addon on WinPR)', function () {
       const { registry, sspi } = instrumented({ samFile, reissue: true });
       const r = converse(sspi);
       assert.equal(r.done?.SECURITY_STATUS, 'SEC_E_OK', String(r.error));
-      const contexts = registry.liveHandles().filter((h) => h.kind === 'context');
+      const contexts = registry.settled().liveHandles().filter((h) => h.kind === 'context');
       assert.deepEqual(contexts.map((h) => h.key).sort(), [r.clientContext, r.serverContext].sort(), 'the records answer to the new strings');
       release(sspi, r);
-      assert.equal(registry.liveHandles().length, 0);
+      assert.equal(registry.settled().liveHandles().length, 0);
     });
   });
 
@@ -150,17 +150,17 @@ describe('node-expose-sspi hook (stand-in addon on WinPR)', function () {
     assert.deepEqual(results.map((r) => `${r.handle.kind} ${r.status} ${r.result}`), ['context 0 released', 'credential 0 released']);
     assert.equal(calls.DeleteSecurityContext, 1);
     assert.equal(calls.FreeCredentialsHandle, 1);
-    assert.equal(registry.liveHandles().length, 0);
+    assert.equal(registry.settled().liveHandles().length, 0);
   });
 
   it('records the app’s call site, and passes through once unpatched', function () {
     const { registry, hook, sspi } = instrumented();
     const acquire = () => sspi.AcquireCredentialsHandle(OUTBOUND);
     const { credential } = acquire();
-    assert.match(registry.liveHandles()[0].site.frames()[0], /at acquire \(.*node-expose-sspi-hook\.test\.mjs:\d+:\d+\)/);
+    assert.match(registry.settled().liveHandles()[0].site.frames()[0], /at acquire \(.*node-expose-sspi-hook\.test\.mjs:\d+:\d+\)/);
     hook.unpatchAll();
     const second = sspi.AcquireCredentialsHandle(OUTBOUND);
-    assert.equal(registry.liveCount('credential'), 1, 'not tracked once unpatched');
+    assert.equal(registry.settled().liveCount('credential'), 1, 'not tracked once unpatched');
     sspi.FreeCredentialsHandle(credential);
     sspi.FreeCredentialsHandle(second.credential);
   });
@@ -188,7 +188,7 @@ describe('node-expose-sspi hook (stand-in addon on WinPR)', function () {
       const hook = new NodeExposeSspiHook({ registry, stacks: stackPolicy('off', 8), guard: true });
       for (const exports of seen) hook.patchModule(exports);
       required.sspi.AcquireCredentialsHandle({ packageName: 'NTLM', credentialUse: 'SECPKG_CRED_OUTBOUND' });
-      assert.deepEqual(registry.liveHandles().map((h) => h.key), ['0x1.0x2'], 'wrapped once, in place');
+      assert.deepEqual(registry.settled().liveHandles().map((h) => h.key), ['0x1.0x2'], 'wrapped once, in place');
       hook.unpatchAll();
     } finally {
       unhook();

@@ -18,12 +18,12 @@ describe('handle registry', function () {
     const cred = registry.open(opening('credential', '1.2'));
     const ctx = registry.open(opening('context', '3.4', { credential: cred, direction: 'inbound' }));
     assert.equal(ctx.credential, cred);
-    assert.equal(registry.liveCount('credential'), 1);
+    assert.equal(registry.settled().liveCount('credential'), 1);
     assert.equal(registry.release('context', '3.4', 0, 'DeleteSecurityContext').result, 'released');
     assert.equal(registry.release('context', '3.4', 0, 'DeleteSecurityContext').result, 'double');
     assert.equal(registry.release('context', '5.6', 0, 'DeleteSecurityContext').result, 'unknown');
     assert.equal(registry.release('credential', '1.2', -2146893055, 'FreeCredentialsHandle').result, 'failed');
-    assert.equal(registry.liveCount('credential'), 0, 'a failed release ends the handle: the provider holds nothing to release');
+    assert.equal(registry.settled().liveCount('credential'), 0, 'a failed release ends the handle: the provider holds nothing to release');
     assert.deepEqual(events, [
       ['open', 'credential', 1],
       ['open', 'context', 2],
@@ -38,14 +38,14 @@ describe('handle registry', function () {
   it('finds the oldest live handle of each kind after any release', function () {
     const registry = new HandleRegistry();
     for (let i = 0; i < 5; i++) registry.open(opening('credential', `c${i}`));
-    assert.equal(registry.oldest('credential').key, 'c0');
+    assert.equal(registry.settled().oldest('credential').key, 'c0');
     registry.release('credential', 'c0', 0, 'FreeCredentialsHandle');
     registry.release('credential', 'c2', 0, 'FreeCredentialsHandle');
-    assert.equal(registry.oldest('credential').key, 'c1');
+    assert.equal(registry.settled().oldest('credential').key, 'c1');
     registry.release('credential', 'c1', 0, 'FreeCredentialsHandle');
-    assert.equal(registry.oldest('credential').key, 'c3');
-    assert.equal(registry.oldest('context'), undefined);
-    assert.deepEqual(registry.liveHandles().map((h) => h.key), ['c3', 'c4']);
+    assert.equal(registry.settled().oldest('credential').key, 'c3');
+    assert.equal(registry.settled().oldest('context'), undefined);
+    assert.deepEqual(registry.settled().liveHandles().map((h) => h.key), ['c3', 'c4']);
   });
 
   it('closes a live record whose value the provider hands out again', function () {
@@ -54,14 +54,14 @@ describe('handle registry', function () {
     registry.subscribe({ onClose: () => closed++ });
     registry.open(opening('credential', '9.9'));
     registry.open(opening('credential', '9.9'));
-    assert.equal(registry.liveCount('credential'), 1);
+    assert.equal(registry.settled().liveCount('credential'), 1);
     assert.equal(closed, 1);
   });
 
   it('counts live handles by label set, not by handle', function () {
     const registry = new HandleRegistry();
     for (let i = 0; i < 100; i++) registry.open(opening('credential', `k${i}`, { direction: i % 2 ? 'inbound' : 'outbound' }));
-    const groups = [...registry.liveGroups()].map((g) => [g.direction, g.count]).sort();
+    const groups = [...registry.settled().liveGroups()].map((g) => [g.direction, g.count]).sort();
     assert.deepEqual(groups, [['inbound', 50], ['outbound', 50]]);
   });
 
@@ -88,7 +88,7 @@ describe('handle registry', function () {
     registry.touch(e, 'AcceptSecurityContext', 0, true, 1900);
     registry.flagStale(limits, 5000);
     assert.deepEqual(abandoned, [c.id, d.id]);
-    assert.equal(registry.staleCount('context', 'abandoned'), 1, 'c was released: d only');
+    assert.equal(registry.settled().staleCount('context', 'abandoned'), 1, 'c was released: d only');
     assert.ok(a && b);
   });
 

@@ -48,7 +48,7 @@ describe("several threads' metrics as one", function () {
   it("puts a worker's report beside the main thread's, each entry marked with its thread", function () {
     const main = threadWith(1).registry;
     const worker = threadWith(2).registry;
-    const merged = withThreadReports(buildLeakReport(main.liveHandles(), 'exit'), [{ threadId: 7, report: buildLeakReport(worker.liveHandles(), 'worker exit') }]);
+    const merged = withThreadReports(buildLeakReport(main.settled().liveHandles(), 'exit'), [{ threadId: 7, report: buildLeakReport(worker.settled().liveHandles(), 'worker exit') }]);
     assert.equal(merged.total, 3);
     assert.equal(merged.byKind.credential, 3);
     assert.deepEqual(merged.handles.map((h) => h.thread), [undefined, 7, 7]);
