@@ -9,7 +9,7 @@
  */
 import { setImmediate } from 'node:timers'; // Node's own, not a global an app's fake timers may have replaced
 import { agentError } from '../diagnostics.js';
-import type { HandleKey, HandleKind } from '../types.js';
+import { HANDLE_KINDS, perKind, type HandleKey, type HandleKind } from '../types.js';
 
 /** How many changes may wait before they are applied on the spot. */
 export const PENDING_LIMIT = 256;
@@ -25,7 +25,13 @@ export class CallQueue<T> {
    * (false: providers re-issue a freed value at once). One Map write per change and one read per
    * guard check: a BigInt is hashed anew on every Map operation.
    */
-  private readonly effects: Record<HandleKind, Map<HandleKey, boolean>> = { credential: new Map(), context: new Map(), buffer: new Map() };
+  private readonly effects: Record<HandleKind, Map<HandleKey, boolean>> = perKind(() => new Map());
+  /**
+   * Per kind, the value the last waiting change touches, kept out of `effects` until a change touches
+   * another: an acquire and the release of what it made (or a handshake's calls on one context) then
+   * cost no Map operation at all.
+   */
+  private readonly latest = perKind((): { key: HandleKey | undefined; releases: boolean } => ({ key: undefined, releases: false }));
   private applying = false;
   private scheduled = false;
   /** Cleared at the process end: no event-loop turn would come to apply what waits. */
@@ -56,12 +62,16 @@ export class CallQueue<T> {
 
   /** The change about to be added releases `key` (`releases`) or hands it out. */
   expect(kind: HandleKind, key: HandleKey, releases: boolean): void {
-    this.effects[kind].set(key, releases);
+    const latest = this.latest[kind];
+    if (latest.key !== undefined && latest.key !== key) this.effects[kind].set(latest.key, latest.releases);
+    latest.key = key;
+    latest.releases = releases;
   }
 
   /** What the waiting changes do to `key`: release it (true), hand it out (false), or nothing said. */
   effectOn(kind: HandleKind, key: HandleKey): boolean | undefined {
-    return this.effects[kind].get(key);
+    const latest = this.latest[kind];
+    return latest.key === key ? latest.releases : this.effects[kind].get(key);
   }
 
   /** Applies what waits, in order. Re-entrant calls (a change's own reads) return at once. */
@@ -81,9 +91,11 @@ export class CallQueue<T> {
     } finally {
       changes.length = 0;
       items.length = 0;
-      this.effects.credential.clear();
-      this.effects.context.clear();
-      this.effects.buffer.clear();
+      for (const kind of HANDLE_KINDS) {
+        this.latest[kind].key = undefined;
+        // A cleared Map gets a new table: none when nothing was written.
+        if (this.effects[kind].size !== 0) this.effects[kind].clear();
+      }
       this.applying = false;
       this.onWaiting?.(false);
     }

@@ -48,15 +48,26 @@ export class HandleDetails {
   stale: StaleReason | undefined = undefined;
   staleAt: number | undefined = undefined;
   collected = false;
-  releasedBy: string | undefined = undefined;
-  releasedAt: number | undefined = undefined;
-  releaseSite: AllocationSite | undefined = undefined;
+}
+
+/** How a handle ended, set when it is released. */
+export interface ReleaseFacts {
+  readonly by: string;
+  readonly at: number;
+  readonly site: AllocationSite | undefined;
+  /** Its value was re-issued or forgotten: the store's map no longer holds this record. */
+  displaced: boolean;
 }
 
 export class HandleRecord implements TrackedHandle {
   prev: HandleRecord | undefined = undefined;
   next: HandleRecord | undefined = undefined;
   details: HandleDetails | undefined = undefined;
+  /**
+   * Beside `details` rather than in it: every handle is released, most need no details, and the
+   * store asks whether a record is released on every lookup.
+   */
+  released: ReleaseFacts | undefined = undefined;
 
   constructor(
     readonly id: number,
@@ -117,12 +128,12 @@ export class HandleRecord implements TrackedHandle {
     return this.details?.collected ?? false;
   }
   get releasedBy(): string | undefined {
-    return this.details?.releasedBy;
+    return this.released?.by;
   }
   get releasedAt(): number | undefined {
-    return this.details?.releasedAt;
+    return this.released?.at;
   }
   get releaseSite(): AllocationSite | undefined {
-    return this.details?.releaseSite;
+    return this.released?.site;
   }
 }

@@ -7,6 +7,7 @@
 import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
 import { LiveGroups } from './live-groups.js';
 import { LiveList } from './live-list.js';
+import { RecordMap } from './record-map.js';
 import { ReleasedRing } from './released-ring.js';
 import { StaleMarks, type StaleLimits } from './stale-marks.js';
 import { handshakeState } from '../sspi/handshake.js';
@@ -41,7 +42,7 @@ export class HandleStore implements HandleView {
    * once, and deleting then re-adding the same key leaves deleted entries in V8's hash chains that
    * every later lookup walks — at a million live handles that cost more than the SSPI call.
    */
-  private readonly records = perKind(() => new Map<HandleKey, HandleRecord>());
+  private readonly records = perKind(() => new RecordMap());
   private readonly live = perKind(() => new LiveList());
   private readonly groups = new LiveGroups();
   private readonly ring = new ReleasedRing(this.records);
@@ -77,13 +78,13 @@ export class HandleStore implements HandleView {
   /** The live record of a handle value. */
   get(kind: HandleKind, key: HandleKey): HandleRecord | undefined {
     const record = this.records[kind].get(key);
-    return record !== undefined && record.details?.releasedBy === undefined ? record : undefined;
+    return record !== undefined && record.released === undefined ? record : undefined;
   }
 
   /** The record of a released handle, while it is remembered and its value not re-issued. */
   released(kind: HandleKind, key: HandleKey): HandleRecord | undefined {
     const record = this.records[kind].get(key);
-    return record !== undefined && record.details?.releasedBy !== undefined ? record : undefined;
+    return record !== undefined && record.released !== undefined ? record : undefined;
   }
 
   /** The value is live again in a way the agent does not track: forget its released record. */
@@ -109,10 +110,7 @@ export class HandleStore implements HandleView {
 
   /** A closed handle is remembered as released (the record itself: no allocation on the release path). */
   remember(handle: HandleRecord, releasedBy: string, releaseSite: AllocationSite | undefined, now: number): void {
-    const details = handle.more();
-    details.releasedBy = releasedBy;
-    details.releasedAt = now;
-    details.releaseSite = releaseSite;
+    handle.released = { by: releasedBy, at: now, site: releaseSite, displaced: false };
     this.ring.add(handle);
   }
 

@@ -4,7 +4,8 @@
  * it is forgotten here or the provider issues the value again.
  */
 import type { HandleRecord } from './handle-record.js';
-import { perKind, type HandleKey, type HandleKind } from '../types.js';
+import type { RecordMap } from './record-map.js';
+import { perKind, type HandleKind } from '../types.js';
 
 /** How many released handles are remembered for the double-free guard (oldest forgotten first). */
 export const RELEASED_MEMORY = 10_000;
@@ -13,7 +14,7 @@ export class ReleasedRing {
   private readonly ring = perKind(() => new Array<HandleRecord | undefined>(RELEASED_MEMORY));
   private readonly next = perKind(() => 0);
 
-  constructor(private readonly records: Record<HandleKind, Map<HandleKey, HandleRecord>>) {}
+  constructor(private readonly records: Record<HandleKind, RecordMap>) {}
 
   /** The record itself is kept: no allocation on the release path. */
   add(handle: HandleRecord): void {
@@ -21,8 +22,9 @@ export class ReleasedRing {
     const ring = this.ring[kind];
     const slot = this.next[kind];
     const forgotten = ring[slot];
-    // Forget the oldest released record, unless its value was re-issued since (then it is gone already).
-    if (forgotten && this.records[kind].get(forgotten.key) === forgotten) this.records[kind].delete(forgotten.key);
+    // Forget the oldest released record, unless its value was re-issued since (then it is gone
+    // already, and with providers that re-issue freed values at once, that is the common case).
+    if (forgotten && !forgotten.released?.displaced && this.records[kind].get(forgotten.key) === forgotten) this.records[kind].delete(forgotten.key);
     ring[slot] = handle;
     this.next[kind] = (slot + 1) % RELEASED_MEMORY;
   }
