@@ -216,7 +216,9 @@ export interface CallerCapture {
 export interface RegistryListener {
   /**
    * Read once, at subscribe: what the listener's handlers need of each call's caller. Nothing is
-   * asked of the listener per call; the hook runs the capture and the call carries its result.
+   * asked of the listener per call; the capture runs as the hook hands the call over, and the call
+   * carries its result. One listener per registry captures (the OpenTelemetry side): the first
+   * capture that returns a context supplies every listener's facts, and the details go to all.
    */
   readonly captures?: CallerCapture;
   /**

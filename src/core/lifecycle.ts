@@ -106,7 +106,8 @@ function releasedOnly(
  * calls too was measured: no faster, as the SDK's own span work dominates.)
  */
 export function recordObservedCall(registry: HandleRegistry, call: ObservedCall): void {
-  const caller = registry.captureCaller(call.at ?? performance.now());
+  const at = call.at ?? performance.now();
+  const caller = call.issuedAt === undefined ? registry.captureCaller(at) : returnedAt(call.issuedCaller, at);
   if (call.issuedAt !== undefined && releasesEarlierHolder(registry, call)) {
     registry.recordCall(call.fn.name, call.status, call.durationSeconds, undefined, caller);
     return;
@@ -118,6 +119,11 @@ export function recordObservedCall(registry: HandleRegistry, call: ObservedCall)
   }
   expectEffects(registry, call);
   registry.queue.add(applyDeferred, call);
+}
+
+/** An `.async` call's caller, captured when it was issued, with the time its callback heard it return. */
+function returnedAt(issued: CallerFacts | undefined, at: number): CallerFacts | undefined {
+  return issued === undefined ? undefined : { context: issued.context, at };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { SspiFunction } from '../sspi/functions.js';
 import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
-import type { AllocationSite, HandleKey, HandleKind, HandleReleaser, ReadHandle } from '../types.js';
+import type { AllocationSite, CallerFacts, HandleKey, HandleKind, HandleReleaser, ReadHandle } from '../types.js';
 
 /** A buffer SSPI allocated during the call, and the JS value that holds its pointer. */
 export interface AllocatedBuffer {
@@ -32,6 +32,11 @@ export interface ObservedCall {
    * facts arrive with its callback, after those of calls the app made meanwhile.
    */
   readonly issuedAt?: number;
+  /**
+   * For an `.async` call: its caller, captured when it was issued (`registry.captureCaller`): its
+   * callback runs in no request's context.
+   */
+  readonly issuedCaller?: CallerFacts | undefined;
   /** Read before the call: `pszPackage`, `fCredentialUse`, the existing handles passed in. */
   readonly packageName?: string | undefined;
   readonly credentialUse?: number | undefined;

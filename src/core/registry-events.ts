@@ -98,7 +98,8 @@ export class RegistryEvents {
 
   /**
    * The caller's moment of a call that returned at `at`, when a listener's capture wants something of
-   * it; undefined otherwise (the common case with no SDK: one check, nothing allocated).
+   * it; undefined otherwise (the common case with no SDK: one check, nothing allocated). The first
+   * capture that returns a context supplies it: one listener captures (the OpenTelemetry side).
    */
   captureCaller(at: number): CallerFacts | undefined {
     const captures = this.captures;

@@ -87,7 +87,8 @@ export class HandleRegistry {
   }
 
   // The lifecycle rules' writes: applied in call order, from the queue (or as a captured call returns,
-  // after the queue), so they do not settle again.
+  // after the queue), so they do not settle again. Nothing else calls them: a write from outside the
+  // queue while calls wait would land before those calls.
 
   /**
    * A handle came to life. A live record with the same value means the provider reused a value whose
@@ -97,7 +98,7 @@ export class HandleRegistry {
   open(opening: HandleOpening): TrackedHandle {
     const now = opening.at ?? performance.now();
     const missed = this.store.get(opening.kind, opening.key);
-    if (missed) this.close(missed, now);
+    if (missed) this.close(missed, now, opening.caller);
     const handle = this.store.add(opening, now);
     this.events.open(handle, opening.holder, opening.caller);
     return handle;
@@ -209,12 +210,15 @@ export class HandleRegistry {
     this.events.emit('onNegotiated', handle, details.negotiated ?? 'unknown');
   }
 
-  /** The agent released `handle` itself (forced cleanup); it is closed whatever the status. */
+  /**
+   * The agent released `handle` itself (forced cleanup); it is closed whatever the status. A cleanup
+   * the app asked for (the API, in a request) is that caller's: its findings are children of it.
+   */
   forcedRelease(handle: TrackedHandle, status: number, trigger: string): ForcedRelease {
     const event: ForcedRelease = { handle, status, result: status < 0 ? 'failed' : 'released', trigger };
     if (this.settled().get(handle.kind, handle.key) === handle) {
       const now = performance.now();
-      this.close(handle as HandleRecord, now);
+      this.close(handle as HandleRecord, now, this.events.captureCaller(now));
       this.store.remember(handle as HandleRecord, `${trigger} cleanup`, undefined, now);
     }
     this.events.emit('onForcedRelease', event);

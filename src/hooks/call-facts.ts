@@ -3,7 +3,7 @@ import type { AllocatedBuffer, ObservedCall, Provider } from '../core/observed-c
 import type { SspiFunction } from '../sspi/functions.js';
 import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
 import { SEC_E_OK } from '../sspi/status.js';
-import type { AllocationSite } from '../types.js';
+import type { AllocationSite, CallerFacts } from '../types.js';
 import type { ReadHandle } from './handle-shapes.js';
 
 /**
@@ -15,8 +15,9 @@ export class CallFacts implements ObservedCall {
   status = SEC_E_OK;
   durationSeconds = 0;
   at = 0;
-  /** Set for an `.async` call: when it was issued. */
+  /** Set for an `.async` call: when it was issued, and its caller then. */
   issuedAt: number | undefined = undefined;
+  issuedCaller: CallerFacts | undefined = undefined;
   site: AllocationSite | undefined = undefined;
   outHandle: ReadHandle = undefined;
   outHolder: object | undefined = undefined;

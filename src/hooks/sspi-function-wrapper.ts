@@ -255,7 +255,10 @@ function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContex
       return undefined;
     }
     const start = performance.now();
-    if (before) before.issuedAt = start;
+    if (before) {
+      before.issuedAt = start;
+      before.issuedCaller = ctx.registry.captureCaller(start);
+    }
     args[args.length - 1] = function (this: unknown, err: unknown, result: unknown) {
       if (before && !err) {
         try {

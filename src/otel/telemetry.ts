@@ -50,7 +50,11 @@ class GatedListener implements RegistryListener {
         if (!open()) return undefined;
         // The calls not captured wait in the registry's queue: an app's collection in this turn
         // applies them through the observable instruments' callbacks, so those must exist by then.
-        metrics.prepare();
+        try {
+          metrics.prepare();
+        } catch (err) {
+          agentError('otel.metrics', err);
+        }
         return traceCapture?.context();
       },
       details: traceCapture?.details ?? NO_FUNCTIONS,

@@ -41,6 +41,15 @@ describe('OpenTelemetry call spans', function () {
     }
   });
 
+  it('makes an .async call’s span a child of the request span active when it was issued', function () {
+    assert.deepEqual(out.requests.asyncStatuses, [0, 0]);
+    const spans = out.spans.filter((s) => s.scope === 'sspi-agent' && (s.name === 'AcquireCredentialsHandleW' || s.name === 'FreeCredentialsHandle'));
+    const issued = spans.filter((s) => s.traceId === out.requests.async.traceId);
+    assert.deepEqual(issued.map((s) => s.name), ['AcquireCredentialsHandleW', 'FreeCredentialsHandle']);
+    for (const span of issued) assert.equal(span.parentSpanId, out.requests.async.spanId, span.name);
+    assert.deepEqual(spans.filter((s) => !s.parentSpanId), [], 'no root call span');
+  });
+
   it('gives each span its package, status name and code, credential use and handle kind', function () {
     const ok = out.spans.filter((s) => s.traceId === out.requests.ok.traceId && s.scope === 'sspi-agent');
     const acquires = ok.filter((s) => s.name === 'AcquireCredentialsHandleW').map((s) => s.attributes);
@@ -92,12 +101,12 @@ describe('OpenTelemetry call spans', function () {
 
   it('makes none with SSPI_AGENT_CALL_SPANS=0', async function () {
     const off = result(await runApp('otel/call-spans.mjs', { env: { SSPI_AGENT_CALL_SPANS: '0' } }));
-    assert.deepEqual(off.spans.map((s) => s.name).sort(), ['login negotiate', 'login ok', 'login rejected']);
+    assert.deepEqual(off.spans.map((s) => s.name).sort(), ['acquire async', 'login negotiate', 'login ok', 'login rejected']);
   });
 
   it('makes none with SSPI_AGENT_OTEL=off', async function () {
     const off = result(await runApp('otel/call-spans.mjs', { env: { SSPI_AGENT_OTEL: 'off' } }));
-    assert.deepEqual(off.spans.map((s) => s.name).sort(), ['login negotiate', 'login ok', 'login rejected']);
+    assert.deepEqual(off.spans.map((s) => s.name).sort(), ['acquire async', 'login negotiate', 'login ok', 'login rejected']);
   });
 
   it('asks the OpenTelemetry API for no tracer and no span when no SDK is registered', async function () {

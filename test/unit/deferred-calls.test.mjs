@@ -243,7 +243,7 @@ describe('calls applied in batches: what readers see', function () {
     prometheus.stop();
   });
 
-  describe('spans of calls heard late', function () {
+  describe('spans of calls heard after they returned', function () {
     /** Just enough of a ContextManager for `context.with` to make a span active, synchronously. */
     class StackContextManager {
       stack = [ROOT_CONTEXT];
@@ -268,6 +268,36 @@ describe('calls applied in batches: what readers see', function () {
         return this;
       }
     }
+
+    it('a credential closed while its contexts live (its value handed out again, a forced cleanup): the misuse is a child of the request', function () {
+      context.setGlobalContextManager(new StackContextManager());
+      try {
+        const spans = new InMemorySpanExporter();
+        const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }).getTracer('test');
+        const registry = new HandleRegistry();
+        registry.subscribe(new OtelTraceExporter({ tracer: () => tracer, callSpans: false, leakSpans: true }));
+        const request = tracer.startSpan('request');
+        context.with(trace.setSpan(context.active(), request), () => {
+          recordObservedCall(registry, acquire(0x10n));
+          recordObservedCall(registry, firstInit(0x10n, 0x20n));
+          // The free was not seen: the value comes back from the provider with the context still live.
+          recordObservedCall(registry, acquire(0x10n));
+          // A cleanup the app asks for in the request, of a credential whose context it cannot release.
+          recordObservedCall(registry, acquire(0x30n));
+          recordObservedCall(registry, firstInit(0x30n, 0x40n));
+          registry.forcedRelease(registry.settled().get('credential', 0x30n), 0, 'api');
+        });
+        request.end();
+        const misuses = spans.getFinishedSpans().filter((s) => s.name === 'sspi.misuse');
+        assert.equal(misuses.length, 2);
+        for (const misuse of misuses) {
+          assert.equal(misuse.attributes['sspi.misuse.reason'], 'out_of_order');
+          assert.equal(misuse.parentSpanContext?.spanId ?? misuse.parentSpanId, request.spanContext().spanId);
+        }
+      } finally {
+        context.disable();
+      }
+    });
 
     it('take their parent and times from the caller’s facts, not from the context active when heard', function () {
       context.setGlobalContextManager(new StackContextManager());
