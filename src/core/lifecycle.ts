@@ -113,7 +113,6 @@ export function recordObservedCall(registry: HandleRegistry, call: ObservedCall)
     return;
   }
   if (caller !== undefined) {
-    registry.settled();
     applyCall(registry, call, caller);
     return;
   }
@@ -172,8 +171,8 @@ function applyDeferred(registry: HandleRegistry, call: ObservedCall): void {
 }
 
 /**
- * What `call` did, applied to the registry in call order (from the queue, or as it returns when its
- * `caller` was captured).
+ * What `call` did, applied to the registry in call order: from the queue, or as it returns when its
+ * `caller` was captured (what waits is applied first, by `settled()`).
  */
 export function applyCall(registry: HandleRegistry, call: ObservedCall, caller?: CallerFacts): void {
   const name = call.fn.name;
