@@ -116,20 +116,20 @@ function handleAttributes(handle: TrackedHandle): Attributes {
 
 export class OtelTraceExporter implements RegistryListener {
   /**
-   * Call spans and the links of findings need the caller's active context, and call spans the
-   * details of the functions they are made for.
+   * Call spans and the links of findings need the caller's active context (none is taken while both
+   * are off or no SDK is registered), and call spans the details of the functions they are made for.
    */
-  readonly captures: CallerCapture | undefined;
+  readonly captures: CallerCapture;
   /** Where each handle was made: the creating call's span, or the span active then. */
   private readonly origins = new WeakMap<TrackedHandle, SpanContext>();
   /** Each captured call's span, for the handles it made (its `onOpen`s get the same facts). */
   private readonly callSpans = new WeakMap<CallerFacts, SpanContext>();
 
   constructor(private readonly options: OtelTraceOptions) {
-    if (!options.callSpans && !options.leakSpans) return;
     const { tracer } = options;
+    const spans = options.callSpans || options.leakSpans;
     this.captures = {
-      context: () => (tracer() === undefined ? undefined : otelApi().context.active()),
+      context: () => (!spans || tracer() === undefined ? undefined : otelApi().context.active()),
       details: options.callSpans ? CALL_SPAN_FUNCTIONS : NO_FUNCTIONS,
     };
   }

@@ -33,8 +33,6 @@ export interface TelemetrySources {
   readonly leakSpans: boolean;
 }
 
-const NO_FUNCTIONS: ReadonlySet<string> = new Set();
-
 /** Both exporters, fed while the gate is open. */
 class GatedListener implements RegistryListener {
   readonly captures: CallerCapture;
@@ -55,9 +53,9 @@ class GatedListener implements RegistryListener {
         } catch (err) {
           agentError('otel.metrics', err);
         }
-        return traceCapture?.context();
+        return traceCapture.context();
       },
-      details: traceCapture?.details ?? NO_FUNCTIONS,
+      details: traceCapture.details,
     };
   }
 
