@@ -43,6 +43,14 @@ export interface Agent {
   report(reason?: string): LeakReport;
   /** The forced ordered cleanup, now: contexts, then credentials, then buffers. */
   cleanup(): ForcedRelease[];
+  /**
+   * Stops tracking until `resume()` (an instrumentation's `disable()`): every patch and module hook put
+   * back, the wrappers the app holds passing straight through; the books, the endpoint and the exit
+   * report stay. Calls made meanwhile are not seen.
+   */
+  suspend(): void;
+  /** Tracks again, with the same books: the functions the app declared before are wrapped again. */
+  resume(): void;
   /** Unhooks everything and closes the endpoint; handles stay tracked no more. */
   stop(): Promise<void>;
 }
@@ -63,6 +71,21 @@ function hookEsmImports(): () => void {
     warn(`ES module hook not registered, so \`import { load } from 'koffi'\` is not instrumented: ${String(err)}`);
     return () => {};
   }
+}
+
+/** Hooks the module loaders (CommonJS `require`, and koffi's ES import) to the agent's hooks; returns how to unhook them. */
+function hookModuleLoads(koffi: KoffiHook, nodeExposeSspi: NodeExposeSspiHook): () => void {
+  const unhookRequire = hookRequire(
+    (exports) => koffi.patchModule(exports),
+    (exports) => nodeExposeSspi.patchModule(exports),
+  );
+  setActiveKoffiHook(koffi);
+  const unhookEsm = hookEsmImports();
+  return () => {
+    unhookRequire();
+    unhookEsm();
+    setActiveKoffiHook(undefined);
+  };
 }
 
 /** The longest the preload holds the app's start for the endpoint; binding a port takes microseconds. */
@@ -140,12 +163,8 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     },
   });
   const nodeExposeSspi = new NodeExposeSspiHook({ registry: handles, stacks, guard: config.guard });
-  const unhookRequire = hookRequire(
-    (exports) => koffi.patchModule(exports),
-    (exports) => nodeExposeSspi.patchModule(exports),
-  );
-  setActiveKoffiHook(koffi);
-  const unhookEsm = hookEsmImports();
+  let unhookLoads: (() => void) | undefined = hookModuleLoads(koffi, nodeExposeSspi);
+  let stopped = false;
   // One OpenTelemetry SDK per process: a worker uses an SDK the app registered in it, never starts one.
   const otelMode = isMainThread || config.otel === 'off' ? config.otel : 'global';
   const telemetry = new Telemetry(handles, { mode: otelMode, callSpans: config.callSpans, leakSpans: config.leakSpans });
@@ -162,18 +181,35 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     telemetry,
     report: (reason = 'report') => buildLeakReport(handles.settled().liveHandles(), reason, { suppressions }),
     cleanup: () => forceCleanup(handles, 'api'),
+    suspend() {
+      if (!unhookLoads) return;
+      // The exporters still listening hear the calls made before.
+      handles.settled();
+      unhookLoads();
+      unhookLoads = undefined;
+      koffi.suspend();
+      nodeExposeSspi.suspend();
+      debug('suspended');
+    },
+    resume() {
+      if (unhookLoads || stopped) return;
+      koffi.resume();
+      nodeExposeSspi.resume();
+      unhookLoads = hookModuleLoads(koffi, nodeExposeSspi);
+      debug('resumed');
+    },
     async stop() {
+      stopped = true;
       // Not running from here on: a start while the endpoint closes starts a new agent.
       if ((globalThis as GlobalWithAgent)[SLOT] === agent) delete (globalThis as GlobalWithAgent)[SLOT];
       // The exporters still listening hear the calls the registry has not applied yet.
       handles.settled();
       role.detach();
       stopStaleChecks();
-      unhookRequire();
-      unhookEsm();
+      unhookLoads?.();
+      unhookLoads = undefined;
       koffi.unpatchAll();
       nodeExposeSspi.unpatchAll();
-      setActiveKoffiHook(undefined);
       collected.stop();
       unsubscribeLog();
       prometheus.stop();

@@ -13,7 +13,7 @@ import type { ProviderMatcher } from '../sspi/libraries.js';
 import type { StackPolicy } from '../core/stacks.js';
 import type { HandleKind, HandleReleaser, TrackedHandle } from '../types.js';
 import { handleWords, type NativeMemory } from './handle-shapes.js';
-import { Patcher } from './patcher.js';
+import { PatchingHook } from './patcher.js';
 import { isWrapped, wrapSspiFunction, type WrapperContext } from './sspi-function-wrapper.js';
 
 export interface KoffiHookOptions {
@@ -48,15 +48,13 @@ export function isKoffiModule(value: unknown): value is KoffiModule {
   return typeof m.load === 'function' && typeof m.struct === 'function' && typeof m.proto === 'function' && typeof m.decode === 'function';
 }
 
-export class KoffiHook {
-  private readonly patcher = new Patcher('koffi');
+export class KoffiHook extends PatchingHook {
   private readonly patchedModules = new WeakSet<object>();
   private readonly wrappedLoads = new WeakSet<Function>();
   private readonly instrumented = new WeakSet<object>();
-  /** Off after `unpatchAll`: wrappers still held pass straight through, nothing reaches the stopped registry. */
-  private readonly state = this.patcher.state;
-
-  constructor(private readonly options: KoffiHookOptions) {}
+  constructor(private readonly options: KoffiHookOptions) {
+    super('koffi');
+  }
 
   /**
    * Patches a koffi module object (and the native object under `default`) in place. Idempotent:
@@ -65,29 +63,16 @@ export class KoffiHook {
   patchModule(mod: unknown): void {
     if (!isKoffiModule(mod) || this.patchedModules.has(mod)) return;
     this.patchedModules.add(mod);
-    this.patchLoad(mod, mod);
+    this.patchLoad(mod);
     if (isKoffiModule(mod.default) && !this.patchedModules.has(mod.default)) {
       this.patchedModules.add(mod.default);
-      this.patchLoad(mod.default, mod);
+      this.patchLoad(mod.default);
     }
     debug('koffi module instrumented');
   }
 
-  /**
-   * Undoes what `patchModule(mod)` did: its `load` and the libraries loaded through it. Functions
-   * declared meanwhile stay wrapped (the app holds them); they pass through once the agent stops.
-   */
-  unpatchModule(mod: unknown): void {
-    if (typeof mod !== 'object' || mod === null) return;
-    for (const target of [mod, ...this.patcher.unpatch(mod)]) {
-      this.patchedModules.delete(target);
-      this.instrumented.delete(target);
-    }
-    if (isKoffiModule(mod) && typeof mod.default === 'object' && mod.default !== null) this.patchedModules.delete(mod.default);
-  }
-
-  /** The function to stand in for a `load` an ESM namespace captured before any patch; `owner`: the module its patches belong to. */
-  wrapLoad(load: Function, mod: KoffiModule, owner: object = mod): Function {
+  /** The function to stand in for a `load` an ESM namespace captured before any patch. */
+  wrapLoad(load: Function, mod: KoffiModule): Function {
     if (this.wrappedLoads.has(load)) return load;
     const hook = this;
     const memory = nativeMemory(mod);
@@ -95,9 +80,9 @@ export class KoffiHook {
     const { load: wrapped } = {
       load(this: unknown, ...args: unknown[]) {
         const lib = load.apply(this, args);
-        if (!hook.state.enabled) return lib;
+        // Also while suspended: the library's patches then wait for resume().
         try {
-          hook.instrumentLibrary(lib, args[0], memory, owner);
+          hook.instrumentLibrary(lib, args[0], memory);
         } catch (err) {
           agentError('koffi.load', err);
         }
@@ -109,17 +94,12 @@ export class KoffiHook {
     return wrapped;
   }
 
-  /** Puts every patched property back as it was, newest first. */
-  unpatchAll(): void {
-    this.patcher.unpatchAll();
-  }
-
-  private patchLoad(mod: KoffiModule, owner: object): void {
+  private patchLoad(mod: KoffiModule): void {
     if (typeof mod.load !== 'function') return;
-    this.patcher.replace(owner, mod, 'load', this.wrapLoad(mod.load, mod, owner), false);
+    this.patcher.replace(mod, 'load', this.wrapLoad(mod.load, mod), false);
   }
 
-  private instrumentLibrary(lib: unknown, path: unknown, memory: NativeMemory, owner: object): void {
+  private instrumentLibrary(lib: unknown, path: unknown, memory: NativeMemory): void {
     const library = this.options.providers.match(path);
     if (!library || typeof lib !== 'object' || lib === null || this.instrumented.has(lib)) return;
     this.instrumented.add(lib);
@@ -131,11 +111,11 @@ export class KoffiHook {
     for (const method of DECLARATION_METHODS) {
       const declare = methods[method];
       if (typeof declare !== 'function' || declarers.has(declare)) continue;
-      this.patcher.replace(owner, lib, method, declaringWrapper(declare as Declarer, ctx), false);
+      this.patcher.replace(lib, method, declaringWrapper(declare as Declarer, ctx), false);
     }
     for (const method of UNLOAD_METHODS) {
       const unload = methods[method];
-      if (typeof unload === 'function') this.patcher.replace(owner, lib, method, this.unloadWrapper(unload as Declarer, provider), false);
+      if (typeof unload === 'function') this.patcher.replace(lib, method, this.unloadWrapper(unload as Declarer, provider), false);
     }
     debug(`instrumenting SSPI provider ${library}`);
   }

@@ -16,7 +16,7 @@ import { sspiFunction, type SspiFunction } from '../sspi/functions.js';
 import { SEC_E_INTERNAL_ERROR, SEC_E_INVALID_HANDLE, SEC_E_OK } from '../sspi/status.js';
 import type { StackPolicy } from '../core/stacks.js';
 import { MAPPINGS, addonError, resultStatus, thrownStatus, tokenIn, type AddonFunction, type Input, type Inputs, type Mapping } from './node-expose-sspi-calls.js';
-import { Patcher } from './patcher.js';
+import { PatchingHook } from './patcher.js';
 import { jsTokenVerdict } from './token-reader.js';
 import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
 import type { AllocationSite, HandleReleaser, TrackedHandle } from '../types.js';
@@ -46,12 +46,12 @@ function sspiObjectOf(exports: unknown): Input | undefined {
   return typeof s.AcquireCredentialsHandle === 'function' && typeof s.AcceptSecurityContext === 'function' ? s : undefined;
 }
 
-export class NodeExposeSspiHook {
-  private readonly patcher = new Patcher('node-expose-sspi');
+export class NodeExposeSspiHook extends PatchingHook {
   private readonly patched = new WeakSet<object>();
-  private readonly state = this.patcher.state;
 
-  constructor(private readonly options: NodeExposeSspiHookOptions) {}
+  constructor(private readonly options: NodeExposeSspiHookOptions) {
+    super('node-expose-sspi');
+  }
 
   /** Wraps the functions of the `sspi` object on node-expose-sspi's exports (or its `lib/api`), once. */
   patchModule(exports: unknown): void {
@@ -68,21 +68,9 @@ export class NodeExposeSspiHook {
       const mapping = MAPPINGS[name]!;
       const spec = sspiFunction(mapping.native);
       if (!spec) continue;
-      this.patcher.replace(sspi, sspi, name, this.wrap(name, original, spec, mapping, provider), true);
+      this.patcher.replace(sspi, name, this.wrap(name, original, spec, mapping, provider), true);
     }
     debug(`node-expose-sspi instrumented (${originals.size} SSPI functions)`);
-  }
-
-  /** Undoes what `patchModule(exports)` did. */
-  unpatchModule(exports: unknown): void {
-    const sspi = sspiObjectOf(exports);
-    if (!sspi) return;
-    this.patcher.unpatch(sspi);
-    this.patched.delete(sspi);
-  }
-
-  unpatchAll(): void {
-    this.patcher.unpatchAll();
   }
 
   private wrap(name: string, original: AddonFunction, fn: SspiFunction, mapping: Mapping, provider: Provider): AddonFunction {

@@ -7,9 +7,11 @@
  * Enabling starts the agent (unless the preload did) and routes its spans and metrics to the
  * providers the SDK gives the instrumentation; koffi is instrumented when the app loads it (CommonJS
  * through require-in-the-middle, ES modules through the agent's loader hook). Disabling undoes what
- * enabling did: an agent it started is stopped — koffi's `load` and every wrapped declaration are
- * put back, functions declared meanwhile pass straight through — and the running agent of a preload
- * goes back to the global providers.
+ * enabling did: an agent it started is suspended — koffi's `load`, each library's declaration
+ * methods and node-expose-sspi's functions are put back, functions declared meanwhile pass straight
+ * through — and the running agent of a preload goes back to the global providers. Enabling again
+ * resumes the same agent: its books, its guard against double frees, and the functions declared
+ * before, which are tracked again.
  */
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
@@ -44,18 +46,10 @@ export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentation
   protected override init(): InstrumentationNodeModuleDefinition[] {
     const { InstrumentationNodeModuleDefinition } = instrumentationPackage!;
     return [
-      new InstrumentationNodeModuleDefinition(
-        'koffi',
-        KOFFI_VERSIONS,
-        (exports: unknown) => this.patch('koffi', exports),
-        (exports: unknown) => this.unpatch('koffi', exports),
-      ),
-      new InstrumentationNodeModuleDefinition(
-        'node-expose-sspi',
-        NODE_EXPOSE_SSPI_VERSIONS,
-        (exports: unknown) => this.patch('nodeExposeSspi', exports),
-        (exports: unknown) => this.unpatch('nodeExposeSspi', exports),
-      ),
+      // No per-module unpatch: disable() suspends the agent's patches all together, also those made
+      // through the agent's ES module hook, which no module definition sees.
+      new InstrumentationNodeModuleDefinition('koffi', KOFFI_VERSIONS, (exports: unknown) => this.patch('koffi', exports)),
+      new InstrumentationNodeModuleDefinition('node-expose-sspi', NODE_EXPOSE_SSPI_VERSIONS, (exports: unknown) => this.patch('nodeExposeSspi', exports)),
     ];
   }
 
@@ -84,8 +78,8 @@ export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentation
 
   override setConfig(config: SspiInstrumentationConfig = {}): void {
     super.setConfig(config);
-    // Called by the base constructor too, before anything is attached.
-    if (this._agent) this.attachTelemetry(this._agent);
+    // Called by the base constructor too, before anything is attached; a disabled one stays detached.
+    if (this._agent && this.isEnabled()) this.attachTelemetry(this._agent);
   }
 
   private patch(hook: 'koffi' | 'nodeExposeSspi', exports: unknown): unknown {
@@ -97,21 +91,15 @@ export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentation
     return exports;
   }
 
-  /**
-   * What `patch` did to this module, undone. Only with an agent of its own: the patches of the
-   * preload's agent, which this instrumentation only attached to, stay the preload's.
-   */
-  private unpatch(hook: 'koffi' | 'nodeExposeSspi', exports: unknown): void {
-    try {
-      if (this._ownsAgent) this._agent?.[hook].unpatchModule(exports);
-    } catch (err) {
-      agentError('otel.instrumentation.unpatch', err);
-    }
-  }
-
   private useAgent(): void {
     try {
       const running = runningAgent();
+      // Its own agent, suspended by disable(), and not stopped since (through the API): the same books.
+      if (this._agent && this._ownsAgent && running === this._agent) {
+        this._agent.resume();
+        this.attachTelemetry(this._agent);
+        return;
+      }
       // An agent of its own sends OpenTelemetry only through this instrumentation: no bootstrap, no globals.
       const agent = running ?? startAgent({ ...readConfig(), ...this._config.agent, otel: 'off' });
       this._agent = agent;
@@ -133,11 +121,15 @@ export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentation
     });
   }
 
+  /** Keeps its own agent, suspended, for enable(); a preload's agent only gets its global providers back. */
   private releaseAgent(): void {
-    const agent = this._agent;
+    try {
+      if (this._ownsAgent) this._agent?.suspend();
+      else this._agent = undefined;
+    } catch (err) {
+      agentError('otel.instrumentation.disable', err);
+    }
     this._detachTelemetry?.();
     this._detachTelemetry = undefined;
-    this._agent = undefined;
-    if (agent && this._ownsAgent) agent.stop().catch((err: unknown) => agentError('otel.instrumentation.disable', err));
   }
 }
