@@ -17,7 +17,7 @@ import { setActiveKoffiHook } from './hooks/koffi-esm-bridge.js';
 import { KoffiHook } from './hooks/koffi-hook.js';
 import { NodeExposeSspiHook } from './hooks/node-expose-sspi-hook.js';
 import { hookRequire } from './hooks/require-hook.js';
-import { Telemetry } from './otel/telemetry.js';
+import { Telemetry } from './telemetry.js';
 import { installProcessEnd } from './process-end.js';
 import { HandleRegistry } from './core/registry.js';
 import { providerMatcher } from './sspi/libraries.js';

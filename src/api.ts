@@ -12,8 +12,8 @@ import { buildLeakReport, formatLeakReport, type LeakReport, type LeakedHandle }
 
 export { METRICS } from './metrics/catalog.js';
 export { SETTINGS } from './config.js';
-export { SspiInstrumentation } from './otel/instrumentation.js';
-export type { SspiInstrumentationConfig } from './otel/types.js';
+export { SspiInstrumentation } from './instrumentation.js';
+export type { SspiInstrumentationConfig } from './instrumentation-config.js';
 export type { Agent, AgentConfig, LeakReport, LeakedHandle };
 export type { LeakGroup, CleanupEntry } from './exporters/leak-report.js';
 export type { Direction, HandleKind, TrackedHandle } from './types.js';

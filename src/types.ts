@@ -1,7 +1,11 @@
 /**
  * The data the agent keeps. Hooks produce these records, the registry owns them, exporters read them.
  */
+import type { Direction } from './sspi/credential-use.js';
+import type { HandshakeState } from './sspi/handshake.js';
 import type { NegotiatedLabel, NegotiatedPackage } from './sspi/negotiation-tokens.js';
+
+export type { Direction, HandshakeState };
 
 /**
  * What an SSPI handle stands for: a credential (`CredHandle`), a security context (`CtxtHandle`), or
@@ -14,13 +18,6 @@ export const HANDLE_KINDS: readonly HandleKind[] = ['credential', 'context', 'bu
 export function perKind<T>(make: () => T): Record<HandleKind, T> {
   return { credential: make(), context: make(), buffer: make() };
 }
-
-/**
- * Which way a handle authenticates: a credential's `fCredentialUse` (1 inbound, 2 outbound, 3 both);
- * a context made by InitializeSecurityContext is outbound (client), by AcceptSecurityContext inbound
- * (server); an imported context's direction is not known.
- */
-export type Direction = 'inbound' | 'outbound' | 'both' | 'unknown';
 
 /**
  * A handle's identity as SSPI defines it: the `{dwLower, dwUpper}` pair as one 128-bit BigInt
@@ -54,8 +51,6 @@ export interface CallRecord {
   readonly atMs: number;
 }
 
-/** Where a context's handshake stands, after the last ISC/ASC/CompleteAuthToken call on it. */
-export type HandshakeState = 'in-progress' | 'complete' | 'failed';
 
 /**
  * How the agent can release a handle itself (forced cleanup): the provider's own native function,

@@ -9,15 +9,15 @@
  * the OpenTelemetry API (the app has no SDK), an event costs one property read and reaches neither.
  */
 import type { Meter, Tracer } from '@opentelemetry/api';
-import { agentError } from '../diagnostics.js';
-import { OtelMetricsExporter } from '../exporters/otel-metrics.js';
-import { OtelTraceExporter } from '../exporters/otel-traces.js';
-import type { Flusher } from '../process-end.js';
-import type { HandleRegistry } from '../core/registry.js';
-import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
-import type { CallDetails, CallerCapture, CallerFacts, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
-import { SdkBootstrap, type OtelMode } from './bootstrap.js';
-import { MeterSource, nothingRegistered, TracerSource } from './providers.js';
+import { agentError } from './diagnostics.js';
+import { OtelMetricsExporter } from './exporters/otel-metrics.js';
+import { OtelTraceExporter } from './exporters/otel-traces.js';
+import type { Flusher } from './process-end.js';
+import type { HandleRegistry } from './core/registry.js';
+import type { NegotiatedLabel } from './sspi/negotiation-tokens.js';
+import type { CallDetails, CallerCapture, CallerFacts, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from './types.js';
+import { SdkBootstrap, type OtelMode } from './otel/bootstrap.js';
+import { MeterSource, nothingRegistered, TracerSource } from './otel/providers.js';
 
 export interface TelemetryOptions {
   readonly mode: OtelMode;

@@ -1,6 +1,6 @@
 /** The public configuration of `SspiInstrumentation`. */
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
-import type { AgentConfig } from '../config.js';
+import type { AgentConfig } from './config.js';
 
 export interface SspiInstrumentationConfig extends InstrumentationConfig {
   /**

@@ -15,14 +15,14 @@
  */
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import { runningAgent, startAgent, type Agent } from '../agent.js';
-import { readConfig } from '../config.js';
-import { agentError } from '../diagnostics.js';
-import { otelApi } from './api.js';
-import { InstrumentationBase, instrumentationPackage } from './instrumentation-base.js';
-import { AGENT_VERSION, MeterSource, TracerSource } from './providers.js';
-import { INSTRUMENTATION_SCOPE } from './semconv.js';
-import type { SspiInstrumentationConfig } from './types.js';
+import { runningAgent, startAgent, type Agent } from './agent.js';
+import { readConfig } from './config.js';
+import { agentError } from './diagnostics.js';
+import { otelApi } from './otel/api.js';
+import { InstrumentationBase, instrumentationPackage } from './otel/instrumentation-base.js';
+import { AGENT_VERSION, MeterSource, TracerSource } from './otel/providers.js';
+import { INSTRUMENTATION_SCOPE } from './otel/semconv.js';
+import type { SspiInstrumentationConfig } from './instrumentation-config.js';
 
 /** The koffi versions the agent instruments (as its peer dependency says). */
 const KOFFI_VERSIONS = ['>=2.8.0 <4'];
