@@ -6,6 +6,7 @@
 import { warn } from './diagnostics.js';
 import { bool, duration, formatDuration, integer, list, oneOf, percent, text, type Parser } from './config-parsers.js';
 import type { OtelMode } from './otel/bootstrap.js';
+import type { CallSpans } from './otel/semconv.js';
 import type { SampleMode } from './core/sampling.js';
 import type { StackMode } from './core/stacks.js';
 
@@ -183,14 +184,15 @@ export const SETTINGS = {
   } as Setting<OtelMode>,
   callSpans: {
     name: 'CALL_SPANS',
-    type: 'boolean',
-    default: true,
-    shownDefault: '`1`',
+    type: '`work` \\| `all` \\| `off` (`1`/`0`)',
+    default: 'work',
+    shownDefault: '`work`',
     doc:
-      'An OpenTelemetry span for each SSPI call that works on a handle’s life (Acquire, Initialize/Accept, ' +
-      'CompleteAuthToken, Import, Delete, Free), a child of the app’s active span. Built only when an SDK is registered.',
-    parse: bool,
-  } as Setting<boolean>,
+      'OpenTelemetry spans for SSPI calls, each a child of the app’s active span when the call was made, built within one ' +
+      'event-loop turn of it and only when an SDK is registered. `work` (`1`): the calls that do work or may wait on a KDC ' +
+      '(Acquire, Initialize/Accept, CompleteAuthToken, Import/Export). `all`: those and every Delete and Free. `off` (`0`): none.',
+    parse: oneOf<CallSpans>(['work', 'all', 'off'], { '1': 'work', true: 'work', on: 'work', yes: 'work', '0': 'off', false: 'off', no: 'off', none: 'off' }),
+  } as Setting<CallSpans>,
   leakSpans: {
     name: 'LEAK_SPANS',
     type: 'boolean',

@@ -1,14 +1,16 @@
 /** The public configuration of `SspiInstrumentation`. */
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import type { AgentConfig } from './config.js';
+import type { CallSpans } from './otel/semconv.js';
 
 export interface SspiInstrumentationConfig extends InstrumentationConfig {
   /**
-   * A span for each SSPI call that works on a handle's life (Acquire, Initialize/Accept,
-   * CompleteAuthToken, Import, Delete, Free), a child of the active span.
-   * @default the agent's setting, SSPI_AGENT_CALL_SPANS (on)
+   * Spans for SSPI calls, each a child of the span active at the call: `'work'` (or `true`) for the
+   * calls that do work or may wait on a KDC (Acquire, Initialize/Accept, CompleteAuthToken,
+   * Import/Export), `'all'` for those and every Delete and Free, `'off'` (or `false`) for none.
+   * @default the agent's setting, SSPI_AGENT_CALL_SPANS (`work`)
    */
-  callSpans?: boolean;
+  callSpans?: CallSpans | boolean;
   /**
    * A span for each leak (`sspi.leak`) and each double release, use after release or out-of-order
    * release (`sspi.misuse`), linked to the span active where the handle was made.

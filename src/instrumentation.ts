@@ -21,7 +21,7 @@ import { agentError } from './diagnostics.js';
 import { otelApi } from './otel/api.js';
 import { InstrumentationBase, instrumentationPackage } from './otel/instrumentation-base.js';
 import { AGENT_VERSION, MeterSource, TracerSource } from './otel/providers.js';
-import { INSTRUMENTATION_SCOPE } from './otel/semconv.js';
+import { INSTRUMENTATION_SCOPE, type CallSpans } from './otel/semconv.js';
 import type { SspiInstrumentationConfig } from './instrumentation-config.js';
 
 /** The koffi versions the agent instruments (as its peer dependency says). */
@@ -116,7 +116,7 @@ export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentation
     this._detachTelemetry = agent.telemetry.attach({
       tracers: new TracerSource(() => this._tracerProvider ?? otelApi().trace.getTracerProvider()),
       meters: new MeterSource(() => this._meterProvider ?? otelApi().metrics.getMeterProvider()),
-      callSpans: this._config.callSpans ?? agent.config.callSpans,
+      callSpans: callSpansOf(this._config.callSpans) ?? agent.config.callSpans,
       leakSpans: this._config.leakSpans ?? agent.config.leakSpans,
     });
   }
@@ -132,4 +132,9 @@ export class SspiInstrumentation extends InstrumentationBase<SspiInstrumentation
     this._detachTelemetry?.();
     this._detachTelemetry = undefined;
   }
+}
+
+/** The instrumentation's `callSpans` option as the agent's setting (a boolean meant on or off before there were sets). */
+function callSpansOf(option: CallSpans | boolean | undefined): CallSpans | undefined {
+  return option === true ? 'work' : option === false ? 'off' : option;
 }

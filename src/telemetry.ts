@@ -17,11 +17,12 @@ import type { HandleRegistry } from './core/registry.js';
 import type { NegotiatedLabel } from './sspi/negotiation-tokens.js';
 import type { CallDetails, CallerCapture, CallerFacts, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from './types.js';
 import { SdkBootstrap, type OtelMode } from './otel/bootstrap.js';
+import type { CallSpans } from './otel/semconv.js';
 import { MeterSource, nothingRegistered, TracerSource } from './otel/providers.js';
 
 export interface TelemetryOptions {
   readonly mode: OtelMode;
-  readonly callSpans: boolean;
+  readonly callSpans: CallSpans;
   readonly leakSpans: boolean;
 }
 
@@ -29,7 +30,7 @@ export interface TelemetryOptions {
 export interface TelemetrySources {
   readonly tracers: TracerSource;
   readonly meters: MeterSource;
-  readonly callSpans: boolean;
+  readonly callSpans: CallSpans;
   readonly leakSpans: boolean;
 }
 

@@ -40,6 +40,7 @@ import {
   ATTR_SSPI_STATUS,
   ATTR_SSPI_STATUS_CODE,
   CALL_SPAN_FUNCTIONS,
+  type CallSpans,
   SPAN_LEAK,
   SPAN_MISUSE,
 } from '../otel/semconv.js';
@@ -48,7 +49,7 @@ export interface OtelTraceOptions {
   /** The SDK's tracer now; undefined when none is registered. */
   readonly tracer: () => Tracer | undefined;
   /** Spans for SSPI calls (SSPI_AGENT_CALL_SPANS). */
-  readonly callSpans: boolean;
+  readonly callSpans: CallSpans;
   /** Spans for leaks and misuses (SSPI_AGENT_LEAK_SPANS). */
   readonly leakSpans: boolean;
 }
@@ -60,8 +61,6 @@ const MAX_LINKS = 32;
 function epochMs(at: number): number {
   return performance.timeOrigin + at;
 }
-
-const NO_FUNCTIONS: ReadonlySet<string> = new Set();
 
 function callAttributes(fn: string, status: number, details: CallDetails | undefined): Attributes {
   const name = statusName(status);
@@ -124,18 +123,21 @@ export class OtelTraceExporter implements RegistryListener {
   private readonly origins = new WeakMap<TrackedHandle, SpanContext>();
   /** Each captured call's span, for the handles it made (its `onOpen`s get the same facts). */
   private readonly callSpans = new WeakMap<CallerFacts, SpanContext>();
+  /** The functions whose calls are spans. */
+  private readonly spanned: ReadonlySet<string>;
 
   constructor(private readonly options: OtelTraceOptions) {
     const { tracer } = options;
-    const spans = options.callSpans || options.leakSpans;
+    this.spanned = CALL_SPAN_FUNCTIONS[options.callSpans];
+    const spans = this.spanned.size > 0 || options.leakSpans;
     this.captures = {
       context: () => (!spans || tracer() === undefined ? undefined : otelApi().context.active()),
-      details: options.callSpans ? CALL_SPAN_FUNCTIONS : NO_FUNCTIONS,
+      details: this.spanned,
     };
   }
 
   onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts): void {
-    if (!caller || !this.options.callSpans || !CALL_SPAN_FUNCTIONS.has(fn)) return;
+    if (!caller || !this.spanned.has(fn)) return;
     const tracer = this.options.tracer();
     if (!tracer) return;
     const { SpanKind, SpanStatusCode } = otelApi();

@@ -16,10 +16,17 @@ export const SPAN_LEAK = 'sspi.leak';
 export const SPAN_MISUSE = 'sspi.misuse';
 
 /**
- * The SSPI functions whose calls become spans (named after the function): the ones that do real work
- * on a handle's life. Queries, signatures and buffer frees are counted in metrics only.
+ * Which SSPI calls become spans (SSPI_AGENT_CALL_SPANS): `work`, the calls that do work or may wait
+ * on a KDC; `all`, those and the releases of credentials and contexts; `off`, none.
  */
-export const CALL_SPAN_FUNCTIONS: ReadonlySet<string> = new Set([
+export type CallSpans = 'off' | 'work' | 'all';
+
+/**
+ * The functions whose calls are spans by default (named after the function). Releases take a
+ * microsecond: a release that goes wrong is an `sspi.misuse` or `sspi.leak` span of its own, linked
+ * to the creating call's span. Queries, signatures and buffer frees are counted in metrics only.
+ */
+const WORK_CALLS = [
   'AcquireCredentialsHandleA',
   'AcquireCredentialsHandleW',
   'InitializeSecurityContextA',
@@ -28,9 +35,14 @@ export const CALL_SPAN_FUNCTIONS: ReadonlySet<string> = new Set([
   'CompleteAuthToken',
   'ImportSecurityContextA',
   'ImportSecurityContextW',
-  'DeleteSecurityContext',
-  'FreeCredentialsHandle',
-]);
+  'ExportSecurityContext',
+];
+
+export const CALL_SPAN_FUNCTIONS: Readonly<Record<CallSpans, ReadonlySet<string>>> = {
+  off: new Set(),
+  work: new Set(WORK_CALLS),
+  all: new Set([...WORK_CALLS, 'DeleteSecurityContext', 'FreeCredentialsHandle']),
+};
 
 // ---- Attributes -------------------------------------------------------------------------------
 

@@ -3,14 +3,17 @@
 import assert from 'node:assert/strict';
 import { explain, runApp } from '../helpers/run-app.mjs';
 
-const SSPI_SPANS = new Set([
-  'AcquireCredentialsHandleW',
-  'InitializeSecurityContextW',
-  'AcceptSecurityContext',
-  'CompleteAuthToken',
-  'DeleteSecurityContext',
-  'FreeCredentialsHandle',
-]);
+/** A handshake's calls that do work: two acquires, ISC twice, ASC twice, CompleteAuthToken. */
+const WORK_SPANS = { AcquireCredentialsHandleW: 2, InitializeSecurityContextW: 2, AcceptSecurityContext: 2, CompleteAuthToken: 1 };
+/** With SSPI_AGENT_CALL_SPANS=all, also its two deletes and two frees. */
+const ALL_SPANS = { ...WORK_SPANS, DeleteSecurityContext: 2, FreeCredentialsHandle: 2 };
+
+/** How many spans of each name a request's trace has. */
+function countsIn(out, request) {
+  const counts = {};
+  for (const s of out.spans) if (s.traceId === out.requests[request].traceId && s.scope === 'sspi-agent') counts[s.name] = (counts[s.name] ?? 0) + 1;
+  return counts;
+}
 
 function result(run) {
   assert.equal(run.code, 0, explain(run));
@@ -21,18 +24,15 @@ function result(run) {
 
 describe('OpenTelemetry call spans', function () {
   let out;
+  let all;
   before(async function () {
     out = result(await runApp('otel/call-spans.mjs'));
+    all = result(await runApp('otel/call-spans.mjs', { env: { SSPI_AGENT_CALL_SPANS: 'all' } }));
   });
 
-  it('makes one INTERNAL span per SSPI call of a handshake, child of the request span active at the call', function () {
+  it('makes one INTERNAL span per SSPI call of a handshake that does work, child of the request span active at the call', function () {
+    assert.deepEqual(countsIn(out, 'ok'), WORK_SPANS, 'no span for the deletes and frees');
     const ok = out.spans.filter((s) => s.traceId === out.requests.ok.traceId && s.scope === 'sspi-agent');
-    const count = (name) => ok.filter((s) => s.name === name).length;
-    // A handshake: two acquires, ISC twice, ASC twice, CompleteAuthToken, two deletes, two frees.
-    assert.deepEqual(
-      Object.fromEntries([...SSPI_SPANS].map((n) => [n, count(n)])),
-      { AcquireCredentialsHandleW: 2, InitializeSecurityContextW: 2, AcceptSecurityContext: 2, CompleteAuthToken: 1, DeleteSecurityContext: 2, FreeCredentialsHandle: 2 },
-    );
     for (const span of ok) {
       assert.equal(span.parentSpanId, out.requests.ok.spanId, span.name);
       assert.equal(span.kind, 0, 'SpanKind.INTERNAL');
@@ -41,13 +41,23 @@ describe('OpenTelemetry call spans', function () {
     }
   });
 
+  it('with SSPI_AGENT_CALL_SPANS=all, also makes one for each delete and free, child of the request span', function () {
+    assert.deepEqual(countsIn(all, 'ok'), ALL_SPANS);
+    const ok = all.spans.filter((s) => s.traceId === all.requests.ok.traceId && s.scope === 'sspi-agent');
+    for (const span of ok) assert.equal(span.parentSpanId, all.requests.ok.spanId, span.name);
+    const deletes = ok.filter((s) => s.name === 'DeleteSecurityContext').map((s) => s.attributes['sspi.handle.direction']);
+    assert.deepEqual(deletes.sort(), ['inbound', 'outbound']);
+  });
+
   it('makes an .async call’s span a child of the request span active when it was issued', function () {
-    assert.deepEqual(out.requests.asyncStatuses, [0, 0]);
-    const spans = out.spans.filter((s) => s.scope === 'sspi-agent' && (s.name === 'AcquireCredentialsHandleW' || s.name === 'FreeCredentialsHandle'));
-    const issued = spans.filter((s) => s.traceId === out.requests.async.traceId);
-    assert.deepEqual(issued.map((s) => s.name), ['AcquireCredentialsHandleW', 'FreeCredentialsHandle']);
-    for (const span of issued) assert.equal(span.parentSpanId, out.requests.async.spanId, span.name);
-    assert.deepEqual(spans.filter((s) => !s.parentSpanId), [], 'no root call span');
+    for (const [run, names] of [[out, ['AcquireCredentialsHandleW']], [all, ['AcquireCredentialsHandleW', 'FreeCredentialsHandle']]]) {
+      assert.deepEqual(run.requests.asyncStatuses, [0, 0]);
+      const spans = run.spans.filter((s) => s.scope === 'sspi-agent' && (s.name === 'AcquireCredentialsHandleW' || s.name === 'FreeCredentialsHandle'));
+      const issued = spans.filter((s) => s.traceId === run.requests.async.traceId);
+      assert.deepEqual(issued.map((s) => s.name), names);
+      for (const span of issued) assert.equal(span.parentSpanId, run.requests.async.spanId, span.name);
+      assert.deepEqual(spans.filter((s) => !s.parentSpanId), [], 'no root call span');
+    }
   });
 
   it('gives each span its package, status name and code, credential use and handle kind', function () {
@@ -67,8 +77,6 @@ describe('OpenTelemetry call spans', function () {
     assert.equal(accept.attributes['sspi.handle.kind'], 'context');
     assert.equal(accept.attributes['sspi.handle.direction'], 'inbound');
     assert.equal(accept.attributes['sspi.package'], 'NTLM');
-    const deletes = ok.filter((s) => s.name === 'DeleteSecurityContext').map((s) => s.attributes['sspi.handle.direction']);
-    assert.deepEqual(deletes.sort(), ['inbound', 'outbound']);
   });
 
   it('names the package Negotiate ran on its handshake spans (WinPR: NTLM), and on no other span', function () {
@@ -95,8 +103,10 @@ describe('OpenTelemetry call spans', function () {
   });
 
   it('traces only the calls that work on a handle’s life (no query, signature or buffer spans)', function () {
-    const names = new Set(out.spans.filter((s) => s.scope === 'sspi-agent').map((s) => s.name));
-    assert.deepEqual([...names].filter((n) => !SSPI_SPANS.has(n)), []);
+    for (const [run, expected] of [[out, WORK_SPANS], [all, ALL_SPANS]]) {
+      const names = new Set(run.spans.filter((s) => s.scope === 'sspi-agent').map((s) => s.name));
+      assert.deepEqual([...names].filter((n) => !(n in expected)), []);
+    }
   });
 
   it('makes none with SSPI_AGENT_CALL_SPANS=0', async function () {

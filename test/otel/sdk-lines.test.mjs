@@ -18,10 +18,6 @@ const HANDSHAKE_CALLS = [
   'AcquireCredentialsHandleW',
   'AcquireCredentialsHandleW',
   'CompleteAuthToken',
-  'DeleteSecurityContext',
-  'DeleteSecurityContext',
-  'FreeCredentialsHandle',
-  'FreeCredentialsHandle',
   'InitializeSecurityContextW',
   'InitializeSecurityContextW',
 ];
@@ -47,7 +43,7 @@ for (const { line, app, cwd, sdkNode, api, before: prepare } of LINES) {
       assert.match(out.versions.api, api);
     });
 
-    it("exports a span for each call of a login, each a child of the app's request span", function () {
+    it("exports a span for each call of a login that does work, each a child of the app's request span", function () {
       assert.deepEqual(childrenOf('login').map((s) => s.name).sort(), HANDSHAKE_CALLS);
       for (const span of childrenOf('login')) assert.equal(span.attributes['sspi.function'], span.name);
     });

@@ -17,7 +17,13 @@ describe('OpenTelemetry settings', function () {
     assert.equal(readConfig({ SSPI_AGENT_OTEL: 'maybe' }, (m) => warnings.push(m)).otel, 'auto');
     assert.match(warnings[0], /SSPI_AGENT_OTEL="maybe" is not valid/);
     const c = readConfig({ SSPI_AGENT_CALL_SPANS: '0', SSPI_AGENT_LEAK_SPANS: 'off', SSPI_AGENT_OTEL_FLUSH_TIMEOUT: '500ms' }, quiet);
-    assert.deepEqual([c.callSpans, c.leakSpans, c.otelFlushTimeout], [false, false, 500]);
+    assert.deepEqual([c.callSpans, c.leakSpans, c.otelFlushTimeout], ['off', false, 500]);
+    assert.equal(readConfig({}, quiet).callSpans, 'work');
+    assert.equal(readConfig({ SSPI_AGENT_CALL_SPANS: '1' }, quiet).callSpans, 'work');
+    assert.equal(readConfig({ SSPI_AGENT_CALL_SPANS: 'ALL' }, quiet).callSpans, 'all');
+    const spanWarnings = [];
+    assert.equal(readConfig({ SSPI_AGENT_CALL_SPANS: 'deletes' }, (m) => spanWarnings.push(m)).callSpans, 'work');
+    assert.match(spanWarnings[0], /SSPI_AGENT_CALL_SPANS="deletes" is not valid/);
   });
 
   it('starts an SDK in auto mode only when OTEL_* variables ask for export', function () {
@@ -41,7 +47,11 @@ describe('OpenTelemetry settings', function () {
     assert.ok(SdkBootstrap.prepare('sdk', {}));
   });
 
-  it('traces only functions the agent wraps', function () {
-    for (const name of CALL_SPAN_FUNCTIONS) assert.ok(sspiFunction(name), name);
+  it('traces only functions the agent wraps, releases only with `all`', function () {
+    for (const name of CALL_SPAN_FUNCTIONS.all) assert.ok(sspiFunction(name), name);
+    const releases = [...CALL_SPAN_FUNCTIONS.all].filter((name) => !CALL_SPAN_FUNCTIONS.work.has(name));
+    assert.deepEqual(releases.sort(), ['DeleteSecurityContext', 'FreeCredentialsHandle']);
+    assert.deepEqual([...CALL_SPAN_FUNCTIONS.work].filter((name) => /^(Delete|Free)/.test(name)), []);
+    assert.equal(CALL_SPAN_FUNCTIONS.off.size, 0);
   });
 });

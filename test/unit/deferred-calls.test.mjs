@@ -275,7 +275,7 @@ describe('calls applied in batches: what readers see', function () {
         const spans = new InMemorySpanExporter();
         const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }).getTracer('test');
         const registry = new HandleRegistry();
-        registry.subscribe(new OtelTraceExporter({ tracer: () => tracer, callSpans: false, leakSpans: true }));
+        registry.subscribe(new OtelTraceExporter({ tracer: () => tracer, callSpans: 'off', leakSpans: true }));
         const request = tracer.startSpan('request');
         context.with(trace.setSpan(context.active(), request), () => {
           recordObservedCall(registry, acquire(0x10n));
@@ -305,7 +305,7 @@ describe('calls applied in batches: what readers see', function () {
         const spans = new InMemorySpanExporter();
         let tracer;
         const sdkTracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }).getTracer('test');
-        const traces = new OtelTraceExporter({ tracer: () => tracer, callSpans: true, leakSpans: true });
+        const traces = new OtelTraceExporter({ tracer: () => tracer, callSpans: 'all', leakSpans: true });
         const registry = new HandleRegistry();
         registry.subscribe(traces);
         const request = sdkTracer.startSpan('request');
