@@ -14,8 +14,8 @@ import { OtelMetricsExporter } from './exporters/otel-metrics.js';
 import { OtelTraceExporter } from './exporters/otel-traces.js';
 import type { Flusher } from './process-end.js';
 import type { HandleRegistry } from './core/registry.js';
-import type { NegotiatedLabel } from './sspi/negotiation-tokens.js';
-import type { CallDetails, CallerCapture, CallerFacts, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from './types.js';
+import type { CallerCapture } from './types.js';
+import { gatedListener } from './core/registry-events.js';
 import { SdkBootstrap, type OtelMode } from './otel/bootstrap.js';
 import type { CallSpans } from './otel/semconv.js';
 import { MeterSource, nothingRegistered, TracerSource } from './otel/providers.js';
@@ -34,77 +34,26 @@ export interface TelemetrySources {
   readonly leakSpans: boolean;
 }
 
-/** Both exporters, fed while the gate is open. */
-class GatedListener implements RegistryListener {
-  readonly captures: CallerCapture;
-
-  constructor(
-    private readonly open: () => boolean,
-    private readonly traces: OtelTraceExporter,
-    private readonly metrics: OtelMetricsExporter,
-  ) {
-    const traceCapture = traces.captures;
-    this.captures = {
-      context: () => {
-        if (!open()) return undefined;
-        // The calls not captured wait in the registry's queue: an app's collection in this turn
-        // applies them through the observable instruments' callbacks, so those must exist by then.
-        try {
-          metrics.prepare();
-        } catch (err) {
-          agentError('otel.metrics', err);
-        }
-        return traceCapture.context();
-      },
-      details: traceCapture.details,
-    };
-  }
-
-  onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts): void {
-    if (!this.open()) return;
-    this.traces.onCall(fn, status, durationSeconds, details, caller);
-    this.metrics.events.onCall(fn, status, durationSeconds);
-  }
-
-  onOpen(handle: TrackedHandle, holder?: object, caller?: CallerFacts): void {
-    if (!this.open()) return;
-    this.traces.onOpen(handle, holder, caller);
-    this.metrics.events.onOpen(handle);
-  }
-
-  onClose(handle: TrackedHandle, lifetimeSeconds: number): void {
-    if (this.open()) this.metrics.events.onClose(handle, lifetimeSeconds);
-  }
-
-  onLeak(handle: TrackedHandle, reason: LeakReason): void {
-    if (!this.open()) return;
-    this.traces.onLeak(handle, reason);
-    this.metrics.events.onLeak(handle, reason);
-  }
-
-  onInvalidRelease(event: InvalidRelease): void {
-    if (!this.open()) return;
-    this.traces.onInvalidRelease(event);
-    this.metrics.events.onInvalidRelease(event);
-  }
-
-  onOutOfOrderRelease(credential: TrackedHandle, liveContexts: readonly TrackedHandle[], caller?: CallerFacts): void {
-    if (!this.open()) return;
-    this.traces.onOutOfOrderRelease(credential, liveContexts, caller);
-    this.metrics.events.onOutOfOrderRelease(credential);
-  }
-
-  onForcedRelease(event: ForcedRelease): void {
-    if (this.open()) this.metrics.events.onForcedRelease(event);
-  }
-
-  onUnloadWithLiveHandles(library: string): void {
-    if (this.open()) this.metrics.events.onUnloadWithLiveHandles(library);
-  }
-
-  onNegotiated(context: TrackedHandle, negotiated: NegotiatedLabel): void {
-    if (this.open()) this.metrics.events.onNegotiated(context, negotiated);
-  }
+/**
+ * What the OpenTelemetry side declares of each call's caller, while `open()`: the trace exporter's
+ * capture, after making sure the meter's instruments exist.
+ */
+function gatedCapture(open: () => boolean, traces: OtelTraceExporter, metrics: OtelMetricsExporter): CallerCapture {
+  const traceCapture = traces.captures;
+  return {
+    context: () => {
+      if (!open()) return undefined;
+      // The calls not captured wait in the registry's queue: an app's collection in this turn
+      // applies them through the observable instruments' callbacks, so those must exist by then.
+      try {
+        metrics.prepare();
+      } catch (err) {
+        agentError('otel.metrics', err);
+      }
+      return traceCapture.context();
+    },
+    details: traceCapture.details,
+  };
 }
 
 export class Telemetry implements Flusher {
@@ -184,7 +133,12 @@ export class Telemetry implements Flusher {
     const open = sources.tracers.global
       ? () => !nothingRegistered() || (bootstrap !== undefined && !bootstrap.decided)
       : () => true;
-    this.unsubscribe = this.registry.subscribe(new GatedListener(open, traces, this.metrics));
+    const unsubscribeTraces = this.registry.subscribe(gatedListener(open, traces, gatedCapture(open, traces, this.metrics)));
+    const unsubscribeMetrics = this.registry.subscribe(gatedListener(open, this.metrics.events));
+    this.unsubscribe = () => {
+      unsubscribeTraces();
+      unsubscribeMetrics();
+    };
   }
 
   private tracer(): Tracer | undefined {

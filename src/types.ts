@@ -184,7 +184,7 @@ export interface ForcedRelease {
 
 /**
  * What a call carries of its caller's moment, taken by the hook as the call returns when a listener
- * declared at subscribe time that it needs it (`RegistryListener.captures`): the call's events can
+ * declared at subscribe time that it needs it (`RegistryListener.captures`, core/registry-events.ts): the call's events can
  * then be told at any later time and still say where the call came from.
  */
 export interface CallerFacts {
@@ -200,48 +200,6 @@ export interface CallerCapture {
   context(): unknown;
   /** The functions whose captured calls come with their `CallDetails`. */
   readonly details: ReadonlySet<string>;
-}
-
-/**
- * The registry's events, in the order they happen; exporters subscribe to them. The events of a call
- * are heard when the registry applies it: in a batch, before anything next reads the registry or at
- * the next event-loop turn at the latest (see `HandleRegistry.queue`). A call whose caller was
- * captured (see `captures`) is applied as it returns, and its events carry the `CallerFacts`.
- */
-export interface RegistryListener {
-  /**
-   * Read once, at subscribe: what the listener's handlers need of each call's caller. Nothing is
-   * asked of the listener per call; the capture runs as the hook hands the call over, and the call
-   * carries its result. One listener per registry captures (the OpenTelemetry side): the first
-   * capture that returns a context supplies every listener's facts, and the details go to all.
-   */
-  readonly captures?: CallerCapture;
-  /**
-   * `holder` is the JS object holding the handle, if any: watch it, never keep it. `caller`: the
-   * creating call's, when it was captured (the same object its `onCall` got).
-   */
-  onOpen?(handle: TrackedHandle, holder: object | undefined, caller?: CallerFacts): void;
-  /** `lifetimeSeconds` from creation to release. */
-  onClose?(handle: TrackedHandle, lifetimeSeconds: number): void;
-  onInvalidRelease?(event: InvalidRelease): void;
-  onLeak?(handle: TrackedHandle, reason: LeakReason): void;
-  /** A stale handle was released after all: a slow but correct caller, not a leak. */
-  onStaleReleased?(handle: TrackedHandle, lifetimeSeconds: number): void;
-  /** A credential was freed while contexts made from it were live; `caller`: the freeing call's, when captured. */
-  onOutOfOrderRelease?(credential: TrackedHandle, liveContexts: readonly TrackedHandle[], caller?: CallerFacts): void;
-  onForcedRelease?(event: ForcedRelease): void;
-  /** A provider library was unloaded while handles it made were live. */
-  onUnloadWithLiveHandles?(library: string, live: readonly TrackedHandle[]): void;
-  /**
-   * A Negotiate context's package is settled, once per context: by a token that names it, when its
-   * handshake ends, or when it is deleted (`unknown` when no token named one).
-   */
-  onNegotiated?(context: TrackedHandle, negotiated: NegotiatedLabel): void;
-  /**
-   * Every wrapped SSPI call, with its SECURITY_STATUS as a signed 32-bit number. `caller` is there
-   * when the call's caller was captured; `details` too, for a function a listener's capture names.
-   */
-  onCall?(fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts): void;
 }
 
 /**

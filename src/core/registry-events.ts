@@ -1,40 +1,100 @@
 /**
- * The registry's listeners and the events it tells them: each event's handlers bound once per
- * subscription, called in subscription order, a listener's exception counted as an agent error and
- * the next listener still called; and what the listeners declared they need of a call's caller.
+ * The registry's events and its listeners. Each event is declared once, in `REGISTRY_EVENTS`, with its
+ * payload as a typed tuple: the listener interface, the emitter, the catalog's routing and the
+ * OpenTelemetry gate are derived from it. Each event's handlers are bound once per subscription and
+ * called in subscription order; a listener's exception is counted as an agent error and the next
+ * listener is still called.
  */
 import { agentError } from '../diagnostics.js';
 import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
-import type { CallDetails, CallerCapture, CallerFacts, ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
+import type { CallDetails, CallerCapture, CallerFacts, ForcedRelease, InvalidRelease, LeakReason, TrackedHandle } from '../types.js';
 
-export type ListenerEvent = Exclude<keyof RegistryListener, 'captures'>;
+/** Declares an event's payload: the parameters of its handlers (a type only; nothing is stored). */
+const payload = <Args extends readonly unknown[]>(): Args => undefined as unknown as Args;
+
+/**
+ * The registry's events, in the order they happen. The events of a call are heard when the registry
+ * applies it: in a batch, before anything next reads the registry or at the next event-loop turn at
+ * the latest (see `HandleRegistry.queue`). A call whose caller was captured (see
+ * `RegistryListener.captures`) is applied as it returns, and its events carry the `CallerFacts`.
+ */
+export const REGISTRY_EVENTS = {
+  /**
+   * A handle was made. `holder` is the JS object holding it, if any: watch it, never keep it.
+   * `caller`: the creating call's, when it was captured (the same object its `onCall` got).
+   */
+  onOpen: payload<[handle: TrackedHandle, holder: object | undefined, caller?: CallerFacts]>(),
+  /** A handle was released; `lifetimeSeconds` from creation to release. */
+  onClose: payload<[handle: TrackedHandle, lifetimeSeconds: number]>(),
+  /** A release or use the guard stopped, or a release the provider refused. */
+  onInvalidRelease: payload<[event: InvalidRelease]>(),
+  onLeak: payload<[handle: TrackedHandle, reason: LeakReason]>(),
+  /** A stale handle was released after all: a slow but correct caller, not a leak. */
+  onStaleReleased: payload<[handle: TrackedHandle, lifetimeSeconds: number]>(),
+  /** A credential was freed while contexts made from it were live; `caller`: the freeing call's, when captured. */
+  onOutOfOrderRelease: payload<[credential: TrackedHandle, liveContexts: readonly TrackedHandle[], caller?: CallerFacts]>(),
+  onForcedRelease: payload<[event: ForcedRelease]>(),
+  /** A provider library was unloaded while handles it made were live. */
+  onUnloadWithLiveHandles: payload<[library: string, live: readonly TrackedHandle[]]>(),
+  /**
+   * A Negotiate context's package is settled, once per context: by a token that names it, when its
+   * handshake ends, or when it is deleted (`unknown` when no token named one).
+   */
+  onNegotiated: payload<[context: TrackedHandle, negotiated: NegotiatedLabel]>(),
+  /**
+   * Every wrapped SSPI call, with its SECURITY_STATUS as a signed 32-bit number. `caller` is there
+   * when the call's caller was captured; `details` too, for a function a listener's capture names.
+   */
+  onCall: payload<[fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts]>(),
+};
+
+export type RegistryEventMap = { readonly [E in keyof typeof REGISTRY_EVENTS]: (typeof REGISTRY_EVENTS)[E] };
+export type RegistryEvent = keyof RegistryEventMap;
+export const REGISTRY_EVENT_NAMES = Object.keys(REGISTRY_EVENTS) as RegistryEvent[];
+
+/** A registry listener: a handler for any of the events, and what it needs of each call's caller. */
+export type RegistryListener = {
+  /**
+   * Read once, at subscribe: what the listener's handlers need of each call's caller. Nothing is
+   * asked of the listener per call; the capture runs as the hook hands the call over, and the call
+   * carries its result. One listener per registry captures (the OpenTelemetry side): the first
+   * capture that returns a context supplies every listener's facts, and the details go to all.
+   */
+  readonly captures?: CallerCapture;
+} & { [E in RegistryEvent]?: (...args: RegistryEventMap[E]) => void };
+
+/** Fixed arity rather than rest arguments: the per-call events should not allocate. */
 type Handler = (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => void;
-type Handlers = Record<ListenerEvent, Handler[]>;
-
-const LISTENER_EVENTS: readonly ListenerEvent[] = [
-  'onOpen',
-  'onClose',
-  'onInvalidRelease',
-  'onLeak',
-  'onStaleReleased',
-  'onOutOfOrderRelease',
-  'onForcedRelease',
-  'onUnloadWithLiveHandles',
-  'onNegotiated',
-  'onCall',
-];
+type Handlers = Record<RegistryEvent, Handler[]>;
 
 /** Every event's handlers, in subscription order, bound to their listener. */
 function bindHandlers(listeners: readonly RegistryListener[]): Handlers {
-  const handlers = {} as Record<keyof Handlers, Function[]>;
-  for (const event of LISTENER_EVENTS) {
+  const handlers = {} as Handlers;
+  for (const event of REGISTRY_EVENT_NAMES) {
     handlers[event] = [];
     for (const listener of listeners) {
       const method = listener[event] as unknown;
-      if (typeof method === 'function') handlers[event].push(method.bind(listener));
+      if (typeof method === 'function') handlers[event].push(method.bind(listener) as Handler);
     }
   }
-  return handlers as unknown as Handlers;
+  return handlers;
+}
+
+/**
+ * A listener that hears every event of `inner` only while `open()` says so; `captures`: the
+ * capture it declares instead of `inner`'s, if any.
+ */
+export function gatedListener(open: () => boolean, inner: RegistryListener, captures?: CallerCapture): RegistryListener {
+  const gate: Record<string, unknown> = captures ? { captures } : {};
+  for (const event of REGISTRY_EVENT_NAMES) {
+    const method = inner[event] as Handler | undefined;
+    if (typeof method !== 'function') continue;
+    const handler = method.bind(inner) as Handler;
+    gate[event] = (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => {
+      if (open()) handler(a, b, c, d, e);
+    };
+  }
+  return gate as RegistryListener;
 }
 
 export class RegistryEvents {
@@ -71,29 +131,10 @@ export class RegistryEvents {
     return this.listeners.includes(listener);
   }
 
-  // The per-call events name their handler list directly: a keyed lookup by event name is not free.
-  open(handle: TrackedHandle, holder: object | undefined, caller: CallerFacts | undefined): void {
-    dispatch(this.handlers.onOpen, 'onOpen', handle, holder, caller);
-  }
-
-  close(handle: TrackedHandle, lifetimeSeconds: number): void {
-    dispatch(this.handlers.onClose, 'onClose', handle, lifetimeSeconds);
-  }
-
-  call(fn: string, status: number, durationSeconds: number, details: CallDetails | undefined, caller: CallerFacts | undefined): void {
-    dispatch(this.handlers.onCall, 'onCall', fn, status, durationSeconds, details, caller);
-  }
-
-  /** Fixed arity rather than rest arguments: no allocation per event. */
-  emit(event: 'onClose' | 'onStaleReleased', handle: TrackedHandle, lifetimeSeconds: number): void;
-  emit(event: 'onInvalidRelease', detail: InvalidRelease): void;
-  emit(event: 'onLeak', handle: TrackedHandle, reason: LeakReason): void;
-  emit(event: 'onOutOfOrderRelease', credential: TrackedHandle, contexts: TrackedHandle[], caller: CallerFacts | undefined): void;
-  emit(event: 'onForcedRelease', detail: ForcedRelease): void;
-  emit(event: 'onUnloadWithLiveHandles', library: string, live: readonly TrackedHandle[]): void;
-  emit(event: 'onNegotiated', handle: TrackedHandle, negotiated: NegotiatedLabel): void;
-  emit(event: ListenerEvent, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
-    dispatch(this.handlers[event], event, a, b, c, d);
+  /** Tells every listener of `event`; typed by the event's payload, with fixed arity underneath (no allocation). */
+  emit<E extends RegistryEvent>(event: E, ...payload: RegistryEventMap[E]): void;
+  emit(event: RegistryEvent, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): void {
+    dispatch(this.handlers[event], event, a, b, c, d, e);
   }
 
   /**
@@ -120,7 +161,7 @@ export class RegistryEvents {
   }
 }
 
-function dispatch(handlers: readonly Handler[], event: ListenerEvent, a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): void {
+function dispatch(handlers: readonly Handler[], event: RegistryEvent, a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): void {
   for (let i = 0; i < handlers.length; i++) {
     try {
       handlers[i]!(a, b, c, d, e);

@@ -9,25 +9,12 @@ import { performance } from 'node:perf_hooks';
 import type { HandleRecord, LiveGroup } from './handle-record.js';
 import { CallQueue } from './call-queue.js';
 import { HandleStore, type HandleView } from './handle-store.js';
-import { RegistryEvents } from './registry-events.js';
+import { RegistryEvents, type RegistryListener } from './registry-events.js';
 import type { NegotiatedPackage } from '../sspi/negotiation-tokens.js';
 import { handshakeState } from '../sspi/handshake.js';
 import type { StaleLimits } from './stale-marks.js';
-import type {
-  AllocationSite,
-  CallDetails,
-  CallerFacts,
-  ForcedRelease,
-  HandleKey,
-  HandleKind,
-  HandleOpening,
-  InvalidRelease,
-  InvalidReleaseReason,
-  LeakReason,
-  RegistryListener,
-  ReleasedHandle,
-  TrackedHandle,
-} from '../types.js';
+import type { AllocationSite, CallDetails, CallerFacts, ForcedRelease, HandleKey, HandleKind, HandleOpening, InvalidRelease, InvalidReleaseReason, LeakReason, ReleasedHandle, TrackedHandle } from '../types.js';
+
 
 export { HANDLE_KINDS } from '../types.js';
 export type { StaleLimits } from './stale-marks.js';
@@ -100,7 +87,7 @@ export class HandleRegistry {
     const missed = this.store.get(opening.kind, opening.key);
     if (missed) this.close(missed, now, opening.caller);
     const handle = this.store.add(opening, now);
-    this.events.open(handle, opening.holder, opening.caller);
+    this.events.emit('onOpen', handle, opening.holder, opening.caller);
     return handle;
   }
 
@@ -166,7 +153,7 @@ export class HandleRegistry {
   }
 
   recordCall(fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts): void {
-    this.events.call(fn, status, durationSeconds, details, caller);
+    this.events.emit('onCall', fn, status, durationSeconds, details, caller);
   }
 
   // Everything else comes from outside the queue, after the calls waiting in it: applied first.
@@ -246,7 +233,7 @@ export class HandleRegistry {
   private close(handle: HandleRecord, now: number, caller?: CallerFacts): number {
     const { lifetimeSeconds, outOfOrder } = this.store.close(handle, now);
     if (outOfOrder) this.events.emit('onOutOfOrderRelease', handle, outOfOrder, caller);
-    this.events.close(handle, lifetimeSeconds);
+    this.events.emit('onClose', handle, lifetimeSeconds);
     if (handle.stale) this.events.emit('onStaleReleased', handle, lifetimeSeconds);
     return lifetimeSeconds;
   }

@@ -10,7 +10,8 @@
 import type { HandleRegistry } from '../core/registry.js';
 import { sampler, type SampleMode } from '../core/sampling.js';
 import { OVER_BUDGET } from '../core/stacks.js';
-import type { RegistryListener, TrackedHandle } from '../types.js';
+import type { TrackedHandle } from '../types.js';
+import type { RegistryListener } from '../core/registry-events.js';
 
 export class CollectedHandleDetector implements RegistryListener {
   // The held value is the record (kept while its holder lives); the unregister token is the record too.

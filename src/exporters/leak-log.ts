@@ -4,7 +4,8 @@
  */
 import { warn } from '../diagnostics.js';
 import { OVER_BUDGET, siteLocation } from '../core/stacks.js';
-import type { AllocationSite, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
+import type { AllocationSite, InvalidRelease, LeakReason, TrackedHandle } from '../types.js';
+import type { RegistryListener } from '../core/registry-events.js';
 
 /** Distinct sites remembered; past this, findings are counted in metrics but no longer logged. */
 const MAX_SITES = 1000;

@@ -17,7 +17,8 @@ import type { Attributes, Context, Link, SpanContext, Tracer } from '@openteleme
 import { otelApi } from '../otel/api.js';
 import { negotiatedLabel } from '../core/negotiation.js';
 import { statusName } from '../sspi/status.js';
-import type { CallDetails, CallerCapture, CallerFacts, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
+import type { CallDetails, CallerCapture, CallerFacts, InvalidRelease, LeakReason, TrackedHandle } from '../types.js';
+import type { RegistryListener } from '../core/registry-events.js';
 import {
   ATTR_CODE_STACKTRACE,
   ATTR_ERROR_TYPE,

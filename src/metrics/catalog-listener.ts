@@ -3,8 +3,7 @@
  * metric of the catalog the event feeds. An exporter supplies only what it records into (its
  * `MetricSink`); which event feeds which metric, with which labels, is the catalog's.
  */
-import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
-import type { ForcedRelease, InvalidRelease, LeakReason, RegistryListener, TrackedHandle } from '../types.js';
+import { REGISTRY_EVENT_NAMES, type RegistryListener } from '../core/registry-events.js';
 import { LabelSets } from './label-sets.js';
 import { isEventFeed, type Label, type MetricEvent, type MetricView, type Reader } from './model.js';
 
@@ -40,7 +39,11 @@ interface Route<S> {
   readonly sets: LabelSets<S[]>;
 }
 
-export class CatalogListener<S> implements RegistryListener {
+/** Its event handlers are made in the constructor, one per event a metric follows. */
+export interface CatalogListener<S> extends RegistryListener {}
+
+export class CatalogListener<S> {
+  /** Per event a metric follows: the metrics it feeds (its handler is made in the constructor). */
   private readonly routes: Partial<Record<MetricEvent, Route<S>>> = {};
   private readonly ready: (() => boolean) | undefined;
   /** The metrics whose series of a kind and package appear together, and the groups already made. */
@@ -77,42 +80,16 @@ export class CatalogListener<S> implements RegistryListener {
     for (const [event, { labels, readers, targets }] of plans) {
       this.routes[event] = { targets, sets: new LabelSets<S[]>(labels, readers, (values) => this.seriesOf(targets, values)) };
     }
+    this.handleRoutedEvents();
   }
 
-  onOpen(handle: TrackedHandle): void {
-    this.fire(this.routes.onOpen, handle);
-  }
-
-  onClose(handle: TrackedHandle, lifetimeSeconds: number): void {
-    this.fire(this.routes.onClose, handle, lifetimeSeconds);
-  }
-
-  onInvalidRelease(event: InvalidRelease): void {
-    this.fire(this.routes.onInvalidRelease, event);
-  }
-
-  onLeak(handle: TrackedHandle, reason: LeakReason): void {
-    this.fire(this.routes.onLeak, handle, reason);
-  }
-
-  onOutOfOrderRelease(credential: TrackedHandle): void {
-    this.fire(this.routes.onOutOfOrderRelease, credential);
-  }
-
-  onForcedRelease(event: ForcedRelease): void {
-    this.fire(this.routes.onForcedRelease, event);
-  }
-
-  onUnloadWithLiveHandles(library: string): void {
-    this.fire(this.routes.onUnloadWithLiveHandles, library);
-  }
-
-  onNegotiated(context: TrackedHandle, negotiated: NegotiatedLabel): void {
-    this.fire(this.routes.onNegotiated, context, negotiated);
-  }
-
-  onCall(fn: string, status: number, durationSeconds: number): void {
-    this.fire(this.routes.onCall, fn, status, durationSeconds);
+  /** A handler of its own for each event a metric follows, and none for the others (they cost nothing then). */
+  private handleRoutedEvents(): void {
+    const handlers = this as Record<string, unknown>;
+    for (const event of REGISTRY_EVENT_NAMES) {
+      const route = this.routes[event];
+      if (route) handlers[event] = (a: unknown, b?: unknown, c?: unknown) => this.fire(route, a, b, c);
+    }
   }
 
   /** Fixed arity rather than rest arguments: this runs on every SSPI call and should not allocate. */

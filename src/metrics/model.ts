@@ -4,8 +4,7 @@
  * collect function (a value read from the registry's state when a scrape or an export asks).
  */
 import type { HandleView } from '../core/handle-store.js';
-import type { RegistryListener } from '../types.js';
-
+import type { RegistryEventMap, RegistryEvent } from '../core/registry-events.js';
 export type LabelValue = string | number;
 
 /** A label: its Prometheus name, the OpenTelemetry attribute it becomes, how a raw value reads. */
@@ -21,19 +20,10 @@ export interface Label {
   readonly cap?: number;
 }
 
-/** The registry events metrics follow. A new one also needs a method in `catalog-listener.ts`. */
-export type MetricEvent =
-  | 'onOpen'
-  | 'onClose'
-  | 'onInvalidRelease'
-  | 'onLeak'
-  | 'onOutOfOrderRelease'
-  | 'onForcedRelease'
-  | 'onUnloadWithLiveHandles'
-  | 'onNegotiated'
-  | 'onCall';
+/** The registry events a metric may follow: any of them. */
+export type MetricEvent = RegistryEvent;
 
-export type EventArgs<E extends MetricEvent> = Parameters<NonNullable<RegistryListener[E]>>;
+export type EventArgs<E extends MetricEvent> = RegistryEventMap[E];
 
 /** Reads a label value (or a histogram's observation) from an event's arguments. */
 export type Reader<T = LabelValue> = (...args: any[]) => T;
