@@ -14,6 +14,7 @@ import type { StackPolicy } from '../core/stacks.js';
 import type { HandleKind, HandleReleaser, TrackedHandle } from '../types.js';
 import { handleWords, type NativeMemory } from './handle-shapes.js';
 import { nativeMemory, type KoffiMemoryModule } from './native-memory.js';
+import { NegotiateHandles } from './negotiate-handles.js';
 import { Patcher } from './patcher.js';
 import { isWrapped, wrapSspiFunction, type WrapperContext } from './sspi-function-wrapper.js';
 
@@ -126,7 +127,7 @@ export class KoffiHook {
     const originalFunc = methods.func as Declarer;
     const provider: Provider = { library, releasers: releasers(lib, originalFunc) };
     const { registry, stacks, guard } = this.options;
-    const ctx: WrapperContext = { registry, stacks, guard, memory, provider, state: this.state, negotiate: { acquired: false } };
+    const ctx: WrapperContext = { registry, stacks, guard, memory, provider, state: this.state, negotiate: new NegotiateHandles() };
     for (const method of DECLARATION_METHODS) {
       const declare = methods[method];
       if (typeof declare !== 'function' || declarers.has(declare)) continue;
