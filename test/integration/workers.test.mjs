@@ -43,6 +43,20 @@ describe('SSPI in worker threads', function () {
     assert.equal(credentials(result.metrics, 'sspi_handles_live'), 1, 'a handle a worker never freed stays allocated in the process');
   });
 
+  it("keeps the oldest age of the handles an ended worker left live, growing as they age", async function () {
+    const run = await pool('leakAndEnd');
+    const [atEnd, later] = run.results.map((r) => credentials(r.metrics, 'sspi_handle_oldest_age_seconds'));
+    assert.equal(credentials(run.results[1].metrics, 'sspi_handles_live'), 1, explain(run));
+    assert.ok(atEnd > 0, `the live count shows the handle, so its age is there too: ${run.results[0].metrics.join('\n')}`);
+    assert.ok(later - atEnd >= 0.25, `it ages between scrapes 300 ms apart: ${atEnd} s, then ${later} s`);
+  });
+
+  it('has no oldest age for an ended worker whose handles the forced cleanup released', async function () {
+    const run = await pool('leakAndEnd', { SSPI_AGENT_CLEANUP: 'exit' });
+    assert.equal(credentials(run.results[1].metrics, 'sspi_handles_live'), 0, explain(run));
+    assert.equal(credentials(run.results[1].metrics, 'sspi_handle_oldest_age_seconds'), 0, explain(run));
+  });
+
   it('releases the handles of a worker that ends by itself with the forced cleanup on', async function () {
     const run = await pool('leakAndEnd', { SSPI_AGENT_CLEANUP: 'exit' });
     assertWorkerLeak(run);
