@@ -121,6 +121,10 @@ export class WorkerHub {
       this.retire(worker.threadId, message.metrics, performance.now());
     } else if (message.type === 'child-exited') {
       void this.exited(message.threadId);
+    } else if (message.type === 'terminating') {
+      // A worker's own worker: its terminate waits for this answer, as the main thread's own would.
+      const { threadId } = message;
+      void this.endFirst(threadId).then(() => this.post({ type: 'terminate-ready', threadId }));
     }
   }
 

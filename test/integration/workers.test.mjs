@@ -113,10 +113,21 @@ describe('SSPI in worker threads', function () {
     assertWorkerLeak(run);
   });
 
-  it("hears of a worker's own worker that was terminated, and says it could not report", async function () {
+  it("reports a worker's own worker that its parent terminates with a live handle", async function () {
     const run = await pool('grandchild');
-    assert.match(run.stderr, /worker thread \d+ ended without reporting its SSPI handles/);
-    assert.equal(credentials(run.results[0].metrics, 'sspi_handles_opened_total'), 0, 'it never answered a scrape');
+    assertWorkerLeak(run);
+    assert.doesNotMatch(run.stderr, /ended without reporting/, 'its books were closed before the terminate');
+    const [result] = run.results;
+    assert.equal(result.childExitCode, 1, "terminate() resolves with the child's exit code as without the agent");
+    assert.equal(credentials(result.metrics, 'sspi_handles_opened_total'), 1, 'its counts came with its report');
+    assert.equal(credentials(result.metrics, 'sspi_handles_live'), 1);
+  });
+
+  it("releases the handles of a worker's own terminated worker with the forced cleanup on", async function () {
+    const run = await pool('grandchild', { SSPI_AGENT_CLEANUP: 'exit' });
+    assertWorkerLeak(run);
+    assert.deepEqual(run.report.cleanup.map(({ result, thread }) => ({ result, thread: typeof thread })), [{ result: 'released', thread: 'number' }]);
+    assert.equal(credentials(run.results[0].metrics, 'sspi_handles_live'), 0);
   });
 
   it('stops a double free in a worker before WinPR aborts the process', async function () {
