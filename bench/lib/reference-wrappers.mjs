@@ -11,7 +11,7 @@
 import koffi from 'koffi';
 import { performance } from 'node:perf_hooks';
 import { bufferKey, readHandle } from '../../dist/hooks/handle-shapes.js';
-import { nativeMemory } from '../../dist/hooks/koffi-hook.js';
+import { nativeMemory } from '../../dist/hooks/native-memory.js';
 import { sspiFunction } from '../../dist/sspi/functions.js';
 import { loadSspi } from '../../examples/lib/sspi-binding.mjs';
 

@@ -37,7 +37,8 @@ export function mergeSnapshots(lists: readonly (readonly MetricObject[])[]): Met
 /**
  * What an ended thread leaves in the process's totals: its counts, and its handles still live (SSPI
  * handles belong to the process, not the thread: what a worker never released stays allocated).
- * The metrics that describe the thread itself (ages, stale counts) go with it.
+ * The metrics that describe the thread itself go with it: its stale counts, and its ages, which
+ * workers/ended-workers.ts keeps apart for the handles left live (they go on aging).
  */
 export function endedThreadMetrics(metrics: readonly MetricObject[]): MetricObject[] {
   return metrics.filter((m) => !metricNamed(m.name)?.perThread);

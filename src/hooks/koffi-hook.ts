@@ -13,6 +13,8 @@ import type { ProviderMatcher } from '../sspi/libraries.js';
 import type { StackPolicy } from '../core/stacks.js';
 import type { HandleKind, HandleReleaser, TrackedHandle } from '../types.js';
 import { handleWords, type NativeMemory } from './handle-shapes.js';
+import { nativeMemory, type KoffiMemoryModule } from './native-memory.js';
+import { NegotiateHandles } from './negotiate-handles.js';
 import { PatchingHook } from './patcher.js';
 import { isWrapped, wrapSspiFunction, type WrapperContext } from './sspi-function-wrapper.js';
 
@@ -26,10 +28,8 @@ export interface KoffiHookOptions {
 }
 
 /** The parts of a koffi module the hook touches. */
-interface KoffiModule {
+interface KoffiModule extends KoffiMemoryModule {
   load?: (...args: unknown[]) => unknown;
-  decode?: ((...args: unknown[]) => unknown) & { ulonglong?: (pointer: unknown) => unknown };
-  address?: (...args: unknown[]) => unknown;
   default?: KoffiModule;
 }
 
@@ -107,7 +107,7 @@ export class KoffiHook extends PatchingHook {
     const originalFunc = methods.func as Declarer;
     const provider: Provider = { library, releasers: releasers(lib, originalFunc) };
     const { registry, stacks, guard } = this.options;
-    const ctx: WrapperContext = { registry, stacks, guard, memory, provider, state: this.state, negotiate: { acquired: false } };
+    const ctx: WrapperContext = { registry, stacks, guard, memory, provider, state: this.state, negotiate: new NegotiateHandles() };
     for (const method of DECLARATION_METHODS) {
       const declare = methods[method];
       if (typeof declare !== 'function' || declarers.has(declare)) continue;
@@ -167,38 +167,6 @@ function wrapDeclared(declared: unknown, ctx: WrapperContext): unknown {
   if (!spec) return declared;
   debug(`wrapped ${name} on ${ctx.provider.library}`);
   return wrapSspiFunction(declared as Parameters<typeof wrapSspiFunction>[0], spec, ctx);
-}
-
-const isNull = (pointer: unknown): boolean => pointer === null || pointer === undefined || pointer === 0n || pointer === 0;
-
-/** Native memory read through koffi itself, so no second FFI is ever loaded. */
-export function nativeMemory(mod: KoffiModule): NativeMemory {
-  const decode = mod.decode ?? mod.default?.decode;
-  const address = mod.address ?? mod.default?.address;
-  return {
-    words(pointer, count) {
-      if (typeof decode !== 'function') return undefined;
-      const words = decode(pointer, 'uint64_t', count) as ArrayLike<bigint | number> | undefined;
-      return words ? Array.from(words, (w) => BigInt(w)) : undefined;
-    },
-    word(pointer) {
-      if (typeof decode !== 'function' || isNull(pointer)) return undefined;
-      // koffi 3's typed shortcut skips parsing the type name: about half the cost.
-      const word = (typeof decode.ulonglong === 'function' ? decode.ulonglong(pointer) : decode(pointer, 'uint64_t')) as bigint | number | undefined;
-      return word === undefined ? undefined : BigInt.asUintN(64, BigInt(word));
-    },
-    bytes(pointer, count) {
-      if (typeof decode !== 'function' || isNull(pointer)) return undefined;
-      const bytes = decode(pointer, 'uint8_t', count) as ArrayLike<number> | undefined;
-      return bytes instanceof Uint8Array ? bytes : bytes ? Uint8Array.from(bytes) : undefined;
-    },
-    address(pointer) {
-      if (typeof pointer === 'bigint') return pointer;
-      if (typeof address !== 'function') return undefined;
-      const a = address(pointer);
-      return typeof a === 'bigint' ? a : typeof a === 'number' ? BigInt(a) : undefined;
-    },
-  };
 }
 
 /**

@@ -13,8 +13,8 @@ import { ALLOCATING_ATTRIBUTES, REQ_ALLOCATE_MEMORY, type SspiFunction } from '.
 import { isSuccess, SEC_E_INVALID_HANDLE, SEC_E_OK, toStatus } from '../sspi/status.js';
 import type { StackPolicy } from '../core/stacks.js';
 import { tokenVerdict } from './token-reader.js';
-import { NEGOTIATE_PACKAGE, packageLabel } from '../sspi/packages.js';
 import { CallFacts } from './call-facts.js';
+import type { NegotiateHandles } from './negotiate-handles.js';
 import {
   bufferKey,
   readHandle,
@@ -38,11 +38,8 @@ export interface WrapperContext {
   readonly guard: boolean;
   /** Cleared when the agent stops: wrappers the app still holds then pass straight through. */
   readonly state: { readonly enabled: boolean };
-  /**
-   * Set once the app acquires a Negotiate credential from this library: only then are ISC/ASC tokens
-   * read (see token-reader.ts), so that an app that never negotiates pays no read of native memory.
-   */
-  readonly negotiate: { acquired: boolean };
+  /** This library's Negotiate handles: only calls on those have their tokens read. */
+  readonly negotiate: NegotiateHandles;
 }
 
 type KoffiFunction = ((...args: unknown[]) => unknown) & {
@@ -93,7 +90,6 @@ function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skip
       before.outBefore = readOwnedHandle(out, ctx.memory);
     }
   }
-  if (!ctx.negotiate.acquired && fn.role === 'acquire-credential' && packageLabel(before.packageName) === NEGOTIATE_PACKAGE) ctx.negotiate.acquired = true;
   const verdict = ctx.guard ? guardCall(ctx.registry, fn, before) : undefined;
   if (verdict) {
     before.blocked = true;
@@ -185,10 +181,12 @@ function observe(
     const written = readOwnedHandle(args[fn.outHandleArg!], ctx.memory);
     if (outOnly || written !== call.outBefore) call.failedOutHandle = written;
   }
+  const negotiating = (fn.role === 'init-context' || fn.role === 'accept-context') && ctx.negotiate.isNegotiateCall(call);
   if (status >= 0) {
     call.outBuffers = outBuffers(fn, args, ctx.memory);
-    if (ctx.negotiate.acquired && (fn.role === 'init-context' || fn.role === 'accept-context')) call.tokenVerdict = tokenVerdict(fn, args, ctx.memory);
+    if (negotiating) call.tokenVerdict = tokenVerdict(fn, args, ctx.memory);
   }
+  ctx.negotiate.observe(call, negotiating);
   recordObservedCall(ctx.registry, call);
 }
 

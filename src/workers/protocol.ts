@@ -19,14 +19,20 @@ export interface Hello {
   slot: SharedArrayBuffer;
 }
 
-export type ToWorkers = { type: 'collect'; id: number } | { type: 'end'; threadId: number };
+/**
+ * `terminate-ready`: the answer to a worker's `terminating` — the child it is about to terminate
+ * closed its books, holds no handle, or did not answer in time: its terminate may go on.
+ */
+export type ToWorkers = { type: 'collect'; id: number } | { type: 'end'; threadId: number } | { type: 'terminate-ready'; threadId: number };
 
 /**
- * A worker's metrics for one collect; its books at its end; a child worker of its that exited (the
- * `'worker'` event reaches only the thread that made it); its agent stopped.
+ * A worker's metrics for one collect; its books at its end; a child worker of its that exited, or
+ * that it is about to terminate (the `'worker'` event reaches only the thread that made it, while
+ * only the main thread knows each worker's slot and hears its report); its agent stopped.
  */
 export type FromWorker =
   | { type: 'metrics'; id: number; metrics: MetricObject[] }
   | { type: 'ended'; report: LeakReport; metrics: MetricObject[] }
   | { type: 'child-exited'; threadId: number }
+  | { type: 'terminating'; threadId: number }
   | { type: 'stopped'; metrics: MetricObject[] };

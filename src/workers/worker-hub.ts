@@ -10,10 +10,11 @@
  */
 import { BroadcastChannel } from 'node:worker_threads';
 import { agentError, warn } from '../diagnostics.js';
-import { endedThreadMetrics, mergeSnapshots } from '../exporters/merged-metrics.js';
+import { performance } from 'node:perf_hooks';
 import type { MetricObject } from '../exporters/series.js';
 import type { ThreadReport } from '../exporters/thread-reports.js';
 import type { LeakReport } from '../exporters/leak-report.js';
+import { EndedWorkers } from './ended-workers.js';
 import { fromWorker, HELLO, TO_WORKERS, type FromWorker, type Hello, type ToWorkers } from './protocol.js';
 import { watchChildWorkers } from './terminate-hook.js';
 import { liveHandles, mayHoldHandles, waitForReport } from './worker-slot.js';
@@ -31,8 +32,9 @@ export interface LiveWorker {
   readonly threadId: number;
   readonly slot: SharedArrayBuffer;
   readonly channel: BroadcastChannel;
-  /** Its last answer to a scrape. */
+  /** Its last answer to a scrape, and when it came (performance.now()). */
   metrics: MetricObject[];
+  metricsAt: number;
   /** It exited; its report may still be on its way. */
   exited: boolean;
   readonly reported: Promise<void>;
@@ -48,8 +50,8 @@ export class WorkerHub {
   private readonly hello = new BroadcastChannel(HELLO);
   private readonly toWorkers = new BroadcastChannel(TO_WORKERS);
   private readonly live = new Map<number, LiveWorker>();
-  /** What ended workers left in the totals, merged into one. */
-  private ended: MetricObject[] = [];
+  /** What ended workers left in the totals. */
+  private readonly ended = new EndedWorkers();
   private readonly reports: ThreadReport[] = [];
   private readonly unwatch: () => void;
   /** Where a worker's answer to a scrape goes. */
@@ -73,7 +75,7 @@ export class WorkerHub {
 
   /** The counts ended workers left in the process's totals. */
   endedMetrics(): readonly MetricObject[] {
-    return this.ended;
+    return this.ended.metrics();
   }
 
   post(message: ToWorkers): void {
@@ -103,7 +105,7 @@ export class WorkerHub {
     channel.unref();
     let report = () => {};
     const reported = new Promise<void>((resolve) => (report = resolve));
-    const worker: LiveWorker = { threadId, slot, channel, metrics: [], exited: false, reported, report };
+    const worker: LiveWorker = { threadId, slot, channel, metrics: [], metricsAt: 0, exited: false, reported, report };
     channel.onmessage = (event) => this.safely(() => this.receive(worker, (event as { data: FromWorker }).data));
     this.live.set(threadId, worker);
   }
@@ -111,20 +113,25 @@ export class WorkerHub {
   private receive(worker: LiveWorker, message: FromWorker): void {
     if (message.type === 'metrics') {
       worker.metrics = message.metrics;
+      worker.metricsAt = performance.now();
       this.onMetrics(worker, message.id);
     } else if (message.type === 'ended') {
       this.workerEnded(worker.threadId, message.report, message.metrics);
     } else if (message.type === 'stopped') {
-      this.retire(worker.threadId, message.metrics);
+      this.retire(worker.threadId, message.metrics, performance.now());
     } else if (message.type === 'child-exited') {
       void this.exited(message.threadId);
+    } else if (message.type === 'terminating') {
+      // A worker's own worker: its terminate waits for this answer, as the main thread's own would.
+      const { threadId } = message;
+      void this.endFirst(threadId).then(() => this.post({ type: 'terminate-ready', threadId }));
     }
   }
 
   /** A worker's books, as it closed them: its counts join the totals, its leaks the process's report. */
   private workerEnded(threadId: number, report: LeakReport, metrics: MetricObject[]): void {
     // Already counted as ended without a report (it came late): its counts stay those it left then.
-    this.retire(threadId, metrics);
+    this.retire(threadId, metrics, performance.now());
     this.keep(threadId, report, true);
   }
 
@@ -138,13 +145,13 @@ export class WorkerHub {
     warn(`worker thread ${threadId} ended with ${report.total} live SSPI handles (${report.unsuppressed} unsuppressed)${cleaned}; the exit report lists them`);
   }
 
-  /** Moves a worker's counts into the totals, once. */
-  private retire(threadId: number, metrics: readonly MetricObject[]): boolean {
+  /** Moves a worker's counts, as they stood at `readAt`, into the totals, once. */
+  private retire(threadId: number, metrics: readonly MetricObject[], readAt: number): boolean {
     const worker = this.live.get(threadId);
     if (!worker) return false;
     this.live.delete(threadId);
     worker.channel.close();
-    this.ended = mergeSnapshots([this.ended, endedThreadMetrics(metrics)]);
+    this.ended.add(metrics, readAt);
     worker.report();
     this.onRetired(worker);
     return true;
@@ -175,7 +182,7 @@ export class WorkerHub {
     if (!worker) return;
     const held = liveHandles(worker.slot);
     const mayHold = mayHoldHandles(worker.slot);
-    this.retire(threadId, worker.metrics);
+    this.retire(threadId, worker.metrics, worker.metricsAt);
     if (!mayHold) return;
     const count = held > 0 ? `${held} live, or more` : 'some not counted yet';
     warn(`worker thread ${threadId} ended without reporting its SSPI handles (${count}: terminated while busy in its own code, or crashed); where they were made is unknown`);

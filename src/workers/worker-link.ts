@@ -18,6 +18,7 @@ import type { PrometheusExporter } from '../exporters/prometheus.js';
 import type { HandleRegistry } from '../core/registry.js';
 import type { Suppressions } from '../suppressions.js';
 import { fromWorker, HELLO, TO_WORKERS, type FromWorker, type Hello, type ToWorkers } from './protocol.js';
+import { ChildTerminates } from './child-terminates.js';
 import { watchChildWorkers } from './terminate-hook.js';
 import { countLive, createSlot, holdUntilTerminated, markWaiting, writeReport } from './worker-slot.js';
 
@@ -40,7 +41,11 @@ export function linkWorker(registry: HandleRegistry, prometheus: PrometheusExpor
 
   const unsubscribe = registry.subscribe({ onOpen: () => countLive(slot, 1), onClose: () => countLive(slot, -1) });
   registry.queue.onWaiting = (waiting) => markWaiting(slot, waiting);
-  const unwatch = watchChildWorkers((child) => send({ type: 'child-exited', threadId: child }));
+  const children = new ChildTerminates(send);
+  const unwatch = watchChildWorkers(
+    (child) => send({ type: 'child-exited', threadId: child }),
+    (child) => children.before(child),
+  );
 
   function end(reason: string): boolean {
     if (ended) return false;
@@ -63,6 +68,7 @@ export function linkWorker(registry: HandleRegistry, prometheus: PrometheusExpor
       if (message.type === 'collect' && !ended) send({ type: 'metrics', id: message.id, metrics: prometheus.snapshot() });
       // The terminate comes next: the app's code here must not run on with the books closed.
       else if (message.type === 'end' && message.threadId === threadId && end('worker terminate')) holdUntilTerminated(slot, HOLD_FOR_TERMINATE_MS);
+      else if (message.type === 'terminate-ready') children.ready(message.threadId);
     } catch (err) {
       agentError('worker-link', err);
     }
@@ -79,6 +85,7 @@ export function linkWorker(registry: HandleRegistry, prometheus: PrometheusExpor
       unsubscribe();
       registry.queue.onWaiting = undefined;
       unwatch();
+      children.releaseAll();
       if (!ended) send({ type: 'stopped', metrics: prometheus.snapshot() });
       fromMain.close();
       toMain.close();

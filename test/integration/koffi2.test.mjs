@@ -6,6 +6,7 @@ import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runApp, explain, REPO, FIXTURES } from '../helpers/run-app.mjs';
+import { metricValue, parseMetrics } from '../helpers/prom-text.mjs';
 
 const KOFFI2 = '2.16.3';
 
@@ -19,7 +20,7 @@ describe(`koffi ${KOFFI2}`, function () {
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `koffi@${KOFFI2}`], { cwd: app, stdio: 'ignore' });
     // The agent as a linked dependency: the app's koffi is 2, the agent is this checkout.
     symlinkSync(REPO, join(app, 'node_modules', 'sspi-agent'));
-    for (const f of ['cjs-require.cjs', 'declaration-forms.mjs', 'handle-shapes.mjs']) copyFileSync(join(FIXTURES, f), join(app, f));
+    for (const f of ['cjs-require.cjs', 'declaration-forms.mjs', 'handle-shapes.mjs', 'negotiate-handshake.cjs']) copyFileSync(join(FIXTURES, f), join(app, f));
   });
 
   after(function () {
@@ -45,5 +46,19 @@ describe(`koffi ${KOFFI2}`, function () {
     const shapes = run.results.filter((r) => r.shape);
     assert.equal(shapes.length, 7);
     for (const r of shapes) assert.deepEqual([r.liveAfterAcquire, r.liveAfterFree], [1, 0], r.shape);
+  });
+
+  // The token's bytes sit behind the pvBuffer address the app wrote into its SecBuffer: a BigInt,
+  // which koffi 2's decode does not take (it wants an External).
+  it('reads Negotiate tokens: WinPR\'s Negotiate is counted as NTLM', async function () {
+    const run = await runApp(join(app, 'negotiate-handshake.cjs'), { cwd: app, args: [FIXTURES, '2'] });
+    assert.equal(run.code, 0, explain(run));
+    const [result] = run.results;
+    assert.deepEqual(result.statuses, [[0, 0], [0, 0]], explain(run));
+    const samples = parseMetrics(result.metrics);
+    const why = `${result.metrics.split('\n').filter((l) => /^sspi_(negotiations|agent_errors)/.test(l)).join('\n')}\n--- stderr\n${run.stderr}`;
+    assert.equal(metricValue(samples, 'sspi_negotiations_total', { package: 'Negotiate', negotiated: 'NTLM' }), 4, why);
+    assert.equal(metricValue(samples, 'sspi_negotiations_total', { negotiated: 'unknown' }), 0, why);
+    assert.equal(metricValue(samples, 'sspi_agent_errors_total', { where: 'hook.token' }), 0, why);
   });
 });

@@ -43,6 +43,20 @@ describe('SSPI in worker threads', function () {
     assert.equal(credentials(result.metrics, 'sspi_handles_live'), 1, 'a handle a worker never freed stays allocated in the process');
   });
 
+  it("keeps the oldest age of the handles an ended worker left live, growing as they age", async function () {
+    const run = await pool('leakAndEnd');
+    const [atEnd, later] = run.results.map((r) => credentials(r.metrics, 'sspi_handle_oldest_age_seconds'));
+    assert.equal(credentials(run.results[1].metrics, 'sspi_handles_live'), 1, explain(run));
+    assert.ok(atEnd > 0, `the live count shows the handle, so its age is there too: ${run.results[0].metrics.join('\n')}`);
+    assert.ok(later - atEnd >= 0.25, `it ages between scrapes 300 ms apart: ${atEnd} s, then ${later} s`);
+  });
+
+  it('has no oldest age for an ended worker whose handles the forced cleanup released', async function () {
+    const run = await pool('leakAndEnd', { SSPI_AGENT_CLEANUP: 'exit' });
+    assert.equal(credentials(run.results[1].metrics, 'sspi_handles_live'), 0, explain(run));
+    assert.equal(credentials(run.results[1].metrics, 'sspi_handle_oldest_age_seconds'), 0, explain(run));
+  });
+
   it('releases the handles of a worker that ends by itself with the forced cleanup on', async function () {
     const run = await pool('leakAndEnd', { SSPI_AGENT_CLEANUP: 'exit' });
     assertWorkerLeak(run);
@@ -99,10 +113,21 @@ describe('SSPI in worker threads', function () {
     assertWorkerLeak(run);
   });
 
-  it("hears of a worker's own worker that was terminated, and says it could not report", async function () {
+  it("reports a worker's own worker that its parent terminates with a live handle", async function () {
     const run = await pool('grandchild');
-    assert.match(run.stderr, /worker thread \d+ ended without reporting its SSPI handles/);
-    assert.equal(credentials(run.results[0].metrics, 'sspi_handles_opened_total'), 0, 'it never answered a scrape');
+    assertWorkerLeak(run);
+    assert.doesNotMatch(run.stderr, /ended without reporting/, 'its books were closed before the terminate');
+    const [result] = run.results;
+    assert.equal(result.childExitCode, 1, "terminate() resolves with the child's exit code as without the agent");
+    assert.equal(credentials(result.metrics, 'sspi_handles_opened_total'), 1, 'its counts came with its report');
+    assert.equal(credentials(result.metrics, 'sspi_handles_live'), 1);
+  });
+
+  it("releases the handles of a worker's own terminated worker with the forced cleanup on", async function () {
+    const run = await pool('grandchild', { SSPI_AGENT_CLEANUP: 'exit' });
+    assertWorkerLeak(run);
+    assert.deepEqual(run.report.cleanup.map(({ result, thread }) => ({ result, thread: typeof thread })), [{ result: 'released', thread: 'number' }]);
+    assert.equal(credentials(run.results[0].metrics, 'sspi_handles_live'), 0);
   });
 
   it('stops a double free in a worker before WinPR aborts the process', async function () {

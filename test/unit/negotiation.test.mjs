@@ -150,40 +150,87 @@ describe('negotiated package of Negotiate contexts', function () {
 });
 
 describe('the cost of learning the negotiated package', function () {
-  it('reads no token until the app acquires a Negotiate credential from the library', async function () {
+  const none = () => undefined;
+  const fakeStacks = { forCreation: none, forRelease: none, always: none };
+
+  it('reads the tokens of Negotiate contexts only, in a library that has NTLM ones too', async function () {
     const { wrapSspiFunction } = await import('../../dist/hooks/sspi-function-wrapper.js');
+    const { NegotiateHandles } = await import('../../dist/hooks/negotiate-handles.js');
     const reads = [];
     const memory = {
       words: () => undefined,
       address: (p) => p,
-      word: () => (reads.push('word'), NTLM_NEGOTIATE.readBigUInt64LE(0)),
+      word: (p) => (reads.push(p), NTLM_NEGOTIATE.readBigUInt64LE(0)),
       bytes: () => undefined,
     };
-    const none = () => undefined;
-    const ctx = {
-      registry: new HandleRegistry(),
-      stacks: { forCreation: none, forRelease: none, always: none },
-      guard: false,
-      memory,
-      provider: PROVIDER,
-      state: { enabled: true },
-      negotiate: { acquired: false },
-    };
-    const output = () => {
+    const ctx = { registry: new HandleRegistry(), stacks: fakeStacks, guard: false, memory, provider: PROVIDER, state: { enabled: true }, negotiate: new NegotiateHandles() };
+    // Each call's output token is "at" the context's own value, so a read tells which context it was for.
+    const output = (at) => {
       const secBuffer = Buffer.alloc(16);
       secBuffer.writeUInt32LE(40, 0);
       secBuffer.writeUInt32LE(2, 4);
-      secBuffer.writeBigUInt64LE(0x1000n, 8);
+      secBuffer.writeBigUInt64LE(at, 8);
       return { ulVersion: 0, cBuffers: 1, pBuffers: secBuffer };
     };
-    const isc = wrapSspiFunction(() => SEC_I_CONTINUE_NEEDED, fn('InitializeSecurityContextW'), ctx);
-    const acquire = wrapSspiFunction((...args) => ((args[7].dwLower = 7n), (args[7].dwUpper = 0n), 0), fn('AcquireCredentialsHandleW'), ctx);
-    const handshakeStep = () => isc({ dwLower: 7n, dwUpper: 0n }, null, 'HTTP/x', 0, 0, 0x10, null, 0, {}, output(), [0], {});
-    acquire(null, 'NTLM', 2, null, null, null, null, {}, {});
-    handshakeStep();
-    assert.deepEqual(reads, [], 'an NTLM app pays no read');
-    acquire(null, 'Negotiate', 2, null, null, null, null, {}, {});
-    handshakeStep();
-    assert.deepEqual(reads, ['word'], 'one 8-byte read rules an NTLM message in');
+    let next = 7n;
+    const write = (handle, value) => ((handle.dwLower = value), (handle.dwUpper = 0n), value);
+    const acquire = wrapSspiFunction((...args) => (write(args[7], next++), 0), fn('AcquireCredentialsHandleW'), ctx);
+    const isc = wrapSspiFunction((...args) => (args[1] === null && write(args[8], next++), SEC_I_CONTINUE_NEEDED), fn('InitializeSecurityContextW'), ctx);
+    const del = wrapSspiFunction(() => 0, fn('DeleteSecurityContext'), ctx);
+    const credential = (pkg) => {
+      const handle = {};
+      acquire(null, pkg, 2, null, null, null, null, handle, {});
+      return handle;
+    };
+    const handshake = (cred) => {
+      const context = {};
+      isc(cred, null, 'HTTP/x', 0, 0, 0x10, null, 0, context, output(next), [0], {});
+      isc(cred, context, 'HTTP/x', 0, 0, 0x10, {}, 0, context, output(context.dwLower), [0], {});
+      return context;
+    };
+
+    const ntlm = credential('NTLM');
+    handshake(ntlm);
+    assert.deepEqual(reads, [], 'an app that never negotiates pays no read');
+    const negotiate = credential('Negotiate');
+    const ntlmContexts = [handshake(ntlm), handshake(ntlm)];
+    assert.deepEqual(reads, [], 'nor do its NTLM contexts once it acquired a Negotiate credential');
+    const negotiated = handshake(negotiate);
+    assert.deepEqual(reads, [negotiated.dwLower, negotiated.dwLower], 'both steps of the Negotiate context are read');
+    del(negotiated);
+    handshake(ntlm);
+    for (const c of ntlmContexts) del(c);
+    assert.deepEqual(reads.splice(0), [negotiated.dwLower, negotiated.dwLower]);
+    handshake(negotiate);
+    assert.equal(reads.length, 2, 'a later Negotiate context still is');
+  });
+
+  it('reads no NTLM context\'s token on WinPR either, with a Negotiate credential live', async function () {
+    process.env.WLOG_LEVEL ??= 'OFF';
+    const { default: koffi } = await import('koffi');
+    const { KoffiHook } = await import('../../dist/hooks/koffi-hook.js');
+    const { providerMatcher } = await import('../../dist/sspi/libraries.js');
+    const { loadSspi } = await import('../../examples/lib/sspi-binding.mjs');
+    const { USER, withSamFile } = await import('../fixtures/support/handshakes.mjs');
+    const registry = new HandleRegistry();
+    const hook = new KoffiHook({ registry, providers: providerMatcher([], none), stacks: fakeStacks, guard: false, beforeUnload: none });
+    // The agent's own reads of native memory go through this decode: none but the token reader's here.
+    let decodes = 0;
+    const decode = Object.assign((...args) => (decodes++, koffi.decode(...args)), { ulonglong: (p) => (decodes++, koffi.decode(p, 'uint64_t')) });
+    const load = hook.wrapLoad(koffi.load, { decode, address: koffi.address });
+    const sspi = loadSspi(Object.assign(Object.create(koffi), { load }));
+    try {
+      const negotiate = sspi.acquireServerCredentials({ pkg: 'Negotiate' });
+      const statuses = withSamFile((samFile) => [0, 1].map(() => sspi.handshake({ ...USER, samFile })).map((r) => [r.clientStatus, r.serverStatus]));
+      assert.deepEqual(statuses, [[0, 0], [0, 0]]);
+      assert.equal(decodes, 0, 'NTLM contexts: no token read');
+      const r = withSamFile((samFile) => sspi.handshake({ ...USER, samFile, pkg: 'Negotiate' }));
+      assert.deepEqual([r.clientStatus, r.serverStatus], [0, 0]);
+      assert.ok(decodes >= 4, `the Negotiate contexts' tokens are read (${decodes} reads)`);
+      assert.deepEqual(registry.settled().liveHandles().map((h) => h.package), ['Negotiate']);
+      sspi.freeCredentials(negotiate);
+    } finally {
+      hook.unpatchAll();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { HandleRegistry } from '../../dist/core/registry.js';
 import { PrometheusExporter } from '../../dist/exporters/prometheus.js';
 import { endedThreadMetrics, exposition, mergeSnapshots } from '../../dist/exporters/merged-metrics.js';
 import { withThreadReports } from '../../dist/exporters/thread-reports.js';
+import { EndedWorkers } from '../../dist/workers/ended-workers.js';
 import { buildLeakReport } from '../../dist/exporters/leak-report.js';
 
 function threadWith(live) {
@@ -35,6 +36,20 @@ describe("several threads' metrics as one", function () {
     const kept = endedThreadMetrics(threadWith(1).exporter.snapshot()).map((m) => m.name);
     assert.ok(kept.includes('sspi_handles_opened_total') && kept.includes('sspi_handles_live'));
     assert.ok(!kept.includes('sspi_handle_oldest_age_seconds') && !kept.includes('sspi_handles_stale'));
+  });
+
+  it("ages the handles ended threads left live on the reading thread's clock, the oldest of them per kind", function () {
+    const ended = new EndedWorkers();
+    const ageOf = (metrics) => metrics.find((m) => m.name === 'sspi_handle_oldest_age_seconds')?.values.find((v) => v.labels.kind === 'credential')?.value;
+    const first = threadWith(1).exporter.snapshot();
+    ended.add(first, 10_000);
+    const reported = ageOf(first);
+    assert.ok(reported > 0);
+    assert.ok(Math.abs(ageOf(ended.metrics(12_000)) - (reported + 2)) < 1e-9, 'two seconds later, two seconds older');
+    // A later thread's younger handle leaves the oldest as it was.
+    ended.add(threadWith(1).exporter.snapshot(), 11_000);
+    assert.ok(Math.abs(ageOf(ended.metrics(12_000)) - (reported + 2)) < 1e-9);
+    assert.equal(ended.metrics(12_000).find((m) => m.name === 'sspi_handles_live').values[0].value, 2);
   });
 
   it("lets prom-client reset the agent's registry (resetMetrics)", async function () {
