@@ -1,6 +1,7 @@
 // The demo server on an SSPI failure that is no verdict on the user (here a garbage token, which
 // WinPR answers with SEC_E_INVALID_TOKEN): an NTLM client that got a bare challenge back would start
 // over without end, so the server must answer 500 and delete the conversation's context.
+// A rejected login, the one failure that keeps the classic bug, must stay a 401.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import httpntlm from 'httpntlm';
@@ -68,5 +69,14 @@ describe('demo server: SSPI failures other than a rejected login', function () {
     assert.equal(authenticate.status, 500, server.stderr());
     assert.equal(authenticate.challenge, undefined);
     assert.equal(await liveServerContexts(metricsPort), 0, 'the context was deleted, even with the classic bug on');
+  });
+
+  it("keeps a user missing from WinPR's SAM file a rejected login (SEC_E_INTERNAL_ERROR from CompleteAuthToken): 401, and the classic leak", async function () {
+    process.env.WLOG_LEVEL ??= 'OFF'; // WinPR reads it when it first logs: the client side runs in this process
+    const { login } = await import('../../examples/ntlm-demo/client.mjs');
+    const attempt = await login(url, { user: 'mallory', domain: 'DEMO', password: 'Secret-Pa55' });
+    assert.equal(attempt.status, 401, server.stderr());
+    assert.match(await metrics(metricsPort), /^sspi_calls_total\{function="CompleteAuthToken",status="SEC_E_INTERNAL_ERROR"\} 1$/m);
+    assert.equal(await liveServerContexts(metricsPort), 1);
   });
 });
