@@ -84,6 +84,30 @@ export function defaultLibraryPath() {
   return process.platform === 'win32' ? 'secur32.dll' : 'libwinpr2.so.2';
 }
 
+/**
+ * Which implementation of SSPI a loaded library is: `'winpr'` for FreeRDP's WinPR, whose extensions
+ * (the SAM-file attribute) exist nowhere else, `'windows'` for secur32.dll (Windows', or Wine's).
+ * Asked of the library itself, since a file name proves nothing (the bench loads WinPR through a
+ * symlink of another name): only WinPR exports its own version function.
+ */
+export function providerOf(lib) {
+  try {
+    lib.func('const char *winpr_get_version_string()');
+    return 'winpr';
+  } catch {
+    return 'windows';
+  }
+}
+
+// How a provider turns a user down, as opposed to a conversation failing (a garbage token, an
+// unsupported call): Windows answers SEC_E_LOGON_DENIED from AcceptSecurityContext; WinPR gives its
+// verdict in CompleteAuthToken, SEC_E_MESSAGE_ALTERED for a wrong password and SEC_E_INTERNAL_ERROR
+// for a user missing from the SAM file.
+const REJECTIONS = {
+  windows: { accept: [SEC_E_LOGON_DENIED], complete: [SEC_E_LOGON_DENIED] },
+  winpr: { accept: [SEC_E_LOGON_DENIED], complete: [SEC_E_LOGON_DENIED, SEC_E_MESSAGE_ALTERED, SEC_E_INTERNAL_ERROR] },
+};
+
 // koffi type names are global to one koffi module, so each module gets its types declared once.
 const typesByKoffi = new WeakMap();
 
@@ -178,6 +202,8 @@ export function loadSspi(koffi, libraryPath = defaultLibraryPath()) {
   const types = sspiTypes(koffi);
   const lib = koffi.load(libraryPath);
   const raw = declareFunctions(lib);
+  const provider = providerOf(lib);
+  const rejections = REJECTIONS[provider];
   const secBufferSize = koffi.sizeof(types.SecBuffer);
 
   // SSPI reports the output token's length by rewriting cbBuffer inside the SecBuffer. koffi
@@ -240,28 +266,28 @@ export function loadSspi(koffi, libraryPath = defaultLibraryPath()) {
   }
 
   /**
-   * One server step. Points a new context at `samFile` (WinPR) and runs CompleteAuthToken when
-   * the package asks for it; `status` is then CompleteAuthToken's verdict: SEC_E_OK, or an error
-   * for a rejected login (Windows: SEC_E_LOGON_DENIED; WinPR: SEC_E_MESSAGE_ALTERED for a wrong
-   * password, SEC_E_INTERNAL_ERROR for a user missing from the SAM file).
+   * One server step. Points a new context at `samFile` where the provider is WinPR (elsewhere the
+   * machine's own accounts are checked) and runs CompleteAuthToken when the package asks for it;
+   * `status` is then CompleteAuthToken's verdict. `rejected` is true when the status turns the user
+   * down (a wrong password, an unknown user), false for every other failure.
    */
   function acceptContext(credential, context, inputToken, { samFile, flags = ASC_REQ_CONNECTION } = {}) {
     const output = outputToken();
     const handle = context ?? newHandle();
-    let status = raw.AcceptSecurityContext(
+    const status = raw.AcceptSecurityContext(
       credential, context, tokenDesc(inputToken).desc, flags, SECURITY_NATIVE_DREP, handle, output.desc, [0], {},
     );
     const accepted = contextAfter(context, handle, status);
-    if (!context && accepted && samFile) {
+    if (!context && accepted && samFile && provider === 'winpr') {
       const samStatus = setSamFile(accepted, samFile);
-      if (isError(samStatus)) return { status: samStatus, context: accepted, token: Buffer.alloc(0) };
+      if (isError(samStatus)) return { status: samStatus, rejected: false, context: accepted, token: Buffer.alloc(0) };
     }
-    if (status === SEC_I_COMPLETE_NEEDED || status === SEC_I_COMPLETE_AND_CONTINUE) {
-      const completeStatus = raw.CompleteAuthToken(accepted, output.desc);
-      if (isError(completeStatus)) status = completeStatus;
-      else status = status === SEC_I_COMPLETE_NEEDED ? SEC_E_OK : SEC_I_CONTINUE_NEEDED;
+    if (status !== SEC_I_COMPLETE_NEEDED && status !== SEC_I_COMPLETE_AND_CONTINUE) {
+      return { status, rejected: rejections.accept.includes(status), context: accepted, token: tokenOf(output) };
     }
-    return { status, context: accepted, token: tokenOf(output) };
+    const completeStatus = raw.CompleteAuthToken(accepted, output.desc);
+    if (isError(completeStatus)) return { status: completeStatus, rejected: rejections.complete.includes(completeStatus), context: accepted, token: tokenOf(output) };
+    return { status: status === SEC_I_COMPLETE_NEEDED ? SEC_E_OK : SEC_I_CONTINUE_NEEDED, rejected: false, context: accepted, token: tokenOf(output) };
   }
 
   /** WinPR copies the path, so the buffer only has to live for the call. */
@@ -360,6 +386,7 @@ export function loadSspi(koffi, libraryPath = defaultLibraryPath()) {
   return {
     library: lib,
     libraryPath,
+    provider,
     types,
     raw,
     acquireClientCredentials,

@@ -2,13 +2,14 @@
 // connection, since NTLM authenticates the connection and not the request.
 //
 // As a script: node client.mjs <url> [count]
-// logs in `count` times (default 20) as DEMO\alice, every 4th time with a wrong password, and
-// prints `logins: N ok, M rejected`. Run it with WLOG_LEVEL=OFF to silence WinPR's log.
+// logs in `count` times (default 20) as DEMO_DOMAIN\DEMO_USER (default DEMO\alice), every 4th
+// time with a wrong password, and prints `logins: N ok, M rejected`. Run it with WLOG_LEVEL=OFF to silence WinPR's log.
 import http from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { loadSspi, isError } from '../lib/sspi-binding.mjs';
+import { demoUser } from './users.mjs';
 
 const sspi = loadSspi(koffi);
 
@@ -89,8 +90,7 @@ async function main([baseUrl, count = '20']) {
     console.error('usage: node client.mjs <url> [count]');
     return 2;
   }
-  const password = process.env.DEMO_PASSWORD ?? 'Secret-Pa55';
-  const summary = await runLogins(baseUrl, { count: Number(count), user: 'alice', domain: 'DEMO', password });
+  const summary = await runLogins(baseUrl, { count: Number(count), ...demoUser() });
   console.log(summary.line);
   return summary.unexpected ? 1 : 0;
 }

@@ -8,8 +8,10 @@
 // the server and client while the agent is not built; there are no metrics then.
 import { freePort } from '../lib/free-port.mjs';
 import { SERVER, startDemoServer } from './server-process.mjs';
+import { demoUser } from './users.mjs';
 
-const DEMO_USER = { user: 'alice', domain: 'DEMO', password: process.env.DEMO_PASSWORD ?? 'Secret-Pa55' };
+// On Windows, a user of the machine's (DEMO_USER, DEMO_DOMAIN, DEMO_PASSWORD): see users.mjs.
+const DEMO_USER = demoUser();
 
 // WinPR reads WLOG_LEVEL when it first logs, so this silences the client side in this process too.
 process.env.WLOG_LEVEL ??= 'OFF';
@@ -68,7 +70,7 @@ function printBanner({ url, count, fixLeak, withAgent }) {
   console.log(`NTLM demo server at ${url}`);
   console.log(withAgent ? `  started as: node --import sspi-agent ${SERVER}` : `  started as: node ${SERVER} (no agent)`);
   console.log(`  it authenticates with NTLM through SSPI (${process.platform === 'win32' ? 'secur32.dll' : "WinPR's libwinpr2"})`);
-  console.log(`${plural(count, 'login')} as DEMO\\alice, every 4th with a wrong password (${plural(wrong, 'rejected login')} expected).`);
+  console.log(`${plural(count, 'login')} as ${DEMO_USER.domain}\\${DEMO_USER.user}, every 4th with a wrong password (${plural(wrong, 'rejected login')} expected).`);
   if (fixLeak) {
     console.log('The server runs with its bug fixed (DEMO_FIX_LEAK=1): every security context is deleted.');
     return;

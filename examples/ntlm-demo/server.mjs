@@ -2,28 +2,26 @@
 //   GET /            → 401, WWW-Authenticate: NTLM
 //   Authorization: NTLM <NEGOTIATE>    → 401, WWW-Authenticate: NTLM <CHALLENGE>
 //   Authorization: NTLM <AUTHENTICATE> → 200 "hello DEMO\alice", or 401 when the login is rejected
+//   any other SSPI failure (a garbage token…) → 500, the conversation ended
 //
 // It has THE CLASSIC BUG on purpose: a rejected login's security context is forgotten without
 // DeleteSecurityContext. DEMO_FIX_LEAK=1 switches the bug off.
 //
-// Environment: DEMO_PORT (default 0, an ephemeral port), DEMO_PASSWORD (alice's password,
-// default Secret-Pa55), DEMO_FIX_LEAK. Prints `listening on http://127.0.0.1:<port>` when ready.
+// Environment: DEMO_PORT (default 0, an ephemeral port), DEMO_FIX_LEAK, and on WinPR the one user
+// it knows: DEMO_USER, DEMO_DOMAIN, DEMO_PASSWORD (default DEMO\alice, Secret-Pa55). On Windows
+// the machine's own accounts log in and those three are not read. Prints
+// `listening on http://127.0.0.1:<port>` when ready.
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import koffi from 'koffi';
-import { loadSspi, isError, SEC_I_CONTINUE_NEEDED } from '../lib/sspi-binding.mjs';
-import { writeSamFile } from '../lib/nt-hash.mjs';
+import { loadSspi, isError, statusName, SEC_I_CONTINUE_NEEDED } from '../lib/sspi-binding.mjs';
+import { demoUser, userDatabase } from './users.mjs';
 
-const DEMO_USERS = [{ user: 'alice', domain: 'DEMO', password: process.env.DEMO_PASSWORD ?? 'Secret-Pa55' }];
 const FIX_LEAK = process.env.DEMO_FIX_LEAK === '1';
 const PORT = Number(process.env.DEMO_PORT ?? 0);
 const NTLM_NEGOTIATE = 1;
 
 const sspi = loadSspi(koffi);
-const samDir = mkdtempSync(join(tmpdir(), 'ntlm-demo-'));
-const samFile = writeSamFile(join(samDir, 'SAM'), DEMO_USERS);
+const users = userDatabase(sspi, [demoUser()]);
 const credential = sspi.acquireServerCredentials();
 
 // NTLM authenticates the connection, not the request: one conversation per socket,
@@ -61,8 +59,9 @@ function authenticateRequest(req, res) {
   if (conversation && messageType(token) === NTLM_NEGOTIATE) endConversation(req.socket);
 
   const context = conversations.get(req.socket)?.context ?? null;
-  const step = sspi.acceptContext(credential, context, token, { samFile });
-  if (isError(step.status)) return reject(req.socket, step.context, res);
+  const step = sspi.acceptContext(credential, context, token, { samFile: users.samFile });
+  if (step.rejected) return reject(req.socket, step.context, res);
+  if (isError(step.status)) return fail(req.socket, step, res);
   if (step.status === SEC_I_CONTINUE_NEEDED) {
     conversations.set(req.socket, { context: step.context, user: null });
     return challenge(res, step.token);
@@ -77,6 +76,17 @@ function reject(socket, context, res) {
   // THE CLASSIC BUG: the failed handshake's context is dropped without DeleteSecurityContext.
   if (FIX_LEAK && context) sspi.deleteContext(context);
   challenge(res);
+}
+
+// Not a verdict on the user (a garbage token, a call the provider does not support): a bare
+// challenge here would send an NTLM client round again without end, so the conversation ends, its
+// context deleted, and the client hears that the server failed.
+function fail(socket, step, res) {
+  const earlier = conversations.get(socket)?.context;
+  endConversation(socket);
+  if (step.context && step.context !== earlier) sspi.deleteContext(step.context);
+  res.setHeader('Connection', 'close');
+  reply(res, 500, `authentication failed: ${statusName(step.status)}`);
 }
 
 function endConversation(socket) {
@@ -125,6 +135,6 @@ function shutdown() {
   server.closeAllConnections();
   for (const socket of [...conversations.keys()]) endConversation(socket);
   sspi.freeCredentials(credential);
-  rmSync(samDir, { recursive: true, force: true });
+  users.remove();
   process.exit(0);
 }
