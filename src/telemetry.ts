@@ -133,12 +133,7 @@ export class Telemetry implements Flusher {
     const open = sources.tracers.global
       ? () => !nothingRegistered() || (bootstrap !== undefined && !bootstrap.decided)
       : () => true;
-    const unsubscribeTraces = this.registry.subscribe(gatedListener(open, traces, gatedCapture(open, traces, this.metrics)));
-    const unsubscribeMetrics = this.registry.subscribe(gatedListener(open, this.metrics.events));
-    this.unsubscribe = () => {
-      unsubscribeTraces();
-      unsubscribeMetrics();
-    };
+    this.unsubscribe = this.registry.subscribe(gatedListener(open, [traces, this.metrics.events], gatedCapture(open, traces, this.metrics)));
   }
 
   private tracer(): Tracer | undefined {

@@ -81,17 +81,18 @@ function bindHandlers(listeners: readonly RegistryListener[]): Handlers {
 }
 
 /**
- * A listener that hears every event of `inner` only while `open()` says so; `captures`: the
- * capture it declares instead of `inner`'s, if any.
+ * One listener that passes each event to `inner`'s handlers, in order, only while `open()` says so
+ * (asked once per event); `captures`: the capture it declares, if any (the inner ones' are not read).
  */
-export function gatedListener(open: () => boolean, inner: RegistryListener, captures?: CallerCapture): RegistryListener {
+export function gatedListener(open: () => boolean, inner: readonly RegistryListener[], captures?: CallerCapture): RegistryListener {
   const gate: Record<string, unknown> = captures ? { captures } : {};
+  const handlers = bindHandlers(inner);
   for (const event of REGISTRY_EVENT_NAMES) {
-    const method = inner[event] as Handler | undefined;
-    if (typeof method !== 'function') continue;
-    const handler = method.bind(inner) as Handler;
+    const own = handlers[event];
+    if (own.length === 0) continue;
     gate[event] = (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => {
-      if (open()) handler(a, b, c, d, e);
+      if (!open()) return;
+      for (let i = 0; i < own.length; i++) own[i]!(a, b, c, d, e);
     };
   }
   return gate as RegistryListener;
