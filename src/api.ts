@@ -73,6 +73,20 @@ export function cleanup(): Array<{ id: number; kind: string; status: number; res
   return (start()?.cleanup() ?? []).map((r) => ({ id: r.handle.id, kind: r.handle.kind, status: r.status, result: r.result }));
 }
 
+/**
+ * Applies the SSPI calls that wait, now: their metrics, events and OpenTelemetry call spans. The
+ * agent applies calls in batches, before anything reads its books and at the next event-loop turn at
+ * the latest, so a call's span ends within one turn of the call. An app or a test that reads its span
+ * exporter, or shuts its SDK down, in the same turn as its SSPI calls calls this first. Starts no agent.
+ */
+export function settle(): void {
+  try {
+    runningAgent()?.handles.settled();
+  } catch (err) {
+    agentError('api.settle', err);
+  }
+}
+
 /** Stops the agent: unhooks koffi and closes the endpoint (mainly for tests). */
 export async function stop(): Promise<void> {
   await runningAgent()?.stop();

@@ -43,8 +43,8 @@ function gatedCapture(open: () => boolean, traces: OtelTraceExporter, metrics: O
   return {
     context: () => {
       if (!open()) return undefined;
-      // The calls not captured wait in the registry's queue: an app's collection in this turn
-      // applies them through the observable instruments' callbacks, so those must exist by then.
+      // The calls wait in the registry's queue: an app's collection in this turn applies them
+      // through the observable instruments' callbacks, so those must exist by then.
       try {
         metrics.prepare();
       } catch (err) {

@@ -100,10 +100,9 @@ function releasedOnly(
 
 /**
  * Hands an observed call to the registry, which applies it (`applyCall`) in a batch before its state
- * is next read (see `HandleRegistry.queue`). A call whose caller a listener captures (an SDK is there
- * to make its span) is applied as it returns, after what waits: its span then exists when the call
- * returns, for an app that reads its spans, or shuts its SDK down, in the same turn. (Batching such
- * calls too was measured: no faster, as the SDK's own span work dominates.)
+ * is next read, or at the next event-loop turn (see `HandleRegistry.queue`). Every call takes this one
+ * path: a call whose caller a listener captures (an SDK is there to make its span) waits with its
+ * `CallerFacts`, and its span is built when it is applied, with the call's own times and parent.
  */
 export function recordObservedCall(registry: HandleRegistry, call: ObservedCall): void {
   const at = call.at ?? performance.now();
@@ -112,12 +111,9 @@ export function recordObservedCall(registry: HandleRegistry, call: ObservedCall)
     registry.recordCall(call.fn.name, call.status, call.durationSeconds, undefined, caller);
     return;
   }
-  if (caller !== undefined) {
-    applyCall(registry, call, caller);
-    return;
-  }
   expectEffects(registry, call);
-  registry.queue.add(applyDeferred, call);
+  if (caller === undefined) registry.queue.add(applyDeferred, call);
+  else registry.queue.add(applyCaptured, { call, caller });
 }
 
 /** An `.async` call's caller, captured when it was issued, with the time its callback heard it return. */
@@ -170,10 +166,16 @@ function applyDeferred(registry: HandleRegistry, call: ObservedCall): void {
   }
 }
 
-/**
- * What `call` did, applied to the registry in call order: from the queue, or as it returns when its
- * `caller` was captured (what waits is applied first, by `settled()`).
- */
+/** The same for a call that waits with its caller's facts. */
+function applyCaptured(registry: HandleRegistry, { call, caller }: { call: ObservedCall; caller: CallerFacts }): void {
+  try {
+    applyCall(registry, call, caller);
+  } catch (err) {
+    agentError('hook.after', err);
+  }
+}
+
+/** What `call` did, applied to the registry in call order, from the queue. */
 export function applyCall(registry: HandleRegistry, call: ObservedCall, caller?: CallerFacts): void {
   const name = call.fn.name;
   const state = registry.settled();

@@ -15,8 +15,8 @@ const payload = <Args extends readonly unknown[]>(): Args => undefined as unknow
 /**
  * The registry's events, in the order they happen. The events of a call are heard when the registry
  * applies it: in a batch, before anything next reads the registry or at the next event-loop turn at
- * the latest (see `HandleRegistry.queue`). A call whose caller was captured (see
- * `RegistryListener.captures`) is applied as it returns, and its events carry the `CallerFacts`.
+ * the latest (see `HandleRegistry.queue`). The events of a call whose caller was captured (see
+ * `RegistryListener.captures`) carry its `CallerFacts`.
  */
 export const REGISTRY_EVENTS = {
   /**

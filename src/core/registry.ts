@@ -73,8 +73,7 @@ export class HandleRegistry {
     return this.events.wantsDetails(fn);
   }
 
-  // The lifecycle rules' writes: applied in call order, from the queue (or as a captured call returns,
-  // after the queue), so they do not settle again. Nothing else calls them: a write from outside the
+  // The lifecycle rules' writes: applied in call order, from the queue, so they do not settle again. Nothing else calls them: a write from outside the
   // queue while calls wait would land before those calls.
 
   /**

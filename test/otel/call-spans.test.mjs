@@ -49,6 +49,15 @@ describe('OpenTelemetry call spans', function () {
     assert.deepEqual(deletes.sort(), ['inbound', 'outbound']);
   });
 
+  it('builds the spans when the calls are applied, with the calls’ own times inside the request, and settle() applies them now', function () {
+    assert.deepEqual([out.requests.spansBeforeSettle, out.requests.spansAfterSettle], [0, 7]);
+    const request = out.spans.find((s) => s.spanId === out.requests.ok.spanId);
+    const ok = out.spans.filter((s) => s.traceId === out.requests.ok.traceId && s.scope === 'sspi-agent');
+    for (const span of ok) {
+      assert.ok(span.startMs >= request.startMs && span.endMs <= request.endMs, `${span.name} within the request span`);
+    }
+  });
+
   it('makes an .async call’s span a child of the request span active when it was issued', function () {
     for (const [run, names] of [[out, ['AcquireCredentialsHandleW']], [all, ['AcquireCredentialsHandleW', 'FreeCredentialsHandle']]]) {
       assert.deepEqual(run.requests.asyncStatuses, [0, 0]);
