@@ -1,6 +1,7 @@
 // Section 10, what users feel: the demo's NTLM server with its leak fixed, started twice (without and
 // with `--import sspi-agent`), driven by a client process in ABBA blocks (bench/e2e/login-clients.mjs),
-// for each agent configuration: default settings, stacks `all`, call spans with an OpenTelemetry SDK.
+// for each agent configuration: default settings, stacks `all`, call spans with an OpenTelemetry SDK;
+// first, A/A: two raw servers, the second in the agent's place, for the harness's own bias.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ const SERVER = join(ROOT, 'bench', 'e2e', 'login-server.mjs');
 const CLIENTS = join(ROOT, 'bench', 'e2e', 'login-clients.mjs');
 
 export const E2E_CONFIGS = [
+  // No agent on either side: any difference from 1.00× is the harness's, not the agent's.
+  { id: 'aa', env: {}, agent: false },
   { id: 'default', env: {} },
   { id: 'all', env: { SSPI_AGENT_STACKS: 'all' } },
   // The app registers an SDK in both servers: only the agent differs.
@@ -68,10 +71,11 @@ function runClients(input) {
 export async function benchE2e(sizes, { childEnv, progress }) {
   const out = {};
   for (const config of E2E_CONFIGS) {
-    progress(`end to end: demo NTLM server (leak fixed), ${sizes.concurrency} closed-loop keep-alive clients in another process, raw vs agent (${config.id}), ${sizes.pairs} ABBA pairs of ${sizes.blockMs} ms blocks`);
+    const versus = config.agent === false ? 'raw vs raw (A/A)' : `raw vs agent (${config.id})`;
+    progress(`end to end: demo NTLM server (leak fixed), ${sizes.concurrency} closed-loop keep-alive clients in another process, ${versus}, ${sizes.pairs} ABBA pairs of ${sizes.blockMs} ms blocks`);
     const env = childEnv({ ...config.env, ...(config.appEnv ?? {}) });
     const raw = startServer(false, env);
-    const agent = startServer(true, env);
+    const agent = startServer(config.agent !== false, env);
     try {
       const urls = { raw: await raw.url, agent: await agent.url };
       out[config.id] = { env: config.env, ...(await runClients({ urls, ...sizes })) };

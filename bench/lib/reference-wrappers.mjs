@@ -6,13 +6,21 @@
 //     own path, and no more: read each handle argument (the agent's own readHandle / bufferKey), look
 //     each one up once in a Map (the guard), time the native call, read the handle it wrote, and keep
 //     those facts in a preallocated ring. No registry, no metrics, no stacks.
+//   - minimal tracking + one SDK span per call (measured where the app registered an SDK): the
+//     minimal wrapper, and for each call of the default span set (SSPI_AGENT_CALL_SPANS=work) one span
+//     of the app's tracer, child of the active context, with the call's times and the attributes the
+//     agent gives it (function, status name and code, error type, handle kind, package, direction).
 // The agent's ratio minus the minimal one is what the agent's bookkeeping costs; the minimal ratio is
-// a floor for this design (a JS wrapper around koffi declarations) on this machine.
+// a floor for this design (a JS wrapper around koffi declarations) on this machine, and the one with
+// spans the floor for call spans.
 import koffi from 'koffi';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { bufferKey, readHandle } from '../../dist/hooks/handle-shapes.js';
 import { nativeMemory } from '../../dist/hooks/native-memory.js';
 import { sspiFunction } from '../../dist/sspi/functions.js';
+import { CALL_SPAN_FUNCTIONS } from '../../dist/otel/semconv.js';
+import { statusName } from '../../dist/sspi/status.js';
 import { loadSspi } from '../../examples/lib/sspi-binding.mjs';
 
 /** Native memory read the way the agent reads it. */
@@ -31,7 +39,12 @@ let next = 0;
 /** Handle values seen, for the one lookup per handle argument the guard needs. */
 const seen = new Map();
 
-function minimalTracking(original, fn) {
+/** What the span floor knows of each handle value it saw made: its kind, package and direction. */
+const KIND_OF_ROLE = { 'acquire-credential': 'credential', 'init-context': 'context', 'accept-context': 'context', 'import-context': 'context' };
+const DIRECTION_OF_USE = { 1: 'inbound', 2: 'outbound', 3: 'both' };
+
+/** `onCall(fn, args, result, start, end, out, known)`, after the minimal wrapper's own work. */
+function minimalTracking(original, fn, onCall) {
   const read = (args, position) => (position === undefined ? undefined : readHandle(args[position], memory));
   return function (...args) {
     const context = read(args, fn.contextArg);
@@ -51,8 +64,37 @@ function minimalTracking(original, fn) {
     ring[slot + 1] = result;
     ring[slot + 2] = end - start;
     ring[slot + 3] = out ?? context ?? credential ?? buffer;
+    onCall?.(fn, args, result, start, end, out, context ?? credential);
     return result;
   };
+}
+
+const tracer = trace.getTracer('bench-span-floor');
+/** Per handle value made, what its spans say of it (kept apart from `seen`, whose values are the guard's). */
+const described = new Map();
+const epoch = (ms) => performance.timeOrigin + ms;
+
+/** One span per call of the default span set, as the agent makes it. */
+function spanOf(fn, args, result, start, end, out, used) {
+  if (!CALL_SPAN_FUNCTIONS.work.has(fn.name)) return;
+  const name = statusName(result);
+  const attributes = { 'sspi.function': fn.name, 'sspi.status': name, 'sspi.status_code': result >>> 0 };
+  if (result < 0) attributes['error.type'] = name;
+  let about = typeof used === 'bigint' ? described.get(used) : undefined;
+  if (typeof out === 'bigint' && KIND_OF_ROLE[fn.role]) {
+    const direction = fn.role === 'acquire-credential' ? DIRECTION_OF_USE[args[fn.credentialUseArg] & 3] : fn.role === 'init-context' ? 'outbound' : 'inbound';
+    const pkg = fn.packageArg !== undefined ? String(args[fn.packageArg]) : typeof used === 'bigint' ? described.get(used)?.package : undefined;
+    about = { kind: KIND_OF_ROLE[fn.role], package: pkg, direction };
+    described.set(out, about);
+  }
+  if (about) {
+    attributes['sspi.handle.kind'] = about.kind;
+    if (about.package) attributes['sspi.package'] = about.package;
+    attributes['sspi.handle.direction'] = about.direction;
+  }
+  const span = tracer.startSpan(fn.name, { kind: SpanKind.INTERNAL, startTime: epoch(start), attributes }, context.active());
+  if (result < 0) span.setStatus({ code: SpanStatusCode.ERROR, message: name });
+  span.end(epoch(end));
 }
 
 /** The bench's binding on `libraryPath` with every declared SSPI function wrapped by `kind`. */
@@ -60,9 +102,11 @@ export function referenceBinding(libraryPath, kind) {
   const binding = loadSspi(koffi, libraryPath);
   for (const [name, original] of Object.entries(binding.raw)) {
     const fn = sspiFunction(name);
-    binding.raw[name] = kind === 'pass-through' || !fn ? passThrough(original) : minimalTracking(original, fn);
+    binding.raw[name] = kind === 'pass-through' || !fn ? passThrough(original) : minimalTracking(original, fn, kind === 'minimal-spans' ? spanOf : undefined);
   }
   return binding;
 }
 
 export const REFERENCE_KINDS = ['pass-through', 'minimal-tracking'];
+/** Measured in the call-spans child only: it needs the app's SDK. */
+export const SPAN_REFERENCE_KINDS = ['minimal-spans'];

@@ -72,6 +72,58 @@ const REFERENCE_LABELS = {
   'minimal-tracking': 'reference: minimal tracking wrapper, no agent (reads handles, one lookup each, keeps the facts)',
 };
 
+/** Measured beside the call-spans configuration, under the same SDK. */
+const SPAN_REFERENCE_LABELS = {
+  'minimal-spans': 'reference: span floor, the minimal tracking wrapper + one SDK span per call of the default span set, no agent',
+};
+
+/** Issue 21's targets: the agent's added cost ÷ the minimal tracking wrapper's, per workload and configuration. */
+const QUOTIENT_CONFIG = { handshake: 'default', acquireFree: 'off', queryInfoFree: 'off' };
+
+function addedCostQuotient(name, calls, defaults, workload) {
+  const config = QUOTIENT_CONFIG[workload] === 'default' ? defaults.stacks : QUOTIENT_CONFIG[workload];
+  const agent = calls?.[config]?.workloads?.[workload];
+  const minimal = calls?.off?.references?.['minimal-tracking']?.[workload];
+  if (!agent || !minimal) return undefined;
+  const value = (agent.ratio.median - 1) / (minimal.ratio.median - 1);
+  return {
+    workload: name,
+    config: configLabel(config, defaults),
+    raw: `${fmtRatio(minimal.ratio.median)} minimal wrapper`,
+    agent: `${fmtRatio(agent.ratio.median)} agent`,
+    figure: "agent's added cost ÷ minimal wrapper's",
+    value,
+    median: Number.isFinite(value) && value > 0 ? value.toFixed(2) : '—',
+    iqr: '',
+    range: '',
+    amortized: '',
+    runs: 'from the rows above',
+    ...verdict(value > 0 ? value : NaN, { max: 1.5, show: '1.5' }),
+  };
+}
+
+/** The handshake with call spans: the agent's ratio over the span floor's, measured in the same child. */
+function spanFloorDelta(name, calls, workload) {
+  const agent = calls?.spans?.workloads?.[workload];
+  const floor = calls?.spans?.references?.['minimal-spans']?.[workload];
+  if (!agent || !floor) return undefined;
+  const value = agent.ratio.median - floor.ratio.median;
+  return {
+    workload: name,
+    config: 'call spans + OTel SDK − span floor',
+    raw: `${fmtRatio(floor.ratio.median)} span floor`,
+    agent: `${fmtRatio(agent.ratio.median)} agent`,
+    figure: 'ratio difference',
+    value,
+    median: `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(2)}×`,
+    iqr: '',
+    range: '',
+    amortized: '',
+    runs: 'from the rows above',
+    ...verdict(workload === 'handshake' ? value : NaN, workload === 'handshake' ? { max: 0.1, show: '+0.10×' } : undefined),
+  };
+}
+
 export { fmtCount };
 
 export function buildRows(results, defaults) {
@@ -93,6 +145,13 @@ export function buildRows(results, defaults) {
     for (const [kind, label] of Object.entries(REFERENCE_LABELS)) {
       const r = results.calls?.off?.references?.[kind]?.[workload];
       if (r) rows.push({ ...ratioRow(WORKLOAD_NAMES[workload], label, r), figure: 'reference / raw' });
+    }
+    for (const [kind, label] of Object.entries(SPAN_REFERENCE_LABELS)) {
+      const r = results.calls?.spans?.references?.[kind]?.[workload];
+      if (r) rows.push({ ...ratioRow(WORKLOAD_NAMES[workload], label, r), figure: 'reference / raw' });
+    }
+    for (const row of [addedCostQuotient(WORKLOAD_NAMES[workload], results.calls, defaults, workload), spanFloorDelta(WORKLOAD_NAMES[workload], results.calls, workload)]) {
+      if (row) rows.push(row);
     }
   }
   for (const [mode, label] of [['off', 'stacks off'], ['all', 'stacks all']]) {

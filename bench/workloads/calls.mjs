@@ -1,12 +1,13 @@
 // Child process, started under `node --import sspi-agent` with one agent configuration (stacks mode,
 // or call spans with an SDK the app registers): times each per-call workload through the raw and the
 // instrumented binding of the same WinPR, interleaved, and writes the result as JSON to argv[3].
-// argv[2] is the JSON sizes; with `references` it also times the reference wrappers.
+// argv[2] is the JSON sizes; with `references` it also times the reference wrappers, and with `spans`
+// the span floor (the minimal wrapper making the agent's default call spans through the same SDK).
 import { writeFileSync } from 'node:fs';
 import { interleave } from '../lib/stats.mjs';
 import { startCountingSdk } from '../lib/otel-sdk.mjs';
 import { checkedHandshake, loadBindings, operations } from '../lib/sspi.mjs';
-import { referenceBinding, REFERENCE_KINDS } from '../lib/reference-wrappers.mjs';
+import { referenceBinding, REFERENCE_KINDS, SPAN_REFERENCE_KINDS } from '../lib/reference-wrappers.mjs';
 
 const sizes = JSON.parse(process.argv[2]);
 const outFile = process.argv[3];
@@ -26,7 +27,7 @@ for (const name of WORKLOADS) {
 
 // The reference wrappers (bench/lib/reference-wrappers.mjs), against the same raw binding.
 const references = {};
-for (const kind of sizes.references ? REFERENCE_KINDS : []) {
+for (const kind of [...(sizes.references ? REFERENCE_KINDS : []), ...(sizes.spans ? SPAN_REFERENCE_KINDS : [])]) {
   const binding = referenceBinding(raw.libraryPath, kind);
   checkedHandshake(binding, samFile);
   const ops = operations(binding, samFile);

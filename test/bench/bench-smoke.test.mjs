@@ -49,7 +49,17 @@ describe('benchmark (smoke run)', function () {
     }
     const spans = doc.results.calls.spans;
     if (spans.skipped) assert.match(spans.skipped, /\S/, 'a skipped configuration says why');
-    else for (const workload of CALL_WORKLOADS) assertRatio(spans.workloads[workload], `${workload} (spans)`);
+    else {
+      for (const workload of CALL_WORKLOADS) assertRatio(spans.workloads[workload], `${workload} (spans)`);
+      // The span floor, measured beside the agent's call spans under the same SDK.
+      for (const workload of CALL_WORKLOADS) assertRatio(spans.references['minimal-spans'][workload], `${workload} (reference: span floor)`);
+      assert.ok(doc.table.some((r) => r.config === 'call spans + OTel SDK − span floor' && r.target !== ''), 'the handshake over the span floor has its target');
+      assert.ok(spans.spans.names.includes('AcquireCredentialsHandleW') && !spans.spans.names.includes('FreeCredentialsHandle'), 'the default span set');
+    }
+    assert.equal(doc.table.filter((r) => r.figure === "agent's added cost ÷ minimal wrapper's").length, CALL_WORKLOADS.length, 'the added-cost quotients');
+    const aa = doc.results.e2e?.aa;
+    assert.ok(aa && aa.blocks.length > 0, 'the end-to-end A/A run');
+    assert.ok(doc.table.some((r) => r.config.startsWith('A/A') && r.target === '1.00 ± 0.03×'), 'the A/A row and its target');
 
     for (const stacks of ['off', 'all']) {
       const live = doc.results.live[stacks];
