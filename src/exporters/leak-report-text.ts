@@ -8,11 +8,11 @@ export const RELEASE_FUNCTION: Record<HandleKind, string> = {
   buffer: 'FreeContextBuffer',
 };
 
-function plural(n: number, one: string, many = one + 's'): string {
+export function plural(n: number, one: string, many = one + 's'): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-function formatAge(seconds: number): string {
+export function formatAge(seconds: number): string {
   if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
   if (seconds < 120) return `${seconds.toFixed(1)}s`;
   return `${Math.round(seconds / 60)}min`;
@@ -25,7 +25,7 @@ function formatIds(ids: readonly number[]): string {
 }
 
 /** `Negotiate (negotiated Kerberos)`: which package ran matters more than which one was asked for. */
-function packageText(g: LeakGroup): string {
+export function packageText(g: Pick<LeakGroup, 'package' | 'negotiated'>): string {
   return g.negotiated ? `${g.package} (negotiated ${g.negotiated})` : g.package;
 }
 

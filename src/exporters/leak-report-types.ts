@@ -67,7 +67,15 @@ export interface CleanupEntry {
   thread?: number;
 }
 
+/**
+ * The version of the report's JSON: raised when a field changes meaning or goes, so that a reader
+ * (`sspi-agent report`) can refuse a report newer than it understands. Reports without it are 0.
+ */
+export const REPORT_FORMAT = 1;
+
 export interface LeakReport {
+  /** REPORT_FORMAT of the agent that wrote it. */
+  format: number;
   reason: string;
   pid: number;
   generatedAt: string;

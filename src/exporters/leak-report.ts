@@ -11,9 +11,10 @@ import { statusName } from '../sspi/status.js';
 import type { Suppressions } from '../suppressions.js';
 import type { CallRecord, ForcedRelease, HandleKind, TrackedHandle } from '../types.js';
 import { RELEASE_FUNCTION } from './leak-report-text.js';
-import type { LeakedHandle, LeakGroup, LeakReport } from './leak-report-types.js';
+import { REPORT_FORMAT, type LeakedHandle, type LeakGroup, type LeakReport } from './leak-report-types.js';
 
 export type { CleanupEntry, LeakedHandle, LeakGroup, LeakReport } from './leak-report-types.js';
+export { REPORT_FORMAT } from './leak-report-types.js';
 export { formatLeakReport, overBudgetNote } from './leak-report-text.js';
 
 export interface ReportOptions {
@@ -131,6 +132,7 @@ export function buildLeakReport(handles: readonly TrackedHandle[], reason: strin
   const sorted = mergeUnsampled(made).sort((a, b) => b.count - a.count);
   const suppressed = sorted.filter((g) => g.suppressedBy).reduce((n, g) => n + g.count, 0);
   return {
+    format: REPORT_FORMAT,
     reason,
     pid: process.pid,
     generatedAt: new Date().toISOString(),

@@ -1,0 +1,108 @@
+// `sspi-agent report`: the JSON reports of several processes merged by site, and what it says of bad
+// input (the file named, nothing on standard output, exit code 2).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { explain, REPO, runApp } from '../helpers/run-app.mjs';
+
+const BIN = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).bin['sspi-agent'];
+
+function cli(...args) {
+  const r = spawnSync(process.execPath, [join(REPO, BIN), ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('sspi-agent report (the CLI)', function () {
+  let dir;
+  let files;
+  let reports;
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), 'sspi-cli-'));
+    // Two processes of the same leaky app: every site leaks in both.
+    const runs = [await runApp('leaky-app.mjs'), await runApp('leaky-app.mjs')];
+    reports = runs.map((run) => {
+      assert.ok(run.report, explain(run));
+      return run.report;
+    });
+    files = reports.map((report, i) => {
+      const file = join(dir, `report-${i}.json`);
+      writeFileSync(file, JSON.stringify(report));
+      return file;
+    });
+  });
+  after(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is the package.json bin, and each report carries its format version', function () {
+    assert.match(readFileSync(join(REPO, BIN), 'utf8'), /^#!\/usr\/bin\/env node\n/);
+    for (const report of reports) assert.equal(report.format, 1);
+  });
+
+  it('merges the reports by site, with the processes each site leaked in', function () {
+    const { code, stdout, stderr } = cli('report', ...files);
+    assert.equal(code, 0, stderr);
+    const sites = reports[0].groups.length;
+    assert.ok(sites >= 3, 'the leaky app leaks at several sites');
+    assert.match(stdout, new RegExp(`^sspi-agent: 10 SSPI handles leaked in 2 reports \\(4 credentials, 6 contexts\\), ${sites} allocation sites\\n`));
+    const [pidA, pidB] = reports.map((r) => r.pid);
+    assert.equal(stdout.split(`in 2 of 2 processes (pids ${pidA}, ${pidB})`).length - 1, sites, 'every site in both processes');
+    assert.match(stdout, /at forgetClientContext \(.*leaky-app\.mjs:\d+:\d+\)/);
+    assert.match(stdout, new RegExp(`SUMMARY: sspi-agent: 10 leaked SSPI handles in ${sites} sites across 2 processes\\.\\n$`));
+  });
+
+  it('writes the merged report as JSON with --json', function () {
+    const { code, stdout } = cli('report', '--json', ...files);
+    assert.equal(code, 0);
+    const merged = JSON.parse(stdout);
+    assert.equal(merged.format, 1);
+    assert.deepEqual(merged.sources.map((s) => s.path), files);
+    assert.equal(merged.total, 10);
+    assert.deepEqual(merged.byKind, { credential: 4, context: 6, buffer: 0 });
+    // Each site leaks one handle per process: merged, two handles in two processes.
+    assert.equal(merged.groups.length, reports[0].groups.length);
+    assert.deepEqual(new Set(merged.groups.map((g) => `${g.count} in ${g.processes}`)), new Set(['2 in 2']));
+    assert.deepEqual(merged.groups.filter((g) => g.createdBy === 'InitializeSecurityContextW').length, 2, 'the two client contexts are two sites');
+  });
+
+  describe('bad input: the file and what is wrong, exit code 2, nothing on standard output', function () {
+    const bad = (name, text) => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    const fails = (args, message) => {
+      const r = cli('report', ...args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, message);
+    };
+
+    it('a missing file', function () {
+      fails([files[0], join(dir, 'missing.json')], /missing\.json: cannot be read \(no such file\)/);
+    });
+
+    it('a file that is not JSON', function () {
+      fails([bad('text.json', 'hello'), files[0]], /text\.json: not JSON/);
+    });
+
+    it('JSON that is not a report', function () {
+      fails([bad('other.json', '{"name":"x"}')], /other\.json: not an sspi-agent report/);
+      fails([bad('array.json', '[]')], /array\.json: not a JSON object/);
+    });
+
+    it('a report of a newer format', function () {
+      fails([files[0], bad('newer.json', JSON.stringify({ ...reports[0], format: 2 }))], /newer\.json: a report of format 2, newer than this sspi-agent reads \(1\)/);
+    });
+
+    it('no file, an unknown option or command', function () {
+      fails([], /no report file given/);
+      fails(['--yaml', files[0]], /unknown option --yaml/);
+      const r = cli('merge', files[0]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /unknown command "merge"/);
+    });
+  });
+});
