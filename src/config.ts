@@ -166,8 +166,9 @@ export const SETTINGS = {
     shownDefault: '(none)',
     doc:
       'A file of patterns, one per line (`#` comments; `*` matches anything; an optional `leak:` prefix as in ' +
-      'LeakSanitizer), matched against each frame of a leak’s allocation stack and its creating function: ' +
-      'matching leaks are listed as suppressed and do not fail the process.',
+      'LeakSanitizer), matched against each frame of a leak’s allocation stack and its creating function; a line of ' +
+      'patterns separated by `;` matches when each does. Matching leaks are listed as suppressed and do not fail the ' +
+      'process. `npx sspi-agent baseline report.json… > sspi-agent.supp` writes one covering every site of those reports.',
     parse: text,
   } as Setting<string>,
   otel: {

@@ -1,7 +1,8 @@
 /**
  * Leak suppressions, as LeakSanitizer has them: a file of patterns, one per line, matched against
- * each frame of a leak's allocation stack and its creating function. Matching leaks are still
- * reported, as suppressed, and do not fail the process.
+ * each frame of a leak's allocation stack and its creating function. A line of several patterns
+ * separated by `;` matches a leak only when each of them does (one site's frames, as `sspi-agent
+ * baseline` writes them). Matching leaks are still reported, as suppressed, and do not fail the process.
  */
 import { readFileSync } from 'node:fs';
 
@@ -20,10 +21,10 @@ export function parseSuppressions(text: string): Suppressions {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'))
     .map((line) => line.replace(/^leak:/, ''))
-    .map((pattern) => ({ pattern, re: toRegExp(pattern) }));
+    .map((pattern) => ({ pattern, parts: pattern.split(';').map((part) => toRegExp(part.trim())) }));
   return {
     match(frames, createdBy) {
-      return patterns.find(({ re }) => re.test(createdBy) || frames.some((f) => re.test(f)))?.pattern;
+      return patterns.find(({ parts }) => parts.every((re) => re.test(createdBy) || frames.some((f) => re.test(f))))?.pattern;
     },
   };
 }

@@ -1,5 +1,6 @@
-// `sspi-agent report`: the JSON reports of several processes merged by site, and what it says of bad
-// input (the file named, nothing on standard output, exit code 2).
+// `sspi-agent report`: the JSON reports of several processes merged by site; `sspi-agent baseline`: a
+// suppressions file with which fail-on-leak fails only on new sites; and what both say of bad input
+// (the file named, nothing on standard output, exit code 2).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,6 +66,35 @@ describe('sspi-agent report (the CLI)', function () {
     assert.equal(merged.groups.length, reports[0].groups.length);
     assert.deepEqual(new Set(merged.groups.map((g) => `${g.count} in ${g.processes}`)), new Set(['2 in 2']));
     assert.deepEqual(merged.groups.filter((g) => g.createdBy === 'InitializeSecurityContextW').length, 2, 'the two client contexts are two sites');
+  });
+
+  it('baseline: with its suppressions, fail-on-leak passes the same app and fails once a new site leaks', async function () {
+    const { code, stdout, stderr } = cli('baseline', ...files);
+    assert.equal(code, 0, stderr);
+    const entries = stdout.split('\n').filter((l) => l.startsWith('leak:'));
+    assert.equal(entries.length, reports[0].groups.length, 'one entry per site');
+    assert.match(stdout, /# 2 contexts \[NTLM, inbound\] created by AcceptSecurityContext, in 2 of 2 processes\nleak:\*/);
+    assert.doesNotMatch(stdout, new RegExp(REPO.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'no path of this checkout');
+    const supp = join(dir, 'sspi-agent.supp');
+    writeFileSync(supp, stdout);
+    const failOnLeak = { SSPI_AGENT_FAIL_ON_LEAK: '1' };
+
+    const without = await runApp('leaky-app.mjs', { env: failOnLeak });
+    assert.equal(without.code, 1, 'the leaks fail the app without the baseline');
+    const same = await runApp('leaky-app.mjs', { env: { ...failOnLeak, SSPI_AGENT_SUPPRESSIONS: supp } });
+    assert.equal(same.code, 0, explain(same));
+    assert.deepEqual([same.report.suppressed, same.report.unsuppressed], [5, 0]);
+    const newSite = await runApp('leaky-app-new-site.mjs', { env: { ...failOnLeak, SSPI_AGENT_SUPPRESSIONS: supp } });
+    assert.equal(newSite.code, 1, explain(newSite));
+    assert.deepEqual([newSite.report.suppressed, newSite.report.unsuppressed], [5, 1]);
+    assert.match(newSite.report.groups.find((g) => !g.suppressedBy).stack.join('\n'), /leaky-app-new-site\.mjs:6:/);
+  });
+
+  it('baseline refuses bad input like report', function () {
+    const r = cli('baseline', join(dir, 'missing.json'));
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /missing\.json: cannot be read/);
   });
 
   describe('bad input: the file and what is wrong, exit code 2, nothing on standard output', function () {
