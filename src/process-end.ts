@@ -73,7 +73,7 @@ export function installProcessEnd(
     safely(() => {
       // Calls from here on (the app's own 'exit' handlers) are applied as they return: no event-loop
       // turn will come to apply them later. Only here: on every other path the loop may still run.
-      registry.queue.stopDeferring();
+      registry.log.stopDeferring();
       const report = finish('exit', cleanupOn('exit'));
       // The app's own non-zero exit code wins.
       if (config.failOnLeak && report.unsuppressed > 0 && code === 0) process.exitCode = config.failOnLeakExitCode;

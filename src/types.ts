@@ -20,21 +20,20 @@ export function perKind<T>(make: () => T): Record<HandleKind, T> {
 }
 
 /**
- * A handle's identity as SSPI defines it: the `{dwLower, dwUpper}` pair as one 128-bit BigInt
- * (`dwUpper << 64 | dwLower`), a buffer's address as a BigInt, or the string a binding such as
- * node-expose-sspi uses for a handle. A BigInt rather than a decimal string because the registry
- * looks keys up several times per SSPI call: a Map lookup with a fresh BigInt costs ~60–90 ns, with
- * a freshly built 41-character string ~400–700 ns (string hashing). Internal only: never a metric
- * label, never logged.
+ * A handle's identity as SSPI defines it: the `{dwLower, dwUpper}` pair packed into one Number where
+ * it fits, else one 128-bit BigInt (`core/handle-keys.ts`); a buffer's address (a Number, or a BigInt
+ * past 2^53); or the string a binding such as node-expose-sspi uses for a handle. Never a freshly
+ * built string: the registry looks keys up several times per SSPI call, and hashing a 41-character
+ * string costs ~400–700 ns. Internal only: never a metric label, never logged.
  */
-export type HandleKey = bigint | string;
+export type HandleKey = number | bigint | string;
 
 /** A handle read from a call's argument. `null`: the app passed NULL. `undefined`: a shape the agent cannot read. */
 export type ReadHandle = HandleKey | null | undefined;
 
 /** Whether a read handle is one the agent can track (not NULL, not an unreadable shape). */
 export function isHandleKey(value: ReadHandle): value is HandleKey {
-  return typeof value === 'bigint' || typeof value === 'string';
+  return typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string';
 }
 
 /** Where a handle was created, captured cheaply; formatted only when a report needs it. */

@@ -1,8 +1,8 @@
 /**
  * The handle state itself, synchronous: a record per handle value, the live handles in creation order,
  * their counts by metric labels, the released handles the guard remembers, stale marks. It applies
- * no queue and tells no listener: the registry (registry.ts) applies the call queue before it hands
- * the store to a reader (`settled()`) or writes to it outside the queue, and says what changed.
+ * no log and tells no listener: the registry (registry.ts) applies the call log before it hands
+ * the store to a reader (`settled()`) or writes to it outside the log, and says what changed.
  */
 import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
 import { LiveGroups } from './live-groups.js';

@@ -6,9 +6,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { callDetails } from './call-details.js';
+import { isZeroKey } from './handle-keys.js';
 import { endNegotiation, noteNegotiation } from './negotiation.js';
 import { agentError, warnOnce } from '../diagnostics.js';
-import { isHandshakeStep, type SspiFunction } from '../sspi/functions.js';
+import { isHandshakeStep, releasedKind, type SspiFunction } from '../sspi/functions.js';
 import { packageLabel, OTHER_PACKAGE } from '../sspi/packages.js';
 import { SEC_E_INVALID_HANDLE, isSuccess } from '../sspi/status.js';
 import type { HandleRegistry } from './registry.js';
@@ -43,10 +44,6 @@ export function mayCreateHandle(fn: SspiFunction, context: ReadHandle): boolean 
 
 export function isRelease(fn: SspiFunction): boolean {
   return fn.role === 'free-credential' || fn.role === 'delete-context' || fn.role === 'free-buffer';
-}
-
-function releasedKind(fn: SspiFunction): HandleKind | undefined {
-  return fn.role === 'free-credential' ? 'credential' : fn.role === 'delete-context' ? 'context' : fn.role === 'free-buffer' ? 'buffer' : undefined;
 }
 
 /** The handle a release of `kind` passes: its credential, context or buffer argument. */
@@ -99,26 +96,20 @@ function releasedOnly(
 }
 
 /**
- * Hands an observed call to the registry, which applies it (`applyCall`) in a batch before its state
- * is next read, or at the next event-loop turn (see `HandleRegistry.queue`). Every call takes this one
- * path: a call whose caller a listener captures (an SDK is there to make its span) waits with its
- * `CallerFacts`, and its span is built when it is applied, with the call's own times and parent.
+ * Logs an observed call in the registry's call log, which applies it (`applyCall`) in a batch before
+ * the registry's state is next read, or at the next event-loop turn (see `HandleRegistry.log`). Every
+ * call takes this one path: when a listener captures the caller's context (an SDK is there to make
+ * its span), that context is one more column of the call's row, and its span is built when the row
+ * is applied, with the call's own times and parent.
  */
 export function recordObservedCall(registry: HandleRegistry, call: ObservedCall): void {
   const at = call.at ?? performance.now();
-  const caller = call.issuedAt === undefined ? registry.captureCaller(at) : returnedAt(call.issuedCaller, at);
+  const context = call.issuedAt === undefined ? registry.captureContext() : call.issuedCaller?.context;
   if (call.issuedAt !== undefined && releasesEarlierHolder(registry, call)) {
-    registry.recordCall(call.fn.name, call.status, call.durationSeconds, undefined, caller);
+    registry.recordCall(call.fn.name, call.status, call.durationSeconds, undefined, context === undefined ? undefined : { context, at });
     return;
   }
-  expectEffects(registry, call);
-  if (caller === undefined) registry.queue.add(applyDeferred, call);
-  else registry.queue.add(applyCaptured, { call, caller });
-}
-
-/** An `.async` call's caller, captured when it was issued, with the time its callback heard it return. */
-function returnedAt(issued: CallerFacts | undefined, at: number): CallerFacts | undefined {
-  return issued === undefined ? undefined : { context: issued.context, at };
+  registry.log.append(call, applyLogged, context, at);
 }
 
 /**
@@ -136,38 +127,8 @@ function releasesEarlierHolder(registry: HandleRegistry, call: ObservedCall): bo
   return holder !== undefined && holder.createdAt > call.issuedAt!;
 }
 
-/**
- * What a call does to the handle values the guard asks about: a release, or the handles it handed
- * out (an acquire's or ISC/ASC's handle — new, re-keyed, or written by a failed first call — and the
- * buffers SSPI allocated): providers re-issue freed values at once, buffers included.
- */
-function expectEffects(registry: HandleRegistry, call: ObservedCall): void {
-  const released = releasedKind(call.fn);
-  if (released !== undefined) {
-    const key = releasedKey(released, call);
-    if (isHandleKey(key)) registry.queue.expect(released, key, true);
-    return;
-  }
-  const out = isSuccess(call.status) ? call.outHandle : call.failedOutHandle;
-  if (isHandleKey(out)) {
-    const role = call.fn.role;
-    if (role === 'acquire-credential') registry.queue.expect('credential', out, false);
-    else if (role === 'init-context' || role === 'accept-context' || role === 'import-context') registry.queue.expect('context', out, false);
-  }
-  if (call.outBuffers && isSuccess(call.status)) for (const buffer of call.outBuffers) registry.queue.expect('buffer', buffer.key, false);
-}
-
-/** `applyCall` for a deferred call: what it throws is the agent's error, counted where hooks count theirs. */
-function applyDeferred(registry: HandleRegistry, call: ObservedCall): void {
-  try {
-    applyCall(registry, call);
-  } catch (err) {
-    agentError('hook.after', err);
-  }
-}
-
-/** The same for a call that waits with its caller's facts. */
-function applyCaptured(registry: HandleRegistry, { call, caller }: { call: ObservedCall; caller: CallerFacts }): void {
+/** `applyCall` for a logged call: what it throws is the agent's error, counted where hooks count theirs. */
+function applyLogged(registry: HandleRegistry, call: ObservedCall, caller: CallerFacts | undefined): void {
   try {
     applyCall(registry, call, caller);
   } catch (err) {
@@ -175,7 +136,7 @@ function applyCaptured(registry: HandleRegistry, { call, caller }: { call: Obser
   }
 }
 
-/** What `call` did, applied to the registry in call order, from the queue. */
+/** What `call` did, applied to the registry in call order, from the call log. */
 export function applyCall(registry: HandleRegistry, call: ObservedCall, caller?: CallerFacts): void {
   const name = call.fn.name;
   const state = registry.settled();
@@ -285,7 +246,7 @@ function openBuffers(registry: HandleRegistry, call: ObservedCall, caller: Calle
 
 /** A handle value a call wrote: not NULL, not unreadable, not all zeros (untouched) or all ones (SecInvalidateHandle). */
 function isWrittenHandle(key: ReadHandle): key is HandleKey {
-  return isHandleKey(key) && key !== 0n && key !== INVALIDATED_HANDLE;
+  return isHandleKey(key) && !isZeroKey(key) && key !== INVALIDATED_HANDLE;
 }
 
 /** SecInvalidateHandle's value: both words all ones. */

@@ -15,7 +15,7 @@ const payload = <Args extends readonly unknown[]>(): Args => undefined as unknow
 /**
  * The registry's events, in the order they happen. The events of a call are heard when the registry
  * applies it: in a batch, before anything next reads the registry or at the next event-loop turn at
- * the latest (see `HandleRegistry.queue`). The events of a call whose caller was captured (see
+ * the latest (see `HandleRegistry.log`). The events of a call whose caller was captured (see
  * `RegistryListener.captures`) carry its `CallerFacts`.
  */
 export const REGISTRY_EVENTS = {
@@ -144,11 +144,17 @@ export class RegistryEvents {
    * capture that returns a context supplies it: one listener captures (the OpenTelemetry side).
    */
   captureCaller(at: number): CallerFacts | undefined {
+    const context = this.captureContext();
+    return context === undefined ? undefined : { context, at };
+  }
+
+  /** The caller's context alone, as `captureCaller` takes it: nothing allocated. */
+  captureContext(): unknown {
     const captures = this.captures;
     for (let i = 0; i < captures.length; i++) {
       try {
         const context = captures[i]!.context();
-        if (context !== undefined) return { context, at };
+        if (context !== undefined) return context;
       } catch (err) {
         agentError('listener.captures', err);
       }

@@ -1,13 +1,13 @@
 /**
  * The one owner of handle state. The lifecycle rules tell it what SSPI calls did, in call order, from
- * its call queue; detectors and the cleanup tell it what they found or did; it keeps the live handles
+ * its call log; detectors and the cleanup tell it what they found or did; it keeps the live handles
  * and the recently released ones in its store, and tells its listeners (the exporters) what changed.
  * Readers get the store through `settled()`, after every waiting call is applied. It knows nothing of
  * koffi or Prometheus.
  */
 import { performance } from 'node:perf_hooks';
 import type { HandleRecord, LiveGroup } from './handle-record.js';
-import { CallQueue } from './call-queue.js';
+import { CallLog } from './call-log.js';
 import { HandleStore, type HandleView } from './handle-store.js';
 import { RegistryEvents, type RegistryListener } from './registry-events.js';
 import type { NegotiatedPackage } from '../sspi/negotiation-tokens.js';
@@ -21,7 +21,7 @@ export type { StaleLimits } from './stale-marks.js';
 export type { LiveGroup } from './handle-record.js';
 export type { HandleView } from './handle-store.js';
 export { RELEASED_MEMORY } from './released-ring.js';
-export { PENDING_LIMIT } from './call-queue.js';
+export { PENDING_LIMIT } from './call-log.js';
 
 /** How many calls a context's history keeps: enough for a handshake and what went wrong after. */
 export const HISTORY_SIZE = 8;
@@ -35,12 +35,11 @@ export class HandleRegistry {
   private readonly store = new HandleStore();
   private readonly events = new RegistryEvents();
   /**
-   * The calls the hooks observed, waiting to be applied in a batch (`queue.add`, after `queue.expect`
-   * says what each does to the handle values the guard asks about): applied before anything next
-   * reads the store (`settled()`) or writes to it from outside the queue, when PENDING_LIMIT wait, or
-   * at the next turn of the event loop, in call order.
+   * The calls the hooks observed, waiting to be applied in a batch (`log.append`): applied before
+   * anything next reads the store (`settled()`) or writes to it from outside the log, when
+   * PENDING_LIMIT wait, or at the next turn of the event loop, in call order.
    */
-  readonly queue = new CallQueue<HandleRegistry>(this);
+  readonly log = new CallLog<HandleRegistry>(this);
 
   subscribe(listener: RegistryListener): () => void {
     this.settled();
@@ -55,11 +54,11 @@ export class HandleRegistry {
 
   /**
    * The handle state with every waiting call applied: the one way in for what reads it, and the
-   * first step of every change made from outside the queue. Re-entrant calls (the rules' own reads
-   * while the queue is applied) get the state as applied so far, which is the state at that call.
+   * first step of every change made from outside the log. Re-entrant calls (the rules' own reads
+   * while the log is applied) get the state as applied so far, which is the state at that call.
    */
   settled(): HandleView {
-    this.queue.applyAll();
+    this.log.applyAll();
     return this.store;
   }
 
@@ -68,13 +67,18 @@ export class HandleRegistry {
     return this.events.captureCaller(at);
   }
 
+  /** The caller's context alone, when a listener's capture wants it: a column of the call's row. */
+  captureContext(): unknown {
+    return this.events.captureContext();
+  }
+
   /** Whether a captured call of `fn` comes with its details. */
   wantsDetails(fn: string): boolean {
     return this.events.wantsDetails(fn);
   }
 
-  // The lifecycle rules' writes: applied in call order, from the queue, so they do not settle again. Nothing else calls them: a write from outside the
-  // queue while calls wait would land before those calls.
+  // The lifecycle rules' writes: applied in call order, from the log, so they do not settle again. Nothing else calls them: a write from outside the
+  // log while calls wait would land before those calls.
 
   /**
    * A handle came to life. A live record with the same value means the provider reused a value whose
@@ -96,10 +100,10 @@ export class HandleRegistry {
     // could change the answer; the common answer (never released, nothing waiting releases it)
     // leaves them waiting. While they are applied, the state so far is the answer, as it was at
     // that call: what later changes do must not leak into it.
-    if (this.queue.waiting) {
-      const releases = this.queue.effectOn(kind, key);
+    if (this.log.waiting) {
+      const releases = this.log.effectOn(kind, key);
       if (releases === false) return undefined;
-      if (releases === true || this.store.released(kind, key)) this.queue.applyAll();
+      if (releases === true || this.store.released(kind, key)) this.log.applyAll();
     }
     return this.store.released(kind, key);
   }
@@ -155,7 +159,7 @@ export class HandleRegistry {
     this.events.emit('onCall', fn, status, durationSeconds, details, caller);
   }
 
-  // Everything else comes from outside the queue, after the calls waiting in it: applied first.
+  // Everything else comes from outside the log, after the calls waiting in it: applied first.
 
   /** The guard stopped a call on a released handle before it reached the provider. */
   blocked(event: InvalidRelease): void {

@@ -1,9 +1,10 @@
 /**
  * An SSPI handle (`CredHandle` / `CtxtHandle`: two ULONG_PTRs, `dwLower` then `dwUpper`) reaches a
- * koffi function in many shapes. Every shape gives the same identity, whether koffi hands the fields
- * back as Number or BigInt.
+ * koffi function in many shapes. Every shape gives the same identity (`core/handle-keys.ts`), whether
+ * koffi hands the fields back as Number or BigInt.
  */
-import type { HandleKey, ReadHandle } from '../types.js';
+import { handleKey, handleKeyOfBytes } from '../core/handle-keys.js';
+import type { ReadHandle } from '../types.js';
 
 /** Native memory as the koffi the app uses reads it (so no second FFI is ever loaded). */
 export interface NativeMemory {
@@ -21,32 +22,11 @@ export type { ReadHandle } from '../types.js';
 
 const HANDLE_BYTES = 16;
 
-const WORD = (1n << 64n) - 1n;
-
-/** One ULONG_PTR as an unsigned 64-bit BigInt, whether koffi gave a Number or a (signed) BigInt. */
-function part(value: unknown): bigint | undefined {
-  if (typeof value === 'bigint') return value >= 0n && value <= WORD ? value : BigInt.asUintN(64, value);
-  if (typeof value === 'number' && Number.isInteger(value)) return BigInt.asUintN(64, BigInt(value));
-  return undefined;
-}
-
-/** `dwUpper << 64 | dwLower`: one value for the pair, cheap to hash (see HandleKey). */
-export function handleKey(lower: unknown, upper: unknown): HandleKey | undefined {
-  const l = part(lower);
-  if (l === undefined) return undefined;
-  const u = part(upper);
-  return u === undefined ? undefined : (u << 64n) | l;
-}
-
-/** The two words of a key made by `handleKey`, for handing the handle back to the provider. */
-export function handleWords(key: bigint): [lower: bigint, upper: bigint] {
-  return [key & WORD, key >> 64n];
-}
+export { handleKey, handleWords } from '../core/handle-keys.js';
 
 function fromBytes(view: ArrayBufferView | ArrayBuffer): ReadHandle {
   const bytes = view instanceof ArrayBuffer ? new DataView(view) : new DataView(view.buffer, view.byteOffset, view.byteLength);
-  if (bytes.byteLength < HANDLE_BYTES) return undefined;
-  return handleKey(bytes.getBigUint64(0, true), bytes.getBigUint64(8, true));
+  return bytes.byteLength < HANDLE_BYTES ? undefined : handleKeyOfBytes(bytes);
 }
 
 function isNullPointer(value: unknown): boolean {
@@ -106,7 +86,7 @@ function fromPointer(pointer: unknown, memory: NativeMemory): ReadHandle {
   }
 }
 
-/** A buffer's identity: its address, as an unsigned BigInt; null for NULL. */
+/** A buffer's identity: its address (a Number, or an unsigned BigInt past 2^53); null for NULL. */
 export function bufferKey(pointer: unknown, memory: NativeMemory): ReadHandle {
   if (isNullPointer(pointer)) return null;
   let address: bigint | undefined;
@@ -117,8 +97,12 @@ export function bufferKey(pointer: unknown, memory: NativeMemory): ReadHandle {
     return undefined;
   }
   if (address === undefined) return undefined;
-  return address === 0n ? null : BigInt.asUintN(64, address);
+  if (address === 0n) return null;
+  // A Number when exact (every user-space address): the registry hashes it without a BigInt.
+  return address > 0n && address <= MAX_SAFE ? Number(address) : BigInt.asUintN(64, address);
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function wordAt(view: ArrayBufferView, offset: number): bigint | undefined {
   if (view.byteLength < offset + 8) return undefined;

@@ -185,7 +185,7 @@ function releasers(lib: object, func: Declarer): Partial<Record<HandleKind, Hand
     return fn;
   };
   const handleMemory = (h: TrackedHandle) => {
-    const [lower, upper] = handleWords(BigInt(h.key));
+    const [lower, upper] = handleWords(typeof h.key === 'string' ? BigInt(h.key) : h.key);
     const bytes = Buffer.alloc(16);
     bytes.writeBigUInt64LE(lower, 0);
     bytes.writeBigUInt64LE(upper, 8);

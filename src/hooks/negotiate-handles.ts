@@ -17,6 +17,7 @@ import type { SspiFunction } from '../sspi/functions.js';
 import { NEGOTIATE_PACKAGE, packageLabel } from '../sspi/packages.js';
 import { isSuccess } from '../sspi/status.js';
 import { isHandleKey, type HandleKey, type ReadHandle } from '../types.js';
+import { isZeroKey } from '../core/handle-keys.js';
 
 /** What the sets need of one call: its inputs, status, and the handle it wrote. */
 interface NegotiateCallFacts {
@@ -61,7 +62,7 @@ export class NegotiateHandles {
 
   /** A first call made the context; a later one may write a new value for it (Wine does). */
   private contextWritten(context: ReadHandle, written: ReadHandle): void {
-    if (!isHandleKey(written) || written === context || written === 0n) return;
+    if (!isHandleKey(written) || written === context || isZeroKey(written)) return;
     if (isHandleKey(context)) this.contexts.delete(context);
     this.contexts.add(written);
   }

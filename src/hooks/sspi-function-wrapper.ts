@@ -71,10 +71,10 @@ function argHandle(args: unknown[], position: number | undefined, memory: Native
  * clock), since its callback runs on another stack; a synchronous call's after the call, once its
  * status says whether a handle was made, on the clock that timed it (see takeStack).
  */
-function readBefore(fn: SspiFunction, args: unknown[], ctx: WrapperContext, skipAbove: Function, now?: number): CallFacts {
+function readBefore(facts: CallFacts, fn: SspiFunction, args: unknown[], ctx: WrapperContext, skipAbove: Function, now?: number): CallFacts {
   const context = argHandle(args, fn.contextArg, ctx.memory);
   const use = fn.credentialUseArg === undefined ? undefined : args[fn.credentialUseArg];
-  const before = new CallFacts(
+  const before = facts.begin(
     fn,
     ctx.provider,
     argHandle(args, fn.credentialArg, ctx.memory),
@@ -124,7 +124,7 @@ function allocated(pointers: unknown[], memory: NativeMemory): AllocatedBuffer[]
   const buffers: AllocatedBuffer[] = [];
   for (const pointer of pointers) {
     const key = bufferKey(pointer, memory);
-    if (typeof key === 'bigint') buffers.push({ key, holder: typeof pointer === 'object' && pointer !== null ? pointer : undefined });
+    if (typeof key === 'number' || typeof key === 'bigint') buffers.push({ key, holder: typeof pointer === 'object' && pointer !== null ? pointer : undefined });
   }
   return buffers;
 }
@@ -197,19 +197,26 @@ function invalidHandleResult(original: KoffiFunction): number {
 
 export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContext): KoffiFunction {
   const outOnly = declaredOutOnly(original, fn);
+  const scratch = new CallFacts();
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     if (!ctx.state.enabled) return original.apply(this, args);
+    const facts = scratch.busy ? new CallFacts() : scratch;
+    try {
+      return track(facts, this, args);
+    } finally {
+      facts.end();
+    }
+  } as KoffiFunction;
+  const track = (facts: CallFacts, self: unknown, args: unknown[]): unknown => {
     let before: CallFacts | undefined;
     try {
-      before = readBefore(fn, args, ctx, wrapped);
+      before = readBefore(facts, fn, args, ctx, wrapped);
     } catch (err) {
       agentError('hook.before', err);
     }
-    if (before?.blocked) {
-      return invalidHandleResult(original);
-    }
+    if (before?.blocked) return invalidHandleResult(original);
     const start = performance.now();
-    const result = original.apply(this, args);
+    const result = original.apply(self, args);
     const end = performance.now();
     if (before) {
       try {
@@ -219,7 +226,7 @@ export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx:
       }
     }
     return result;
-  } as KoffiFunction;
+  };
 
   Object.defineProperty(wrapped, 'name', { value: original.name, configurable: true });
   if ('info' in original) Object.defineProperty(wrapped, 'info', { value: original.info, enumerable: true, configurable: true, writable: true });
@@ -243,7 +250,7 @@ function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContex
     if (typeof callback !== 'function' || !ctx.state.enabled) return originalAsync.apply(original, args);
     let before: CallFacts | undefined;
     try {
-      before = readBefore(fn, args.slice(0, -1), ctx, wrappedAsync, performance.now());
+      before = readBefore(new CallFacts(), fn, args.slice(0, -1), ctx, wrappedAsync, performance.now());
     } catch (err) {
       agentError('hook.before', err);
     }

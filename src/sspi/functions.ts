@@ -114,3 +114,15 @@ export function isHandshakeStep(fn: SspiFunction): boolean {
 export function sspiFunction(name: string): SspiFunction | undefined {
   return FUNCTIONS.get(name);
 }
+
+/** The kind of handle a release function releases. */
+export function releasedKind(fn: SspiFunction): 'credential' | 'context' | 'buffer' | undefined {
+  return fn.role === 'free-credential' ? 'credential' : fn.role === 'delete-context' ? 'context' : fn.role === 'free-buffer' ? 'buffer' : undefined;
+}
+
+/** The kind of handle a function writes into its out-param. */
+export function handedOutKind(fn: SspiFunction): 'credential' | 'context' | undefined {
+  const role = fn.role;
+  if (role === 'acquire-credential') return 'credential';
+  return role === 'init-context' || role === 'accept-context' || role === 'import-context' ? 'context' : undefined;
+}

@@ -40,7 +40,7 @@ export function linkWorker(registry: HandleRegistry, prometheus: PrometheusExpor
   const send = (message: FromWorker) => toMain.postMessage(message);
 
   const unsubscribe = registry.subscribe({ onOpen: () => countLive(slot, 1), onClose: () => countLive(slot, -1) });
-  registry.queue.onWaiting = (waiting) => markWaiting(slot, waiting);
+  registry.log.onWaiting = (waiting) => markWaiting(slot, waiting);
   const children = new ChildTerminates(send);
   const unwatch = watchChildWorkers(
     (child) => send({ type: 'child-exited', threadId: child }),
@@ -52,7 +52,7 @@ export function linkWorker(registry: HandleRegistry, prometheus: PrometheusExpor
     ended = true;
     try {
       // Calls made from here on are applied as they return: the thread has no turn left to batch them.
-      registry.queue.stopDeferring();
+      registry.log.stopDeferring();
       const report = closeBooks(registry, reason, cleanupCovers(config.cleanup, 'exit'), suppressions);
       writeReport(slot, report);
       send({ type: 'ended', report, metrics: prometheus.snapshot() });
@@ -83,7 +83,7 @@ export function linkWorker(registry: HandleRegistry, prometheus: PrometheusExpor
     stop() {
       process.off('exit', onExit);
       unsubscribe();
-      registry.queue.onWaiting = undefined;
+      registry.log.onWaiting = undefined;
       unwatch();
       children.releaseAll();
       if (!ended) send({ type: 'stopped', metrics: prometheus.snapshot() });

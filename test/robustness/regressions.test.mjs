@@ -25,7 +25,8 @@ describe('robustness: regressions', function () {
   it('keys no buffer from a value koffi cannot take the address of (a string, a plain object), without an agent error', function () {
     assert.equal(bufferKey('a string', koffiLikeMemory), undefined);
     assert.equal(bufferKey({ hostile: 1 }, koffiLikeMemory), undefined);
-    assert.equal(bufferKey(Buffer.alloc(4), koffiLikeMemory), 4096n);
+    assert.equal(bufferKey(Buffer.alloc(4), koffiLikeMemory), 4096, 'an address below 2^53 keys as a Number');
+    assert.equal(bufferKey(2n ** 60n, koffiLikeMemory), 2n ** 60n, 'one above stays a BigInt');
     assert.equal(bufferKey(0n, koffiLikeMemory), null);
   });
 

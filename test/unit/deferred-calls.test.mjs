@@ -1,4 +1,4 @@
-// The registry applies observed calls in batches (HandleRegistry.queue): whatever reads it, and the
+// The registry applies observed calls in batches (HandleRegistry.log): whatever reads it, and the
 // guard above all, must see every call that returned before the read, in call order.
 import assert from 'node:assert/strict';
 import { setImmediate as turn } from 'node:timers/promises';
@@ -167,9 +167,9 @@ describe('calls applied in batches', function () {
     const before = agentErrorCounts().get('registry.settle') ?? 0;
     try {
       const { registry } = watched();
-      registry.queue.add(() => {
+      registry.log.append(acquire(0x20n), () => {
         throw new Error('boom');
-      }, undefined);
+      }, undefined, 1);
       recordObservedCall(registry, acquire(0x10n));
       assert.equal(registry.settled().liveCount('credential'), 1);
     } finally {

@@ -1,0 +1,263 @@
+/**
+ * The call log: every SSPI call the hooks observed and the rules have not applied yet, one row each in
+ * preallocated columns, applied in call order in a batch before anything next reads the registry's
+ * state, when PENDING_LIMIT rows wait, or at the next turn of the event loop. It also answers the one
+ * question that cannot wait: what the waiting rows do to a handle value the double-free guard asks about.
+ *
+ * Columns rather than an object per call: a row costs typed-array writes (function, status, times,
+ * handle keys, flags) and, only for what must stay an object, a reference slot (the JS holder the GC
+ * detector watches, a captured stack, the caller's OpenTelemetry context, the buffers a call
+ * allocated). Applied in a batch, the rules' code and data stay warm: applying each call between two
+ * native SSPI calls ran them cold, at three to ten times their warm cost.
+ */
+import { setImmediate } from 'node:timers'; // Node's own, not a global an app's fake timers may have replaced
+import { agentError } from '../diagnostics.js';
+import { handedOutKind, releasedKind, type SspiFunction } from '../sspi/functions.js';
+import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
+import { isSuccess } from '../sspi/status.js';
+import type { AllocationSite, CallerFacts, HandleKind, ReadHandle } from '../types.js';
+import { InternTable } from './intern-table.js';
+import { KeyColumn } from './key-column.js';
+import { LoggedCall, type KeyColumnName, type LogRows } from './logged-call.js';
+import type { AllocatedBuffer, ObservedCall, Provider } from './observed-call.js';
+import { ReleaseFilter } from './release-filter.js';
+
+/** How many rows may wait before they are applied on the spot. */
+export const PENDING_LIMIT = 256;
+
+/** Applies one logged call (read through `call`, valid only during the call) to `target`. */
+export type Apply<T> = (target: T, call: ObservedCall, caller: CallerFacts | undefined) => void;
+
+const NOT_ISSUED = -1;
+const NO_USE = -1;
+
+export class CallLog<T> implements LogRows {
+  private count = 0;
+  private applying = false;
+  private scheduled = false;
+  /** Cleared at the process end: no event-loop turn would come to apply what waits. */
+  private deferring = true;
+
+  private readonly fnId = new Uint16Array(PENDING_LIMIT);
+  private readonly providerId = new Uint16Array(PENDING_LIMIT);
+  private readonly applyId = new Uint8Array(PENDING_LIMIT);
+  private readonly packageId = new Uint16Array(PENDING_LIMIT);
+  private readonly verdictId = new Uint8Array(PENDING_LIMIT);
+  private readonly status = new Int32Array(PENDING_LIMIT);
+  private readonly use = new Float64Array(PENDING_LIMIT);
+  private readonly duration = new Float64Array(PENDING_LIMIT);
+  private readonly at = new Float64Array(PENDING_LIMIT);
+  private readonly issuedAt = new Float64Array(PENDING_LIMIT);
+  private readonly keys: Record<KeyColumnName, KeyColumn> = {
+    credential: new KeyColumn(PENDING_LIMIT),
+    context: new KeyColumn(PENDING_LIMIT),
+    buffer: new KeyColumn(PENDING_LIMIT),
+    out: new KeyColumn(PENDING_LIMIT),
+    failedOut: new KeyColumn(PENDING_LIMIT),
+  };
+  // The reference columns: what must stay an object.
+  private readonly holder: (object | undefined)[] = new Array(PENDING_LIMIT).fill(undefined);
+  private readonly site: (AllocationSite | undefined)[] = new Array(PENDING_LIMIT).fill(undefined);
+  private readonly callerContext: unknown[] = new Array(PENDING_LIMIT).fill(undefined);
+  private readonly buffers: (readonly AllocatedBuffer[] | undefined)[] = new Array(PENDING_LIMIT).fill(undefined);
+
+  private readonly functions = new InternTable<SspiFunction>();
+  private readonly providers = new InternTable<Provider>();
+  private readonly appliers = new InternTable<Apply<T>>();
+  private readonly packages = new InternTable<string>();
+  private readonly verdicts = new InternTable<TokenVerdict>();
+  /** Which handle values the waiting rows release or hand out, for the guard's question. */
+  private readonly filter = new ReleaseFilter();
+  /** The row the rules read while it is applied. */
+  private readonly cursor = new LoggedCall(this);
+
+  private readonly applySoon = () => {
+    this.scheduled = false;
+    this.applyAll();
+  };
+
+  /** Told when rows start to wait, and when none waits any more (a worker's slot says so to the main thread). */
+  onWaiting: ((waiting: boolean) => void) | undefined;
+
+  /** `target`: what the rows are applied to, handed to each row's `Apply`. */
+  constructor(private readonly target: T) {}
+
+  /** Whether anything waits, outside of applying it. */
+  get waiting(): boolean {
+    return this.count !== 0 && !this.applying;
+  }
+
+  /**
+   * Logs `call`, returned at `at`, to be applied by `apply` in call order. `context`: the caller's, when
+   * a listener captured it (an SDK is there to make its span); undefined otherwise.
+   */
+  append(call: ObservedCall, apply: Apply<T>, context: unknown, at: number): void {
+    const row = this.count;
+    const fn = call.fn;
+    this.fnId[row] = this.functions.id(fn);
+    this.providerId[row] = this.providers.id(call.provider);
+    this.applyId[row] = this.appliers.id(apply);
+    this.packageId[row] = this.packages.id(call.packageName);
+    this.verdictId[row] = this.verdicts.id(call.tokenVerdict);
+    this.status[row] = call.status;
+    this.use[row] = call.credentialUse ?? NO_USE;
+    this.duration[row] = call.durationSeconds;
+    this.at[row] = at;
+    this.issuedAt[row] = call.issuedAt ?? NOT_ISSUED;
+    const keys = this.keys;
+    keys.credential.set(row, call.credential);
+    keys.context.set(row, call.context);
+    keys.buffer.set(row, call.buffer);
+    keys.out.set(row, call.outHandle);
+    keys.failedOut.set(row, call.failedOutHandle);
+    this.holder[row] = call.outHolder;
+    this.site[row] = call.site;
+    this.callerContext[row] = context;
+    this.buffers[row] = call.outBuffers;
+    this.noteEffects(call);
+    this.count = row + 1;
+    if (row === 0) this.onWaiting?.(true);
+    if (this.count >= PENDING_LIMIT || !this.deferring) this.applyAll();
+    else if (!this.scheduled) this.schedule();
+  }
+
+  /**
+   * What the waiting rows do to `key`: the last of them to touch it releases it (true) or hands it
+   * out (false: providers re-issue a freed value at once), or none touches it (undefined). A filter
+   * answers "none" for most values without looking at a row.
+   */
+  effectOn(kind: HandleKind, key: ReadHandle): boolean | undefined {
+    if (this.count === 0 || !this.filter.mayHold(kind, key)) return undefined;
+    for (let row = this.count - 1; row >= 0; row--) {
+      const effect = this.effectOfRow(row, kind, key);
+      if (effect !== undefined) return effect;
+    }
+    return undefined;
+  }
+
+  /** Applies what waits, in order. Re-entrant calls (a row's own reads) return at once. */
+  applyAll(): void {
+    if (this.count === 0 || this.applying) return;
+    this.applying = true;
+    const cursor = this.cursor;
+    try {
+      // Rows added while applying (none expected) are appended and applied in this loop.
+      for (let row = 0; row < this.count; row++) {
+        cursor.row = row;
+        try {
+          const context = this.callerContext[row];
+          const caller = context === undefined ? undefined : { context, at: this.at[row]! };
+          this.appliers.values[this.applyId[row]!]!(this.target, cursor, caller);
+        } catch (err) {
+          agentError('registry.settle', err);
+        }
+      }
+    } finally {
+      this.clear();
+      this.applying = false;
+      this.onWaiting?.(false);
+    }
+  }
+
+  /** From now on every call is applied as it is logged (the process is ending). */
+  stopDeferring(): void {
+    this.deferring = false;
+    this.applyAll();
+  }
+
+  // The cursor's reads of one row.
+  fnAt(row: number): SspiFunction {
+    return this.functions.values[this.fnId[row]!]!;
+  }
+  providerAt(row: number): Provider {
+    return this.providers.values[this.providerId[row]!]!;
+  }
+  statusAt(row: number): number {
+    return this.status[row]!;
+  }
+  durationAt(row: number): number {
+    return this.duration[row]!;
+  }
+  atAt(row: number): number {
+    return this.at[row]!;
+  }
+  issuedAtAt(row: number): number | undefined {
+    const issued = this.issuedAt[row]!;
+    return issued === NOT_ISSUED ? undefined : issued;
+  }
+  packageAt(row: number): string | undefined {
+    return this.packages.values[this.packageId[row]!];
+  }
+  useAt(row: number): number | undefined {
+    const use = this.use[row]!;
+    return use === NO_USE ? undefined : use;
+  }
+  verdictAt(row: number): TokenVerdict | undefined {
+    return this.verdicts.values[this.verdictId[row]!];
+  }
+  keyAt(column: KeyColumnName, row: number): ReadHandle {
+    return this.keys[column].get(row);
+  }
+  holderAt(row: number): object | undefined {
+    return this.holder[row];
+  }
+  siteAt(row: number): AllocationSite | undefined {
+    return this.site[row];
+  }
+  buffersAt(row: number): readonly AllocatedBuffer[] | undefined {
+    return this.buffers[row];
+  }
+
+  /** What a call does to the values the guard asks about: the filter learns them as the row is logged. */
+  private noteEffects(call: ObservedCall): void {
+    const released = releasedKind(call.fn);
+    if (released !== undefined) {
+      this.filter.add(released, released === 'credential' ? call.credential : released === 'context' ? call.context : call.buffer);
+      return;
+    }
+    const kind = handedOutKind(call.fn);
+    if (kind !== undefined) this.filter.add(kind, isSuccess(call.status) ? call.outHandle : call.failedOutHandle);
+    if (call.outBuffers && isSuccess(call.status)) for (const buffer of call.outBuffers) this.filter.add('buffer', buffer.key);
+  }
+
+  private effectOfRow(row: number, kind: HandleKind, key: ReadHandle): boolean | undefined {
+    const fn = this.fnAt(row);
+    const released = releasedKind(fn);
+    const keys = this.keys;
+    if (released !== undefined) {
+      if (released !== kind) return undefined;
+      const column = kind === 'credential' ? keys.credential : kind === 'context' ? keys.context : keys.buffer;
+      return column.equals(row, key) ? true : undefined;
+    }
+    const succeeded = isSuccess(this.status[row]!);
+    if (handedOutKind(fn) === kind && (succeeded ? keys.out : keys.failedOut).equals(row, key)) return false;
+    if (kind === 'buffer' && succeeded) {
+      const buffers = this.buffers[row];
+      if (buffers) for (const buffer of buffers) if (buffer.key === key) return false;
+    }
+    return undefined;
+  }
+
+  private clear(): void {
+    const n = this.count;
+    // References are dropped so that the GC detector and stacks see no holder kept alive by the log.
+    this.holder.fill(undefined, 0, n);
+    this.site.fill(undefined, 0, n);
+    this.callerContext.fill(undefined, 0, n);
+    this.buffers.fill(undefined, 0, n);
+    for (const column of Object.values(this.keys)) column.clear(n);
+    this.filter.clear();
+    this.count = 0;
+  }
+
+  /** Unreferenced: it must not keep the process alive; the process end applies what is left. */
+  private schedule(): void {
+    try {
+      setImmediate(this.applySoon).unref();
+      this.scheduled = true;
+    } catch (err) {
+      // Not scheduled: what waits is applied at the next read or at PENDING_LIMIT.
+      agentError('registry.schedule', err);
+    }
+  }
+}
