@@ -13,6 +13,8 @@ import { PrometheusExporter } from '../../dist/exporters/prometheus.js';
 import { OtelTraceExporter } from '../../dist/exporters/otel-traces.js';
 import { NodeExposeSspiHook } from '../../dist/hooks/node-expose-sspi-hook.js';
 import { stackPolicy } from '../../dist/core/stacks.js';
+import { handleKey } from '../../dist/core/handle-keys.js';
+import { ReleaseFilter } from '../../dist/core/release-filter.js';
 
 const provider = { library: 'libwinpr2.so.2', releasers: {} };
 const fn = (name) => sspiFunction(name);
@@ -109,6 +111,50 @@ describe('calls applied in batches', function () {
     recordObservedCall(registry, freeBuffer(0x500n));
     assert.equal(guardCall(registry, fn('FreeContextBuffer'), { buffer: 0x500n })?.reason, 'double');
     assert.equal(registry.settled().liveCount('buffer'), 0);
+  });
+
+  it('the guard answers for rows not yet applied with packed Number keys: a double free and a re-issued value in one batch', function () {
+    const { registry, events } = watched();
+    // WinPR's handles: dwLower an address, dwUpper its package name's; keys pack into Numbers.
+    const keys = Array.from({ length: 100 }, (_, i) => handleKey(0x55d4c3a0e2b0 + i * 48, 0x7f3a1c004d20));
+    assert.ok(keys.every((k) => typeof k === 'number'), 'the pairs pack');
+    for (const key of keys) recordObservedCall(registry, acquire(key));
+    // One release among a hundred waiting rows, then the same value handed out and released again.
+    recordObservedCall(registry, free(keys[37]));
+    assert.equal(events.length, 0, 'nothing applied yet');
+    assert.equal(guardCall(registry, fn('FreeCredentialsHandle'), { credential: keys[36] }), undefined, 'a value no waiting row releases');
+    assert.equal(events.length, 0, 'answered without applying what waits');
+    assert.equal(guardCall(registry, fn('FreeCredentialsHandle'), { credential: keys[37] })?.reason, 'double', 'the waiting release is seen');
+    recordObservedCall(registry, acquire(keys[37]));
+    const heard = events.length;
+    assert.equal(guardCall(registry, fn('FreeCredentialsHandle'), { credential: keys[37] }), undefined, 're-issued in a waiting row: live');
+    assert.equal(events.length, heard, 'answered from the waiting rows');
+    recordObservedCall(registry, free(keys[37]));
+    assert.equal(guardCall(registry, fn('FreeCredentialsHandle'), { credential: keys[37] })?.reason, 'double', 'released again in a waiting row');
+    assert.equal(registry.settled().liveCount('credential'), 99);
+  });
+
+  it('the guard scans the waiting rows when another value shares its filter bit', function () {
+    const { registry, events } = watched();
+    const base = handleKey(0x10000, 0x7f3a1c004d20);
+    let other;
+    for (let i = 1; other === undefined && i < 100_000; i++) {
+      const candidate = handleKey(0x10000 + i * 16, 0x7f3a1c004d20);
+      const filter = new ReleaseFilter();
+      filter.add('credential', candidate);
+      if (filter.mayHold('credential', base)) other = candidate;
+    }
+    assert.ok(other !== undefined, 'a value sharing the bit');
+    recordObservedCall(registry, acquire(base));
+    recordObservedCall(registry, free(base));
+    registry.settled();
+    // A waiting free of the other value sets base's bit: the rows say it is not base's.
+    recordObservedCall(registry, acquire(other));
+    recordObservedCall(registry, free(other));
+    assert.equal(registry.log.effectOn('credential', base), undefined, 'no waiting row touches base');
+    assert.equal(registry.log.effectOn('credential', other), true, 'one releases the other value');
+    assert.equal(guardCall(registry, fn('FreeCredentialsHandle'), { credential: base })?.reason, 'double', 'base stays released');
+    assert.ok(events.includes('close credential'));
   });
 
   it('an .async release heard after the provider handed its value out again leaves the new holder live', function () {

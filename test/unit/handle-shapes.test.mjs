@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { handleKey, readHandle, readString } from '../../dist/hooks/handle-shapes.js';
+import { handleWords, isZeroKey } from '../../dist/core/handle-keys.js';
 
 const noPointers = {
   words() {
@@ -57,5 +58,42 @@ describe('handle shapes', function () {
     assert.equal(readString(Buffer.from('Kerberos\0junk', 'latin1'), false), 'Kerberos');
     assert.equal(readString(Buffer.from('Negotiate\0', 'utf16le'), true), 'Negotiate');
     assert.equal(readString(42, true), undefined);
+  });
+
+  describe('packed keys', function () {
+    it('packs a user-space address and a known upper word into one Number, and gives the words back', function () {
+      const key = handleKey(0x55d4c3a0e2b0, 0x7f3a1c004d20);
+      assert.equal(typeof key, 'number');
+      assert.ok(Number.isSafeInteger(key));
+      assert.deepEqual(handleWords(key), [0x55d4c3a0e2b0n, 0x7f3a1c004d20n]);
+      assert.equal(handleKey(0x55d4c3a0e2b0n, 0x7f3a1c004d20n), key, 'BigInt fields, same key');
+      const bytes = Buffer.alloc(16);
+      bytes.writeBigUInt64LE(0x55d4c3a0e2b0n, 0);
+      bytes.writeBigUInt64LE(0x7f3a1c004d20n, 8);
+      assert.equal(readHandle(bytes, noPointers), key, 'memory, same key');
+    });
+
+    it('tells pairs apart that differ in either word', function () {
+      const a = handleKey(0x1000, 0x2000);
+      assert.notEqual(handleKey(0x1001, 0x2000), a);
+      assert.notEqual(handleKey(0x1000, 0x2001), a);
+      assert.notEqual(handleKey(0x2000, 0x1000), a);
+    });
+
+    it('keeps the all-zero handle at 0, and a lower word past 2^47 as the 128-bit BigInt', function () {
+      assert.equal(handleKey(0, 0), 0);
+      assert.ok(isZeroKey(handleKey(0n, 0n)));
+      const high = handleKey(2 ** 47, 5);
+      assert.equal(high, (5n << 64n) | (1n << 47n));
+      assert.deepEqual(handleWords(high), [1n << 47n, 5n]);
+    });
+
+    it('stops packing new upper words after 64 of them, and keeps each pair\'s form', function () {
+      const first = Array.from({ length: 80 }, (_, i) => handleKey(0x4000 + i, 0x900000 + i));
+      const again = Array.from({ length: 80 }, (_, i) => handleKey(0x4000 + i, 0x900000 + i));
+      assert.deepEqual(again, first, 'the same pair, the same key');
+      assert.ok(first.some((k) => typeof k === 'bigint'), 'past the limit: BigInt');
+      for (const [i, key] of first.entries()) assert.deepEqual(handleWords(key), [BigInt(0x4000 + i), BigInt(0x900000 + i)]);
+    });
   });
 });
