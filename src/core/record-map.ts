@@ -34,6 +34,13 @@ export class RecordMap {
     this.lastRecord = record;
   }
 
+  /** Removes a released record still under its value (not displaced): one Map operation. */
+  forget(record: HandleRecord): void {
+    record.released!.displaced = true;
+    this.map.delete(record.key);
+    if (this.lastKey === record.key) this.lastRecord = undefined;
+  }
+
   /** Removes what is under `key` (the caller checked it is the record it means to drop). */
   delete(key: HandleKey): void {
     const previous = this.get(key);

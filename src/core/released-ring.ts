@@ -24,7 +24,9 @@ export class ReleasedRing {
     const forgotten = ring[slot];
     // Forget the oldest released record, unless its value was re-issued since (then it is gone
     // already, and with providers that re-issue freed values at once, that is the common case).
-    if (forgotten && !forgotten.released?.displaced && this.records[kind].get(forgotten.key) === forgotten) this.records[kind].delete(forgotten.key);
+    // (`displaced` is set whenever the map's entry for a released record's value is replaced or
+    // removed, so an undisplaced one is still there: no lookup of a cold entry to make sure.)
+    if (forgotten && forgotten.released && !forgotten.released.displaced) this.records[kind].forget(forgotten);
     ring[slot] = handle;
     this.next[kind] = (slot + 1) % RELEASED_MEMORY;
   }

@@ -80,15 +80,24 @@ describe('handle shapes', function () {
       assert.notEqual(handleKey(0x2000, 0x1000), a);
     });
 
-    it('keeps the all-zero handle at 0, and a lower word past 2^47 as the 128-bit BigInt', function () {
-      assert.equal(handleKey(0, 0), 0);
+    it('packs WinPR\'s words (the complement of an address) as well', function () {
+      const key = handleKey(0xfffffffff123ed7fn, 0xffff80fa3fc0de7en);
+      assert.equal(typeof key, 'number');
+      assert.deepEqual(handleWords(key), [0xfffffffff123ed7fn, 0xffff80fa3fc0de7en]);
+      assert.notEqual(handleKey(0xfffffffff123ed7en, 0xffff80fa3fc0de7en), key);
+    });
+
+    it('knows the all-zero handle, and keeps a lower word past 2^47 as the 128-bit BigInt', function () {
+      assert.ok(isZeroKey(handleKey(0, 0)));
       assert.ok(isZeroKey(handleKey(0n, 0n)));
+      assert.ok(!isZeroKey(handleKey(1, 0)));
       const high = handleKey(2 ** 47, 5);
       assert.equal(high, (5n << 64n) | (1n << 47n));
       assert.deepEqual(handleWords(high), [1n << 47n, 5n]);
+      assert.equal(typeof handleKey(0x8000000000000000n, 5), 'bigint');
     });
 
-    it('stops packing new upper words after 64 of them, and keeps each pair\'s form', function () {
+    it('stops packing new upper words after 32 of them, and keeps each pair\'s form', function () {
       const first = Array.from({ length: 80 }, (_, i) => handleKey(0x4000 + i, 0x900000 + i));
       const again = Array.from({ length: 80 }, (_, i) => handleKey(0x4000 + i, 0x900000 + i));
       assert.deepEqual(again, first, 'the same pair, the same key');
