@@ -12,12 +12,14 @@
 // DASHBOARDS_E2E_SERIES=<file> also writes the live-context series of the run there (for
 // scripts/plot-live-handles.mjs).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ALERTS_FILE, DASHBOARD_FILE, REPO, RULES_FILE, panelsOf, run, substitute } from './support.mjs';
+import { DASHBOARD_FILE, panelsOf, substitute } from './support.mjs';
+import { childProcesses, waitFor } from './children.mjs';
+import { escapeRegex, requireBinary, startPrometheus } from './prometheus-server.mjs';
+import { loginLoop, startDemo } from './demo-servers.mjs';
 import { freePort } from '../../examples/lib/free-port.mjs';
 
 const LEAK_ALERT = 'SspiHandleLeakDetected';
@@ -26,13 +28,12 @@ const MAX_AGE_CONTEXT = '3s';
 const JOB = 'sspi-demo';
 /** Grafana's $__rate_interval for a 1 s scrape interval: four scrapes. */
 const RATE_INTERVAL = '4s';
-const USER = { user: 'alice', domain: 'DEMO', password: 'Secret-Pa55' };
 
 describe('dashboards end to end: Prometheus scraping the NTLM demo under the agent', function () {
   this.timeout(45_000);
 
   let started;
-  const children = [];
+  const children = childProcesses();
   let dir;
   let prometheus;
   let leaky;
@@ -46,18 +47,23 @@ describe('dashboards end to end: Prometheus scraping the NTLM demo under the age
     await requireBinary('prometheus');
     started = Date.now();
     dir = mkdtempSync(join(tmpdir(), 'sspi-dashboards-e2e-'));
-    [leaky, fixed] = await Promise.all([startDemo({ fixLeak: false }), startDemo({ fixLeak: true })]);
-    prometheus = await startPrometheus([leaky, fixed]);
+    [leaky, fixed] = await Promise.all([demo({ fixLeak: false }), demo({ fixLeak: true })]);
+    prometheus = await startPrometheus(children, {
+      dir,
+      jobs: [{ name: JOB, targets: [leaky, fixed].map((d) => ({ instance: d.instance, labels: { demo: d.demo } })) }],
+      forInTest: FOR_IN_TEST,
+    });
+    ({ query, alerts, api } = prometheusApi(prometheus));
     // Prometheus' discovery hands it its first targets about 5 s after start.
     await waitFor('both demo servers scraped', async () => (await query(`up{job="${JOB}"} == 1`)).length === 2, 10_000);
     scrapedAt = Date.now();
     // Logins start once scraping has: Prometheus sees the leak counters go up from 0.
-    logins = loginLoop([leaky.url, fixed.url]);
+    logins = loginLoop(() => [leaky.url, fixed.url], { pauseMs: 40 });
   });
 
   after(async function () {
     await logins?.stop();
-    await Promise.all(children.map((c) => c.stop()));
+    await children.stopAll();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -150,166 +156,23 @@ describe('dashboards end to end: Prometheus scraping the NTLM demo under the age
 
   // --- helpers -------------------------------------------------------------------------------
 
-  async function startDemo({ fixLeak }) {
-    const metricsPort = await freePort();
-    const env = {
-      ...process.env,
-      WLOG_LEVEL: 'OFF',
-      SSPI_AGENT_METRICS_HOST: '127.0.0.1',
-      SSPI_AGENT_METRICS_PORT: String(metricsPort),
-      SSPI_AGENT_MAX_AGE_CONTEXT: MAX_AGE_CONTEXT,
-      SSPI_AGENT_REPORT: '0',
-      DEMO_PORT: '0',
-      DEMO_FIX_LEAK: fixLeak ? '1' : '',
-    };
-    const child = startChild(process.execPath, ['--import', 'sspi-agent', join('examples', 'ntlm-demo', 'server.mjs')], { env });
-    const match = await child.waitForOutput(/^listening on (http:\/\/127\.0\.0\.1:\d+)$/m, 10_000);
-    return { url: match[1], instance: `127.0.0.1:${metricsPort}`, demo: fixLeak ? 'fixed' : 'leak' };
-  }
-
-  async function startPrometheus(demos) {
-    const port = await freePort();
-    const alertsFile = join(dir, 'sspi-agent-alerts.yml');
-    const shipped = readFileSync(ALERTS_FILE, 'utf8');
-    const rules = shipped.match(/^\s+- alert: /gm).length;
-    let cut = 0;
-    writeFileSync(alertsFile, shipped.replace(/^(\s+for:\s*)\S+[ \t]*$/gm, (_, key) => (cut++, key + FOR_IN_TEST)));
-    assert.equal(cut, rules, 'every alert has a for: line');
-    const config = join(dir, 'prometheus.yml');
-    const scrapeConfigs = demos.map((d) => `      - targets: ['${d.instance}']\n        labels: { demo: ${d.demo} }`).join('\n');
-    writeFileSync(
-      config,
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  scrape_timeout: 1s',
-        '  evaluation_interval: 1s',
-        'rule_files:',
-        `  - ${JSON.stringify(RULES_FILE)}`,
-        `  - ${JSON.stringify(alertsFile)}`,
-        'scrape_configs:',
-        `  - job_name: ${JOB}`,
-        '    static_configs:',
-        scrapeConfigs,
-        '',
-      ].join('\n'),
-    );
-    await run('promtool', ['check', 'config', config]);
-    const base = `http://127.0.0.1:${port}`;
-    startChild('prometheus', [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(dir, 'tsdb')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ]);
-    prometheusBase = base;
-    await waitFor('Prometheus ready', async () => (await fetch(`${base}/-/ready`).catch(() => undefined))?.ok, 15_000);
-    return { base };
-  }
-
-  /** Logs in to every URL in turn, every 4th time with a wrong password, until stopped. */
-  function loginLoop(urls) {
-    let stopped = false;
-    let count = 0;
-    let failure;
-    const done = (async () => {
-      process.env.WLOG_LEVEL = 'OFF'; // WinPR reads it when the client loads it
-      const { login } = await import(join(REPO, 'examples', 'ntlm-demo', 'client.mjs'));
-      for (let i = 1; !stopped; i++) {
-        const password = i % 4 === 0 ? `${USER.password}-wrong` : USER.password;
-        for (const url of urls) {
-          const result = await login(url, { ...USER, password });
-          if (result.ok === (i % 4 === 0)) throw new Error(`login ${i} to ${url}: ${JSON.stringify(result)}`);
-          count++;
-        }
-        await sleep(40);
-      }
-    })().catch((err) => (failure = err));
-    return {
-      count: () => {
-        if (failure) throw failure;
-        return count;
-      },
-      async stop() {
-        stopped = true;
-        await done;
-      },
-    };
-  }
-
-  function startChild(command, args, { env = process.env } = {}) {
-    const child = spawn(command, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
-    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    child.once('error', (err) => (output += `\n${err.message}`));
-    const handle = {
-      output: () => output,
-      async waitForOutput(pattern, ms) {
-        return waitFor(`${command} printing ${pattern}`, async () => {
-          if (child.exitCode !== null) throw new Error(`${command} exited ${child.exitCode}:\n${output}`);
-          return pattern.exec(output) ?? undefined;
-        }, ms);
-      },
-      async stop() {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(timer);
-        }
-      },
-    };
-    children.push(handle);
-    return handle;
+  async function demo({ fixLeak }) {
+    const server = await startDemo(children, { fixLeak, metricsPort: await freePort(), maxAgeContext: MAX_AGE_CONTEXT });
+    return { ...server, demo: fixLeak ? 'fixed' : 'leak' };
   }
 });
 
-let prometheusBase;
+let query;
+let alerts;
+let api;
 
-async function api(path, params) {
-  const response = await fetch(`${prometheusBase}${path}?${new URLSearchParams(params)}`, { signal: AbortSignal.timeout(5000) });
-  const body = await response.json();
-  if (body.status !== 'success') throw new Error(`${path} ${JSON.stringify(params)}: ${body.error}`);
-  return body.data.result ?? body.data;
-}
-
-function query(expr) {
-  return api('/api/v1/query', { query: expr });
-}
-
-async function alerts(name, instance) {
-  const { alerts: all } = await api('/api/v1/alerts', {});
-  return all.filter((a) => a.labels.alertname === name && a.labels.instance === instance);
-}
-
-async function waitFor(what, probe, ms) {
-  const deadline = Date.now() + ms;
-  let lastError;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`);
-}
-
-async function requireBinary(name) {
-  try {
-    await run(name, ['--version']);
-  } catch {
-    assert.fail(`${name} is not installed: run scripts/setup-prometheus.sh (Debian package prometheus)`);
-  }
-}
-
-
-function escapeRegex(text) {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&');
+/** The client's calls as this file uses them; alerts(name, instance) filters. */
+function prometheusApi(client) {
+  return {
+    query: (expr) => client.query(expr),
+    api: client.api,
+    alerts: async (name, instance) => (await client.alerts()).filter((a) => a.labels.alertname === name && a.labels.instance === instance),
+  };
 }
 
 function escape(text) {
