@@ -33,7 +33,7 @@ const NO_USE = -1;
 
 export class CallLog<T> implements LogRows {
   private count = 0;
-  private applying = false;
+  private busy = false;
   private scheduled = false;
   /** Cleared at the process end: no event-loop turn would come to apply what waits. */
   private deferring = true;
@@ -79,12 +79,20 @@ export class CallLog<T> implements LogRows {
   /** Told when rows start to wait, and when none waits any more (a worker's slot says so to the main thread). */
   onWaiting: ((waiting: boolean) => void) | undefined;
 
-  /** `target`: what the rows are applied to, handed to each row's `Apply`. */
-  constructor(private readonly target: T) {}
+  /** `target`: what the rows are applied to, handed to each row's `Apply`; `afterBatch`: told once a batch is applied. */
+  constructor(
+    private readonly target: T,
+    private readonly afterBatch?: () => void,
+  ) {}
+
+  /** Rows are being applied now: what they cause is part of this batch. */
+  get applying(): boolean {
+    return this.busy;
+  }
 
   /** Whether anything waits, outside of applying it. */
   get waiting(): boolean {
-    return this.count !== 0 && !this.applying;
+    return this.count !== 0 && !this.busy;
   }
 
   /**
@@ -137,8 +145,8 @@ export class CallLog<T> implements LogRows {
 
   /** Applies what waits, in order. Re-entrant calls (a row's own reads) return at once. */
   applyAll(): void {
-    if (this.count === 0 || this.applying) return;
-    this.applying = true;
+    if (this.count === 0 || this.busy) return;
+    this.busy = true;
     const cursor = this.cursor;
     try {
       // Rows added while applying (none expected) are appended and applied in this loop.
@@ -154,7 +162,12 @@ export class CallLog<T> implements LogRows {
       }
     } finally {
       this.clear();
-      this.applying = false;
+      this.busy = false;
+      try {
+        this.afterBatch?.();
+      } catch (err) {
+        agentError('registry.settle', err);
+      }
       this.onWaiting?.(false);
     }
   }

@@ -46,6 +46,12 @@ export const REGISTRY_EVENTS = {
    * when the call's caller was captured; `details` too, for a function a listener's capture names.
    */
   onCall: payload<[fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts]>(),
+  /**
+   * A batch's calls of one function that returned one status: their count and durations (in call
+   * order), told once per batch after its calls' own events, so that a metric is bumped once per
+   * label set. `durations` is the registry's: read it, never keep it.
+   */
+  onCalls: payload<[fn: string, status: number, count: number, durations: readonly number[]]>(),
 };
 
 export type RegistryEventMap = { readonly [E in keyof typeof REGISTRY_EVENTS]: (typeof REGISTRY_EVENTS)[E] };

@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { HandleRecord, LiveGroup } from './handle-record.js';
 import { CallLog } from './call-log.js';
+import { CallTally, type TalliedCalls } from './call-tally.js';
 import { HandleStore, type HandleView } from './handle-store.js';
 import { RegistryEvents, type RegistryListener } from './registry-events.js';
 import type { NegotiatedPackage } from '../sspi/negotiation-tokens.js';
@@ -39,7 +40,10 @@ export class HandleRegistry {
    * anything next reads the store (`settled()`) or writes to it from outside the log, when
    * PENDING_LIMIT wait, or at the next turn of the event loop, in call order.
    */
-  readonly log = new CallLog<HandleRegistry>(this);
+  readonly log = new CallLog<HandleRegistry>(this, () => this.tellCalls());
+  /** The calls applied since the call metrics were last told (`onCalls`, once per batch). */
+  private readonly tally = new CallTally();
+  private readonly tellTallied = (entry: TalliedCalls) => this.events.emit('onCalls', entry.fn, entry.status, entry.count, entry.durations);
 
   subscribe(listener: RegistryListener): () => void {
     this.settled();
@@ -155,8 +159,16 @@ export class HandleRegistry {
     return status < 0 ? { result: 'failed', handle } : { result: 'released', handle, lifetimeSeconds };
   }
 
+  /** A call: heard by itself (`onCall`), and counted for its batch's `onCalls` (at once, outside a batch). */
   recordCall(fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts): void {
     this.events.emit('onCall', fn, status, durationSeconds, details, caller);
+    this.tally.add(fn, status, durationSeconds);
+    if (!this.log.applying) this.tellCalls();
+  }
+
+  /** What the tally holds, told once per (function, status). */
+  private tellCalls(): void {
+    if (this.tally.pending) this.tally.flush(this.tellTallied);
   }
 
   // Everything else comes from outside the log, after the calls waiting in it: applied first.

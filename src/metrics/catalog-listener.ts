@@ -27,6 +27,7 @@ interface Target<S> {
   readonly view: MetricView;
   readonly positions: readonly number[];
   readonly value: Reader<number> | undefined;
+  readonly values: Reader<readonly number[]> | undefined;
   readonly record: (series: S, value: number) => void;
 }
 
@@ -72,7 +73,7 @@ export class CatalogListener<S> {
         labels.push(label);
         return readers.push(read) - 1;
       });
-      plan.targets.push({ view, positions, value: feed.value, record: sink.recorder(view) });
+      plan.targets.push({ view, positions, value: feed.value, values: feed.values, record: sink.recorder(view) });
       if (!options.zeroes || !zeroes) continue;
       if ('atStart' in zeroes) for (const values of zeroes.atStart) sink.series(view, values);
       else this.perKindPackage.set(view, zeroes.perKindPackage);
@@ -88,18 +89,23 @@ export class CatalogListener<S> {
     const handlers = this as Record<string, unknown>;
     for (const event of REGISTRY_EVENT_NAMES) {
       const route = this.routes[event];
-      if (route) handlers[event] = (a: unknown, b?: unknown, c?: unknown) => this.fire(route, a, b, c);
+      if (route) handlers[event] = (a: unknown, b?: unknown, c?: unknown, d?: unknown) => this.fire(route, a, b, c, d);
     }
   }
 
   /** Fixed arity rather than rest arguments: this runs on every SSPI call and should not allocate. */
-  private fire(route: Route<S> | undefined, a: unknown, b?: unknown, c?: unknown): void {
+  private fire(route: Route<S> | undefined, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
     if (route === undefined || (this.ready !== undefined && !this.ready())) return;
     const series = route.sets.get(a, b, c);
     const targets = route.targets;
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i]!;
-      target.record(series[i]!, target.value === undefined ? 1 : target.value(a, b, c));
+      if (target.values !== undefined) {
+        const values = target.values(a, b, c, d);
+        for (let j = 0; j < values.length; j++) target.record(series[i]!, values[j]!);
+      } else {
+        target.record(series[i]!, target.value === undefined ? 1 : target.value(a, b, c, d));
+      }
     }
   }
 

@@ -33,7 +33,7 @@ import {
   type LeakReason,
   type TrackedHandle,
 } from '../types.js';
-import { collect, on, type Label, type MetricDef } from './model.js';
+import { collect, on, onEach, type Label, type MetricDef } from './model.js';
 
 /** Status labels one function may have; past this, further codes count as `other`. */
 export const MAX_STATUSES_PER_FUNCTION = 32;
@@ -152,7 +152,7 @@ export const CATALOG = {
     unit: '{call}',
     help: 'SSPI calls by function and returned SECURITY_STATUS (by name; unknown codes as 0x-hex).',
     labels: [FUNCTION, STATUS],
-    feed: on('onCall', { function: fn, status }),
+    feed: on('onCalls', { function: fn, status }, (_fn, _status, count) => count),
     // OpenTelemetry counts them as sspi.call.duration's count per status.
     otel: null,
   },
@@ -163,7 +163,7 @@ export const CATALOG = {
     help: 'Duration of SSPI calls.',
     labels: [FUNCTION],
     buckets: CALL_DURATION_BUCKETS,
-    feed: on('onCall', { function: fn, status }, (_fn, _status, seconds) => seconds),
+    feed: onEach('onCalls', { function: fn, status }, (_fn, _status, _count, seconds) => seconds),
     otel: {
       name: 'sspi.call.duration',
       labels: [FUNCTION, STATUS],

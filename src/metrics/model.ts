@@ -32,8 +32,10 @@ export interface EventFeed {
   readonly event: MetricEvent;
   /** Per label name, how its value is read from the event. */
   readonly labels: Readonly<Record<string, Reader>>;
-  /** A histogram's observation; a counter counts 1 per event. */
+  /** A histogram's observation, or what a counter adds; a counter counts 1 per event without it. */
   readonly value?: Reader<number>;
+  /** A histogram's observations, several per event (a batch's calls): each is recorded. */
+  readonly values?: Reader<readonly number[]>;
 }
 
 /** Reports one value of a collected metric, its labels by name. */
@@ -51,6 +53,15 @@ export function on<E extends MetricEvent>(
   value?: (...args: EventArgs<E>) => number,
 ): EventFeed {
   return { event, labels: labels as Record<string, Reader>, ...(value && { value: value as Reader<number> }) };
+}
+
+/** A histogram fed by `event` with several observations each time (`values`). */
+export function onEach<E extends MetricEvent>(
+  event: E,
+  labels: { readonly [name: string]: (...args: EventArgs<E>) => LabelValue },
+  values: (...args: EventArgs<E>) => readonly number[],
+): EventFeed {
+  return { event, labels: labels as Record<string, Reader>, values: values as Reader<readonly number[]> };
 }
 
 /** A metric computed from the registry's state whenever it is read. */

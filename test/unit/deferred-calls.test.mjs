@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { setImmediate as turn } from 'node:timers/promises';
 import { HandleRegistry, PENDING_LIMIT } from '../../dist/core/registry.js';
-import { guardCall, recordObservedCall } from '../../dist/core/lifecycle.js';
+import { guardCall, recordBlockedCall, recordObservedCall } from '../../dist/core/lifecycle.js';
 import { sspiFunction } from '../../dist/sspi/functions.js';
 import { agentErrorCounts, setMessageSink } from '../../dist/diagnostics.js';
 import { performance } from 'node:perf_hooks';
@@ -205,6 +205,44 @@ describe('calls applied in batches', function () {
     assert.equal(captured.details.package, 'NTLM');
     assert.equal(opened.open, captured.caller, 'the handle it made gets the same facts');
     assert.deepEqual(heard[4].caller, { context: callerContext, at: heard[4].caller.at }, 'the free, captured too');
+  });
+
+  it('tells the call metrics once per batch per function and status, after the batch’s own events', function () {
+    const { registry, events } = watched();
+    const tallies = [];
+    registry.subscribe({ onCalls: (fn, status, count, durations) => tallies.push({ fn, status, count, durations: [...durations], after: events.length }) });
+    for (let i = 1; i <= 5; i++) {
+      recordObservedCall(registry, { ...acquire(BigInt(i)), durationSeconds: i / 1000 });
+      recordObservedCall(registry, free(BigInt(i)));
+    }
+    recordObservedCall(registry, { ...free(0x99n), status: 0x80090301 | 0 });
+    assert.equal(tallies.length, 0, 'nothing told while the calls wait');
+    registry.settled();
+    assert.deepEqual(
+      tallies.map(({ fn, status, count }) => `${fn} ${status} ${count}`),
+      ['AcquireCredentialsHandleW 0 5', 'FreeCredentialsHandle 0 5', `FreeCredentialsHandle ${0x80090301 | 0} 1`],
+    );
+    assert.deepEqual(tallies[0].durations, [0.001, 0.002, 0.003, 0.004, 0.005], 'each call’s duration, in call order');
+    assert.ok(tallies.every((t) => t.after === events.length), 'after every other event of the batch');
+    // A call the guard stops is told at once: no batch is applied for it.
+    tallies.length = 0;
+    const stopped = guardCall(registry, fn('FreeCredentialsHandle'), { credential: 1n });
+    recordBlockedCall(registry, fn('FreeCredentialsHandle'), stopped, undefined);
+    assert.deepEqual(tallies.map(({ fn, status, count }) => `${fn} ${status} ${count}`), [`FreeCredentialsHandle ${0x80090301 | 0} 1`]);
+  });
+
+  it('counts the calls of every batch in the Prometheus series, however they were batched', async function () {
+    const registry = new HandleRegistry();
+    const prometheus = new PrometheusExporter(registry);
+    for (let i = 1; i <= PENDING_LIMIT + 10; i++) recordObservedCall(registry, acquire(BigInt(i)));
+    recordObservedCall(registry, free(1n));
+    await turn();
+    recordObservedCall(registry, free(2n));
+    const text = await prometheus.metrics();
+    assert.match(text, new RegExp(`sspi_calls_total\\{function="AcquireCredentialsHandleW",status="SEC_E_OK"\\} ${PENDING_LIMIT + 10}\\b`));
+    assert.match(text, /sspi_calls_total\{function="FreeCredentialsHandle",status="SEC_E_OK"\} 2\b/);
+    assert.match(text, new RegExp(`sspi_call_duration_seconds_count\\{function="AcquireCredentialsHandleW"\\} ${PENDING_LIMIT + 10}\\b`));
+    prometheus.stop();
   });
 
   it('counts a change that throws as an agent error and applies the next', function () {
