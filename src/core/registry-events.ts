@@ -7,7 +7,7 @@
  */
 import { agentError } from '../diagnostics.js';
 import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
-import type { CallDetails, CallerCapture, CallerFacts, ForcedRelease, InvalidRelease, LeakReason, TrackedHandle } from '../types.js';
+import type { CallDetails, CallerCapture, CallerFacts, ForcedRelease, HandleKind, InvalidRelease, LeakReason, TrackedHandle } from '../types.js';
 
 /** Declares an event's payload: the parameters of its handlers (a type only; nothing is stored). */
 const payload = <Args extends readonly unknown[]>(): Args => undefined as unknown as Args;
@@ -46,12 +46,14 @@ export const REGISTRY_EVENTS = {
    * when the call's caller was captured; `details` too, for a function a listener's capture names.
    */
   onCall: payload<[fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts]>(),
-  /**
-   * A batch's calls of one function that returned one status: their count and durations (in call
-   * order), told once per batch after its calls' own events, so that a metric is bumped once per
-   * label set. `durations` is the registry's: read it, never keep it.
-   */
+  // The batch events: told once per batch after its calls' own events, so that a metric is bumped
+  // once per label set. Their arrays are the registry's: read them, never keep them.
+  /** A batch's calls of one function that returned one status: their count and durations, in call order. */
   onCalls: payload<[fn: string, status: number, count: number, durations: readonly number[]]>(),
+  /** A batch's handles made of one kind and package (`onOpen`s). */
+  onOpens: payload<[kind: HandleKind, pkg: string, count: number]>(),
+  /** A batch's handles released of one kind and package (`onClose`s): their count and lifetimes in seconds. */
+  onCloses: payload<[kind: HandleKind, pkg: string, count: number, lifetimes: readonly number[]]>(),
 };
 
 export type RegistryEventMap = { readonly [E in keyof typeof REGISTRY_EVENTS]: (typeof REGISTRY_EVENTS)[E] };

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { HandleRecord, LiveGroup } from './handle-record.js';
 import { CallLog } from './call-log.js';
-import { CallTally, type TalliedCalls } from './call-tally.js';
+import { BatchTally, type Tallied } from './batch-tally.js';
 import { HandleStore, type HandleView } from './handle-store.js';
 import { RegistryEvents, type RegistryListener } from './registry-events.js';
 import type { NegotiatedPackage } from '../sspi/negotiation-tokens.js';
@@ -40,10 +40,14 @@ export class HandleRegistry {
    * anything next reads the store (`settled()`) or writes to it from outside the log, when
    * PENDING_LIMIT wait, or at the next turn of the event loop, in call order.
    */
-  readonly log = new CallLog<HandleRegistry>(this, () => this.tellCalls());
-  /** The calls applied since the call metrics were last told (`onCalls`, once per batch). */
-  private readonly tally = new CallTally();
-  private readonly tellTallied = (entry: TalliedCalls) => this.events.emit('onCalls', entry.fn, entry.status, entry.count, entry.durations);
+  readonly log = new CallLog<HandleRegistry>(this, () => this.tellBatch());
+  /** What happened since the metrics were last told (the batch events, once per batch and label set). */
+  private readonly calls = new BatchTally<string, number>();
+  private readonly opens = new BatchTally<HandleKind, string>();
+  private readonly closes = new BatchTally<HandleKind, string>();
+  private readonly tellCalls = (e: Tallied<string, number>) => this.events.emit('onCalls', e.a, e.b, e.count, e.values);
+  private readonly tellOpens = (e: Tallied<HandleKind, string>) => this.events.emit('onOpens', e.a, e.b, e.count);
+  private readonly tellCloses = (e: Tallied<HandleKind, string>) => this.events.emit('onCloses', e.a, e.b, e.count, e.values);
 
   subscribe(listener: RegistryListener): () => void {
     this.settled();
@@ -95,6 +99,8 @@ export class HandleRegistry {
     if (missed) this.close(missed, now, opening.caller);
     const handle = this.store.add(opening, now);
     this.events.emit('onOpen', handle, opening.holder, opening.caller);
+    this.opens.add(handle.kind, handle.package, 0);
+    this.tellOutsideBatch();
     return handle;
   }
 
@@ -159,16 +165,23 @@ export class HandleRegistry {
     return status < 0 ? { result: 'failed', handle } : { result: 'released', handle, lifetimeSeconds };
   }
 
-  /** A call: heard by itself (`onCall`), and counted for its batch's `onCalls` (at once, outside a batch). */
+  /** A call: heard by itself (`onCall`), and counted for its batch's `onCalls`. */
   recordCall(fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts): void {
     this.events.emit('onCall', fn, status, durationSeconds, details, caller);
-    this.tally.add(fn, status, durationSeconds);
-    if (!this.log.applying) this.tellCalls();
+    this.calls.add(fn, status, durationSeconds);
+    this.tellOutsideBatch();
   }
 
-  /** What the tally holds, told once per (function, status). */
-  private tellCalls(): void {
-    if (this.tally.pending) this.tally.flush(this.tellTallied);
+  /** The batch events for what the tallies hold. */
+  private tellBatch(): void {
+    if (this.calls.pending) this.calls.flush(this.tellCalls);
+    if (this.opens.pending) this.opens.flush(this.tellOpens);
+    if (this.closes.pending) this.closes.flush(this.tellCloses);
+  }
+
+  /** A change made outside a batch (a stopped call, a detector's, the cleanup's) is told at once. */
+  private tellOutsideBatch(): void {
+    if (!this.log.applying) this.tellBatch();
   }
 
   // Everything else comes from outside the log, after the calls waiting in it: applied first.
@@ -249,6 +262,8 @@ export class HandleRegistry {
     const { lifetimeSeconds, outOfOrder } = this.store.close(handle, now);
     if (outOfOrder) this.events.emit('onOutOfOrderRelease', handle, outOfOrder, caller);
     this.events.emit('onClose', handle, lifetimeSeconds);
+    this.closes.add(handle.kind, handle.package, lifetimeSeconds);
+    this.tellOutsideBatch();
     if (handle.stale) this.events.emit('onStaleReleased', handle, lifetimeSeconds);
     return lifetimeSeconds;
   }

@@ -29,6 +29,7 @@ import {
   LEAK_REASONS,
   STALE_REASONS,
   type ForcedRelease,
+  type HandleKind,
   type InvalidRelease,
   type LeakReason,
   type TrackedHandle,
@@ -58,6 +59,9 @@ export const CALL_DURATION_BUCKETS = [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0
 const kind = (handle: TrackedHandle) => handle.kind;
 const pkg = (handle: TrackedHandle) => handle.package;
 const fn = (name: string) => name;
+/** A batch event's kind and package (its first two values). */
+const batchKind = (kind: HandleKind) => kind;
+const batchPackage = (_kind: HandleKind, pkg: string) => pkg;
 const status = (_fn: string, code: number) => code;
 
 /** A handle's series appear with the first handle of its kind and package, its leak series at 0 too. */
@@ -111,7 +115,7 @@ export const CATALOG = {
     unit: '{handle}',
     help: 'SSPI handles created: credentials acquired, contexts created or imported, buffers allocated.',
     labels: [KIND, PACKAGE],
-    feed: on('onOpen', { kind, package: pkg }),
+    feed: on('onOpens', { kind: batchKind, package: batchPackage }, (_kind, _pkg, count) => count),
     zeroes: WITH_KIND_PACKAGE,
     otel: { name: 'sspi.handle.opened' },
   },
@@ -121,7 +125,7 @@ export const CATALOG = {
     unit: '{handle}',
     help: 'SSPI handles released: credentials freed, contexts deleted, buffers returned.',
     labels: [KIND, PACKAGE],
-    feed: on('onClose', { kind, package: pkg }),
+    feed: on('onCloses', { kind: batchKind, package: batchPackage }, (_kind, _pkg, count) => count),
     zeroes: WITH_KIND_PACKAGE,
     otel: { name: 'sspi.handle.closed' },
   },
@@ -142,7 +146,7 @@ export const CATALOG = {
     help: 'Time from a handle’s creation to its release.',
     labels: [KIND, PACKAGE],
     buckets: LIFETIME_BUCKETS,
-    feed: on('onClose', { kind, package: pkg }, (_handle, seconds) => seconds),
+    feed: onEach('onCloses', { kind: batchKind, package: batchPackage }, (_kind, _pkg, _count, lifetimes) => lifetimes),
     zeroes: WITH_KIND_PACKAGE,
     otel: { name: 'sspi.handle.lifetime', note: 'same buckets' },
   },

@@ -210,7 +210,12 @@ describe('calls applied in batches', function () {
   it('tells the call metrics once per batch per function and status, after the batch’s own events', function () {
     const { registry, events } = watched();
     const tallies = [];
-    registry.subscribe({ onCalls: (fn, status, count, durations) => tallies.push({ fn, status, count, durations: [...durations], after: events.length }) });
+    const handles = [];
+    registry.subscribe({
+      onCalls: (fn, status, count, durations) => tallies.push({ fn, status, count, durations: [...durations], after: events.length }),
+      onOpens: (kind, pkg, count) => handles.push({ event: 'opens', kind, pkg, count, n: 0 }),
+      onCloses: (kind, pkg, count, lifetimes) => handles.push({ event: 'closes', kind, pkg, count, n: lifetimes.length }),
+    });
     for (let i = 1; i <= 5; i++) {
       recordObservedCall(registry, { ...acquire(BigInt(i)), durationSeconds: i / 1000 });
       recordObservedCall(registry, free(BigInt(i)));
@@ -223,6 +228,7 @@ describe('calls applied in batches', function () {
       ['AcquireCredentialsHandleW 0 5', 'FreeCredentialsHandle 0 5', `FreeCredentialsHandle ${0x80090301 | 0} 1`],
     );
     assert.deepEqual(tallies[0].durations, [0.001, 0.002, 0.003, 0.004, 0.005], 'each call’s duration, in call order');
+    assert.deepEqual(handles.map(({ event, kind, pkg, count, n }) => `${event} ${kind} ${pkg} ${count} ${n}`), ['opens credential NTLM 5 0', 'closes credential NTLM 5 5'], 'handles made and released, once per batch');
     assert.ok(tallies.every((t) => t.after === events.length), 'after every other event of the batch');
     // A call the guard stops is told at once: no batch is applied for it.
     tallies.length = 0;

@@ -126,7 +126,7 @@ describe('metric catalog', function () {
       for (const more of perKindPackage ?? []) {
         const values = ['context', 'Kerberos', ...more];
         assert.equal(value(atStart, view, values), undefined, `${view.name}${JSON.stringify(values)} not before its handle`);
-        assert.equal(value(afterOpen, view, values), view.def.feed.event === 'onOpen' ? 1 : 0, `${view.name}${JSON.stringify(values)} with its handle`);
+        assert.equal(value(afterOpen, view, values), view.def.feed.event === 'onOpens' ? 1 : 0, `${view.name}${JSON.stringify(values)} with its handle`);
         checked++;
       }
     }
