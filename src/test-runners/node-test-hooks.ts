@@ -106,8 +106,9 @@ function runsTests(): boolean {
 export function install(): void {
   // A worker thread the tests start inherits the preload: it gets an agent, and no hooks of its own.
   if (!isMainThread) return void agentForTests('sspi-agent/node-test');
-  if (!runsTests()) return;
   const agent = agentForTests('sspi-agent/node-test');
+  // Outside a test runner's process a root hook would make node:test report an empty run at exit.
+  if (!runsTests()) return;
   const mode = agent?.config.testLeaks;
   if (!agent || !mode || mode === 'off') return;
   const plugin = new NodeTestLeakChecks(new LeakChecks(agent, mode));
