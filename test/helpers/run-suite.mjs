@@ -1,5 +1,6 @@
 // Runs a fixture test suite as a user runs it: mocha from the suite's directory with its own .mocharc
-// (`require: sspi-agent/mocha`), or `node --test --import sspi-agent/node-test` there.
+// (`require: sspi-agent/mocha`), or `node --test --import sspi-agent/node-test` there. Their files are
+// named *.spec.mjs, so that this repository's own mocha run (test/**/*.test.mjs) leaves them alone.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';

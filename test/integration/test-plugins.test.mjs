@@ -26,11 +26,11 @@ function lineOf(file, text) {
 
 /** The messages each runner should print, without timings and columns (withoutTimings). */
 function expected(runner) {
-  const spec = runner === 'mocha' ? 'logins.spec.mjs' : 'logins.test.mjs';
+  const spec = 'logins.spec.mjs';
   const specFile = join(SUITES, runner, spec);
   const sep = runner === 'mocha' ? ' ' : ' > ';
   const suiteFrame = runner === 'mocha' ? 'Context.<anonymous>' : 'SuiteContext.<anonymous>';
-  const workerSpec = runner === 'mocha' ? 'workers.spec.mjs' : 'workers.test.mjs';
+  const workerSpec = 'workers.spec.mjs';
   const acquire = lineOf(BINDING, 'const status = raw.AcquireCredentialsHandleW(');
   return {
     errorPath: [
@@ -159,7 +159,7 @@ describe('sspi-agent/node-test', function () {
   const failures = (run) => run.results.filter((r) => r.result === 'fail' && !/^\d+ subtests? failed$/.test(r.message));
 
   it('fails the test that leaked and the test whose worker leaked; the suite’s leak fails the file’s after hook', async function () {
-    const run = await runNodeTest(['logins.test.mjs', 'workers.test.mjs']);
+    const run = await runNodeTest(['logins.spec.mjs', 'workers.spec.mjs']);
     assert.equal(run.code, 1, explainRun(run));
     const want = expected('node-test');
     assert.deepEqual(
@@ -176,12 +176,12 @@ describe('sspi-agent/node-test', function () {
   });
 
   it('warn prints the messages and fails nothing; off checks nothing', async function () {
-    const warned = await runNodeTest(['logins.test.mjs'], { SSPI_AGENT_TEST_LEAKS: 'warn' });
+    const warned = await runNodeTest(['logins.spec.mjs'], { SSPI_AGENT_TEST_LEAKS: 'warn' });
     assert.equal(warned.code, 0, explainRun(warned));
     const want = expected('node-test');
     const printed = withoutTimings(warned.testStderr);
     for (const message of [want.errorPath, want.suite]) assert.ok(printed.includes(message + '\n'), `${message}\n--- not in stderr:\n${printed}`);
-    const off = await runNodeTest(['logins.test.mjs'], { SSPI_AGENT_TEST_LEAKS: 'off' });
+    const off = await runNodeTest(['logins.spec.mjs'], { SSPI_AGENT_TEST_LEAKS: 'off' });
     assert.equal(off.code, 0, explainRun(off));
     assert.doesNotMatch(off.stdout + off.stderr, /sspi-agent: (test|suite) "/);
     assert.deepEqual(failures(off), []);
