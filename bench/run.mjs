@@ -7,7 +7,7 @@
 //   npm run bench                      full run (about 2–3 minutes on 2 cores), bench/results/latest.json
 //   npm run bench -- --smoke           tiny sizes, a few seconds (also BENCH_SMOKE=1); checks it all runs
 //   npm run bench -- --out FILE        write the JSON elsewhere
-//   npm run bench -- --only calls,live,registry,scrape-load,workers,e2e
+//   npm run bench -- --only calls,live,registry,scrape-load,workers,e2e,test-plugin
 //   npm run bench -- --profile         CPU profiles of the instrumented acquire+free and handshake loops
 //                                      (stacks off), and of acquire+free with call spans: where the time
 //                                      goes, by src/ file:line (bench/results/profile.json, profiles/)
@@ -82,6 +82,8 @@ const SIZES = {
     workers: { workers: 2, ms: 3000, pairs: 3, connections: 1 },
     // Closed-loop logins over HTTP, ABBA blocks of raw and instrumented servers, per configuration.
     e2e: { concurrency: 4, blockMs: 2000, pairs: 8, warmupMs: 1000 },
+    // Suite runs with and without sspi-agent/mocha's hooks, alternating, per count of live handles.
+    testPlugin: { tests: 500, pairs: 10, live: [0, 100] },
   },
   smoke: {
     calls: {
@@ -116,12 +118,13 @@ const SIZES = {
     profile: { ms: 300, live: 1000 },
     workers: { workers: 2, ms: 300, pairs: 1, connections: 1 },
     e2e: { concurrency: 2, blockMs: 300, pairs: 1, warmupMs: 200 },
+    testPlugin: { tests: 50, pairs: 2, live: [0, 10] },
   },
 };
 
 const mode = args.smoke ? 'smoke' : 'full';
 const sizes = SIZES[mode];
-const GROUPS = ['calls', 'live', 'registry', 'scrape-load', 'workers', 'e2e'];
+const GROUPS = ['calls', 'live', 'registry', 'scrape-load', 'workers', 'e2e', 'test-plugin'];
 const groups = new Set((args.only ?? GROUPS.join(',')).split(',').map((s) => s.trim()));
 for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`--only: unknown group ${g} (one of ${GROUPS.join(', ')})`);
 
@@ -282,6 +285,17 @@ async function benchWorkers() {
   return { workers, ...out };
 }
 
+/** What sspi-agent/mocha adds per test: one child per count of live handles (the plugin starts the agent itself). */
+async function benchTestPlugin() {
+  const { tests, pairs, live } = sizes.testPlugin;
+  const runs = [];
+  for (const count of live) {
+    progress(`mocha: ${tests} trivial tests with and without sspi-agent/mocha × ${pairs} pairs, ${count} handles live`);
+    runs.push((await runChild('mocha-suite.mjs', { agent: false, input: { tests, pairs, live: count } })).result);
+  }
+  return runs;
+}
+
 /**
  * What --profile records: acquire+free and the handshake with stacks off, the handshake at default
  * settings, acquire+free with 1M live handles (what grows with them), and acquire+free with call
@@ -405,6 +419,7 @@ if (args.profile) {
   if (groups.has('scrape-load')) results.scrapeLoad = await benchScrapeLoad();
   if (groups.has('workers')) results.workers = await benchWorkers();
   if (groups.has('e2e')) results.e2e = await benchE2e(sizes.e2e, { childEnv, progress });
+  if (groups.has('test-plugin')) results.testPlugin = await benchTestPlugin();
   const rows = buildRows(results, defaults);
   const distChanged = distFingerprint() !== fingerprintBefore;
   const meta = { mode, durationSeconds: (performance.now() - started) / 1000, loadBefore, loadAfter: load(), distChanged };

@@ -24,6 +24,7 @@ import { providerMatcher } from './sspi/libraries.js';
 import { stackPolicy } from './core/stacks.js';
 import { loadSuppressions, type Suppressions } from './suppressions.js';
 import type { ForcedRelease } from './types.js';
+import type { ThreadReport } from './exporters/thread-reports.js';
 import { WorkerHub } from './workers/worker-hub.js';
 import { WorkerScrapes } from './workers/worker-scrapes.js';
 import { linkWorker } from './workers/worker-link.js';
@@ -41,6 +42,8 @@ export interface Agent {
   readonly telemetry: Telemetry;
   /** The report of the handles live right now. */
   report(reason?: string): LeakReport;
+  /** The main thread's view of worker threads: what those that ended left live, and when one's books are in. */
+  readonly threads: ThreadReads;
   /** The forced ordered cleanup, now: contexts, then credentials, then buffers. */
   cleanup(): ForcedRelease[];
   /**
@@ -53,6 +56,14 @@ export interface Agent {
   resume(): void;
   /** Unhooks everything and closes the endpoint; handles stay tracked no more. */
   stop(): Promise<void>;
+}
+
+/** What the main thread knows of its worker threads' agents (a worker's agent knows none). */
+export interface ThreadReads {
+  /** Reports of the workers that ended with handles live (the first KEPT_THREAD_REPORTS), in the order they came. */
+  reports(): readonly ThreadReport[];
+  /** Resolves once a worker that exited has reported (or is counted gone, at most REPORT_WAIT_MS after its exit). */
+  retired(threadId: number): Promise<void>;
 }
 
 /** A global slot, so two copies of the package in one process still start one agent. */
@@ -103,6 +114,7 @@ function readyWithin(server: MetricsServer | undefined): Promise<void> {
 interface ThreadRole {
   readonly metricsServer: MetricsServer | undefined;
   readonly ready: Promise<void>;
+  readonly threads: ThreadReads;
   /** Lets go of the thread's end and of the other threads, at once: a stopped agent reports nothing more. */
   detach(): void;
   close(): Promise<void>;
@@ -118,6 +130,7 @@ function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus
   return {
     metricsServer,
     ready: readyWithin(metricsServer),
+    threads: { reports: () => workers.threadReports(), retired: (threadId) => workers.retired(threadId) },
     detach() {
       processEnd.uninstall();
       workers.stop();
@@ -129,7 +142,8 @@ function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus
 /** A worker's metrics and books go to the main thread. */
 function workerThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, suppressions: Suppressions | undefined): ThreadRole {
   const link = linkWorker(handles, prometheus, config, suppressions);
-  return { metricsServer: undefined, ready: Promise.resolve(), detach: () => link.stop(), close: async () => {} };
+  const threads: ThreadReads = { reports: () => [], retired: async () => {} };
+  return { metricsServer: undefined, ready: Promise.resolve(), threads, detach: () => link.stop(), close: async () => {} };
 }
 
 export function startAgent(config: AgentConfig = readConfig()): Agent | undefined {
@@ -179,6 +193,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     metricsServer: role.metricsServer,
     ready: role.ready,
     telemetry,
+    threads: role.threads,
     report: (reason = 'report') => buildLeakReport(handles.settled().liveHandles(), reason, { suppressions }),
     cleanup: () => forceCleanup(handles, 'api'),
     suspend() {

@@ -5,6 +5,19 @@
 
 export type Parser<T> = (raw: string) => T | undefined;
 
+/** One `SSPI_AGENT_*` variable of the settings table (config.ts). */
+export interface Setting<T> {
+  /** Variable name without the prefix. */
+  readonly name: string;
+  /** How the README names the accepted values. */
+  readonly type: string;
+  readonly default: T;
+  /** As the README shows the default. */
+  readonly shownDefault: string;
+  readonly doc: string;
+  readonly parse: Parser<T>;
+}
+
 export const bool: Parser<boolean> = (raw) => {
   const v = raw.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;

@@ -4,7 +4,7 @@
  * (`npm run docs`; a test fails when they differ), so code and documentation cannot drift apart.
  */
 import { warn } from './diagnostics.js';
-import { bool, duration, formatDuration, integer, list, oneOf, percent, text, type Parser } from './config-parsers.js';
+import { bool, duration, formatDuration, integer, list, oneOf, percent, text, type Setting } from './config-parsers.js';
 import type { OtelMode } from './otel/bootstrap.js';
 import type { CallSpans } from './otel/semconv.js';
 import type { SampleMode } from './core/sampling.js';
@@ -12,19 +12,9 @@ import type { StackMode } from './core/stacks.js';
 
 export const ENV_PREFIX = 'SSPI_AGENT_';
 
-interface Setting<T> {
-  /** Variable name without the prefix. */
-  readonly name: string;
-  /** How the README names the accepted values. */
-  readonly type: string;
-  readonly default: T;
-  /** As the README shows the default. */
-  readonly shownDefault: string;
-  readonly doc: string;
-  readonly parse: Parser<T>;
-}
-
 export type CleanupMode = 'off' | 'exit' | 'signals' | 'all';
+/** What the test plugins (`sspi-agent/mocha`, `sspi-agent/node-test`) do with a test's leaks. */
+export type TestLeaks = 'fail' | 'warn' | 'off';
 
 /** The table. Order is the README's order. */
 export const SETTINGS = {
@@ -159,6 +149,17 @@ export const SETTINGS = {
     doc: 'The exit code `SSPI_AGENT_FAIL_ON_LEAK` uses.',
     parse: integer(1, 255),
   } as Setting<number>,
+  testLeaks: {
+    name: 'TEST_LEAKS',
+    type: '`fail` \\| `warn` \\| `off`',
+    default: 'fail',
+    shownDefault: '`fail`',
+    doc:
+      'With `sspi-agent/mocha` or `sspi-agent/node-test`: the handles a test (or a suite’s `before` hooks) made and left live ' +
+      'fail that test (or suite) with a message naming each (`fail`), are printed on stderr (`warn`), or are not checked (`off`). ' +
+      'Suppressions apply. See [docs/testing.md](docs/testing.md).',
+    parse: oneOf<TestLeaks>(['fail', 'warn', 'off'], { '1': 'fail', '0': 'off', false: 'off', none: 'off' }),
+  } as Setting<TestLeaks>,
   suppressions: {
     name: 'SUPPRESSIONS',
     type: 'path',
@@ -251,7 +252,7 @@ export const SETTINGS = {
     type: 'path',
     default: '',
     shownDefault: '(none)',
-    doc: 'Also write the exit report as JSON to this file (written even when nothing leaked).',
+    doc: 'Also write the exit report as JSON to this file (written even when nothing leaked); `%p` in it becomes the process id, one file per process (test workers).',
     parse: text,
   } as Setting<string>,
   debug: {

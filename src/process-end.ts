@@ -57,7 +57,8 @@ export function installProcessEnd(
     if (finished) return finished;
     finished = withThreadReports(closeBooks(registry, reason, cleanup, suppressions), threadReports());
     if (finished.total > 0 && config.report) writeStderr(formatLeakReport(finished));
-    if (config.reportFile) writeFileSync(config.reportFile, JSON.stringify(finished, null, 2) + '\n');
+    // `%p`: one file per process, where several processes share the setting (test workers).
+    if (config.reportFile) writeFileSync(config.reportFile.replaceAll('%p', String(process.pid)), JSON.stringify(finished, null, 2) + '\n');
     return finished;
   }
 

@@ -1,5 +1,6 @@
 // Turns the raw results into the table rows (kept in the JSON too) and renders them as Markdown.
 // Targets are the issue's; a row without one is for information.
+import { testPluginRows } from './test-plugin-rows.mjs';
 import { summarize } from './stats.mjs';
 import { e2eRows } from './e2e-rows.mjs';
 
@@ -246,6 +247,7 @@ export function buildRows(results, defaults) {
   }
   if (results.workers) rows.push(...workerRows(results.workers));
   rows.push(...e2eRows(results.e2e));
+  rows.push(...testPluginRows(results.testPlugin));
   return rows;
 }
 

@@ -92,6 +92,11 @@ export class WorkerHub {
     return this.reports;
   }
 
+  /** Resolves once the main thread is done with a worker (its report came, or it is counted gone); at once for a worker it does not know. */
+  retired(threadId: number): Promise<void> {
+    return this.live.get(threadId)?.reported ?? Promise.resolve();
+  }
+
   stop(): void {
     this.unwatch();
     for (const worker of this.live.values()) worker.channel.close();

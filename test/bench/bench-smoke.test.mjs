@@ -61,6 +61,14 @@ describe('benchmark (smoke run)', function () {
     assert.ok(aa && aa.blocks.length > 0, 'the end-to-end A/A run');
     assert.ok(doc.table.some((r) => r.config.startsWith('A/A') && r.target === '1.00 ± 0.03×'), 'the A/A row and its target');
 
+    // Section 11: what sspi-agent/mocha adds per test, from pairs of suite runs with and without it.
+    assert.equal(doc.results.testPlugin.length, 2, 'with and without live handles');
+    for (const run of doc.results.testPlugin) {
+      assert.ok(run.pairs.length > 0);
+      for (const pair of run.pairs) for (const side of ['plugin', 'bare']) assertFinite(pair[side], `${side} suite run`);
+    }
+    assert.equal(doc.table.filter((r) => r.figure === 'time added per test, plugin − none' && r.target === '≤ 2 ms').length, 2, 'the per-test rows and their target');
+
     for (const stacks of ['off', 'all']) {
       const live = doc.results.live[stacks];
       const perOp = live.levels.filter((l) => l.acquireFree);
