@@ -10,9 +10,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../helpers/run-app.mjs';
+import { shortPath } from '../../dist/test-runners/leak-message.js';
 import { mochaFailures, packageDir, runMocha, runNodeTest, SUITES, withoutTimings } from '../helpers/run-suite.mjs';
 
 const BINDING = join(REPO, 'examples', 'lib', 'sspi-binding.mjs');
+// The binding lies outside the suites' directory: shown relative to it, or absolute when that is
+// shorter (as for any path: how it shows depends on where the checkout is).
+const bindingPath = (runner) => shortPath(BINDING, join(SUITES, runner));
 const LOGINS = join(SUITES, 'lib', 'logins.mjs');
 const HANDSHAKES = join(REPO, 'test', 'fixtures', 'support', 'handshakes.mjs');
 const CLI = join(REPO, JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).bin['sspi-agent']);
@@ -35,7 +39,7 @@ function expected(runner) {
   return {
     errorPath: [
       `sspi-agent: test "logins${sep}refuses a wrong password" (${spec}) left 1 SSPI handle live:`,
-      `  1 context [NTLM, inbound] created by AcceptSecurityContext at ../../../../examples/lib/sspi-binding.mjs:${lineOf(BINDING, 'const status = raw.AcceptSecurityContext(')}`,
+      `  1 context [NTLM, inbound] created by AcceptSecurityContext at ${bindingPath(runner)}:${lineOf(BINDING, 'const status = raw.AcceptSecurityContext(')}`,
       `      at ../lib/logins.mjs:${lineOf(LOGINS, 'const challenge = sspi.acceptContext(')}`,
       `      at withSamFile (../../support/handshakes.mjs:${lineOf(HANDSHAKES, 'return fn(samFile);')})`,
       `      at login (../lib/logins.mjs:${lineOf(LOGINS, 'return withSamFile((samFile) => {')})`,
@@ -44,14 +48,14 @@ function expected(runner) {
     ].join('\n'),
     suite: [
       `sspi-agent: suite "a suite that forgets its credential" (${spec}) left 1 SSPI handle, made in its before/beforeEach/after hooks, live:`,
-      `  1 credential [NTLM, inbound] created by AcquireCredentialsHandleW at ../../../../examples/lib/sspi-binding.mjs:${acquire}`,
-      `      at Object.acquireServerCredentials (../../../../examples/lib/sspi-binding.mjs:${lineOf(BINDING, 'return acquireCredentials(pkg, SECPKG_CRED_INBOUND')})`,
+      `  1 credential [NTLM, inbound] created by AcquireCredentialsHandleW at ${bindingPath(runner)}:${acquire}`,
+      `      at Object.acquireServerCredentials (${bindingPath(runner)}:${lineOf(BINDING, 'return acquireCredentials(pkg, SECPKG_CRED_INBOUND')})`,
       `      at ${suiteFrame} (${spec}:${lineOf(specFile, 'server = sspi.acquireServerCredentials();') + forgottenOffset(specFile)})`,
     ].join('\n'),
     worker: [
       `sspi-agent: test "workers${sep}leaks a credential in a worker thread" (${workerSpec}) left 1 SSPI handle live:`,
-      `  1 credential [NTLM, outbound] created by AcquireCredentialsHandleW in worker thread 1 at ../../../../examples/lib/sspi-binding.mjs:${acquire}`,
-      `      at Object.acquireClientCredentials (../../../../examples/lib/sspi-binding.mjs:${lineOf(BINDING, 'return acquireCredentials(pkg, SECPKG_CRED_OUTBOUND')})`,
+      `  1 credential [NTLM, outbound] created by AcquireCredentialsHandleW in worker thread 1 at ${bindingPath(runner)}:${acquire}`,
+      `      at Object.acquireClientCredentials (${bindingPath(runner)}:${lineOf(BINDING, 'return acquireCredentials(pkg, SECPKG_CRED_OUTBOUND')})`,
       `      at ../lib/leaky-worker.mjs:${lineOf(join(SUITES, 'lib', 'leaky-worker.mjs'), 'sspi.acquireClientCredentials(USER);')}`,
     ].join('\n'),
   };
