@@ -7,7 +7,10 @@
 //   npm run bench                      full run (about 2–3 minutes on 2 cores), bench/results/latest.json
 //   npm run bench -- --smoke           tiny sizes, a few seconds (also BENCH_SMOKE=1); checks it all runs
 //   npm run bench -- --out FILE        write the JSON elsewhere
-//   npm run bench -- --only calls,live,registry,scrape-load,workers,e2e
+//   npm run bench -- --only calls,live,registry,scrape-load,workers,e2e,startup
+//   npm run bench -- --only startup --against DIR
+//                                      start-up of another build of the package (an older commit's
+//                                      checkout, built) in the same rounds: before and after side by side
 //   npm run bench -- --profile         CPU profiles of the instrumented acquire+free and handshake loops
 //                                      (stacks off), and of acquire+free with call spans: where the time
 //                                      goes, by src/ file:line (bench/results/profile.json, profiles/)
@@ -26,6 +29,7 @@ import { buildRows, fmtCount, machineLine, markdownTable } from './lib/table.mjs
 import { analyzeProfile } from './lib/cpuprofile.mjs';
 import { freePort } from '../examples/lib/free-port.mjs';
 import { benchE2e } from './e2e/run-e2e.mjs';
+import { benchStartup } from './lib/startup.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKLOADS = join(ROOT, 'bench', 'workloads');
@@ -37,6 +41,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     docs: { type: 'boolean', default: false },
+    against: { type: 'string' },
   },
 });
 
@@ -82,6 +87,8 @@ const SIZES = {
     workers: { workers: 2, ms: 3000, pairs: 3, connections: 1 },
     // Closed-loop logins over HTTP, ABBA blocks of raw and instrumented servers, per configuration.
     e2e: { concurrency: 4, blockMs: 2000, pairs: 8, warmupMs: 1000 },
+    // Whole processes: every variant once per round, the order reversed every other round.
+    startup: { rounds: 20, warmup: 1 },
   },
   smoke: {
     calls: {
@@ -116,12 +123,13 @@ const SIZES = {
     profile: { ms: 300, live: 1000 },
     workers: { workers: 2, ms: 300, pairs: 1, connections: 1 },
     e2e: { concurrency: 2, blockMs: 300, pairs: 1, warmupMs: 200 },
+    startup: { rounds: 2, warmup: 0 },
   },
 };
 
 const mode = args.smoke ? 'smoke' : 'full';
 const sizes = SIZES[mode];
-const GROUPS = ['calls', 'live', 'registry', 'scrape-load', 'workers', 'e2e'];
+const GROUPS = ['calls', 'live', 'registry', 'scrape-load', 'workers', 'e2e', 'startup'];
 const groups = new Set((args.only ?? GROUPS.join(',')).split(',').map((s) => s.trim()));
 for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`--only: unknown group ${g} (one of ${GROUPS.join(', ')})`);
 
@@ -405,6 +413,7 @@ if (args.profile) {
   if (groups.has('scrape-load')) results.scrapeLoad = await benchScrapeLoad();
   if (groups.has('workers')) results.workers = await benchWorkers();
   if (groups.has('e2e')) results.e2e = await benchE2e(sizes.e2e, { childEnv, progress });
+  if (groups.has('startup')) results.startup = await benchStartup(sizes.startup, { childEnv, progress, against: args.against });
   const rows = buildRows(results, defaults);
   const distChanged = distFingerprint() !== fingerprintBefore;
   const meta = { mode, durationSeconds: (performance.now() - started) / 1000, loadBefore, loadAfter: load(), distChanged };
