@@ -7,7 +7,10 @@
 //   npm run bench                      full run (about 2–3 minutes on 2 cores), bench/results/latest.json
 //   npm run bench -- --smoke           tiny sizes, a few seconds (also BENCH_SMOKE=1); checks it all runs
 //   npm run bench -- --out FILE        write the JSON elsewhere
-//   npm run bench -- --only calls,live,registry,scrape-load,workers,e2e,test-plugin
+//   npm run bench -- --only calls,live,registry,scrape-load,workers,e2e,test-plugin,startup
+//   npm run bench -- --only startup --against DIR
+//                                      start-up of another build of the package (an older commit's
+//                                      checkout, built) in the same rounds: before and after side by side
 //   npm run bench -- --profile         CPU profiles of the instrumented acquire+free and handshake loops
 //                                      (stacks off), and of acquire+free with call spans: where the time
 //                                      goes, by src/ file:line (bench/results/profile.json, profiles/)
@@ -26,6 +29,7 @@ import { buildRows, fmtCount, machineLine, markdownTable } from './lib/table.mjs
 import { analyzeProfile } from './lib/cpuprofile.mjs';
 import { freePort } from '../examples/lib/free-port.mjs';
 import { benchE2e } from './e2e/run-e2e.mjs';
+import { benchStartup } from './lib/startup.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKLOADS = join(ROOT, 'bench', 'workloads');
@@ -37,6 +41,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     docs: { type: 'boolean', default: false },
+    against: { type: 'string' },
   },
 });
 
@@ -84,6 +89,8 @@ const SIZES = {
     e2e: { concurrency: 4, blockMs: 2000, pairs: 8, warmupMs: 1000 },
     // Suite runs with and without sspi-agent/mocha's hooks, alternating, per count of live handles.
     testPlugin: { tests: 500, pairs: 10, live: [0, 100] },
+    // Whole processes: every variant once per round, the order reversed every other round.
+    startup: { rounds: 20, warmup: 1 },
   },
   smoke: {
     calls: {
@@ -119,12 +126,13 @@ const SIZES = {
     workers: { workers: 2, ms: 300, pairs: 1, connections: 1 },
     e2e: { concurrency: 2, blockMs: 300, pairs: 1, warmupMs: 200 },
     testPlugin: { tests: 50, pairs: 2, live: [0, 10] },
+    startup: { rounds: 2, warmup: 0 },
   },
 };
 
 const mode = args.smoke ? 'smoke' : 'full';
 const sizes = SIZES[mode];
-const GROUPS = ['calls', 'live', 'registry', 'scrape-load', 'workers', 'e2e', 'test-plugin'];
+const GROUPS = ['calls', 'live', 'registry', 'scrape-load', 'workers', 'e2e', 'test-plugin', 'startup'];
 const groups = new Set((args.only ?? GROUPS.join(',')).split(',').map((s) => s.trim()));
 for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`--only: unknown group ${g} (one of ${GROUPS.join(', ')})`);
 
@@ -420,6 +428,7 @@ if (args.profile) {
   if (groups.has('workers')) results.workers = await benchWorkers();
   if (groups.has('e2e')) results.e2e = await benchE2e(sizes.e2e, { childEnv, progress });
   if (groups.has('test-plugin')) results.testPlugin = await benchTestPlugin();
+  if (groups.has('startup')) results.startup = await benchStartup(sizes.startup, { childEnv, progress, against: args.against });
   const rows = buildRows(results, defaults);
   const distChanged = distFingerprint() !== fingerprintBefore;
   const meta = { mode, durationSeconds: (performance.now() - started) / 1000, loadBefore, loadAfter: load(), distChanged };

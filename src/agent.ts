@@ -124,7 +124,13 @@ interface ThreadRole {
 function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, telemetry: Telemetry, suppressions: Suppressions | undefined): ThreadRole {
   const workers = new WorkerHub();
   const scrapes = new WorkerScrapes(workers, () => prometheus.snapshot(), () => prometheus.metrics());
-  const source = { metrics: () => scrapes.metrics(), contentType: prometheus.registry.contentType };
+  const source = {
+    metrics: () => scrapes.metrics(),
+    // Read after `metrics()`, which made the registry: prom-client loads at the first scrape, not here.
+    get contentType() {
+      return prometheus.contentType;
+    },
+  };
   const metricsServer = config.metricsPort === 0 ? undefined : startMetricsServer(source, config.metricsHost, config.metricsPort, config.metricsToken);
   const processEnd = installProcessEnd(handles, config, suppressions, { flusher: telemetry, threadReports: () => workers.threadReports(true) });
   return {

@@ -4,11 +4,12 @@
  * same SSPI_AGENT_* variables. With the agent disabled (SSPI_AGENT_ENABLED=0) every call still works
  * and returns empty results: turning the agent off must never break the app.
  */
-import client, { type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { runningAgent, startAgent, type Agent } from './agent.js';
 import { readConfig, type AgentConfig } from './config.js';
 import { agentError } from './diagnostics.js';
 import { buildLeakReport, formatLeakReport, type LeakReport, type LeakedHandle } from './exporters/leak-report.js';
+import { promClient } from './exporters/prom-client.js';
 
 export { METRICS } from './metrics/catalog.js';
 export { SETTINGS } from './config.js';
@@ -45,9 +46,13 @@ export function instrumentKoffi(koffi: unknown): void {
   }
 }
 
-/** The agent's prom-client registry (empty when the agent is off); merge it with `Registry.merge([appRegistry, registry()])`. */
+/**
+ * The agent's prom-client registry (empty when the agent is off); merge it with
+ * `Registry.merge([appRegistry, registry()])`. prom-client loads at the first call, and the registry
+ * holds every count made before it.
+ */
 export function registry(): Registry {
-  return start()?.prometheus.registry ?? (emptyRegistry ??= new client.Registry());
+  return start()?.prometheus.registry ?? (emptyRegistry ??= new (promClient().Registry)());
 }
 
 /** The live handles right now, oldest first, as the JSON report lists them. */

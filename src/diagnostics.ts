@@ -3,7 +3,9 @@
  * once, and a count of internal errors by where they happened. An exception inside the agent must
  * never reach the app, so every hook and exporter routes its failures here.
  */
-import { writeSync } from 'node:fs';
+
+// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+const { writeSync } = process.getBuiltinModule('node:fs');
 
 const PREFIX = 'sspi-agent: ';
 const saidOnce = new Set<string>();

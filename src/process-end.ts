@@ -12,7 +12,6 @@
  * each for at most SSPI_AGENT_OTEL_FLUSH_TIMEOUT. After `process.exit()` or an uncaught exception
  * nothing asynchronous runs any more.
  */
-import { writeFileSync } from 'node:fs';
 import { cleanupCovers } from './cleanup.js';
 import { closeBooks } from './closing-report.js';
 import type { AgentConfig } from './config.js';
@@ -22,6 +21,9 @@ import { withThreadReports, type ThreadReport } from './exporters/thread-reports
 import { signalEnd, type SignalEnd } from './signal-end.js';
 import type { HandleRegistry } from './core/registry.js';
 import type { Suppressions } from './suppressions.js';
+
+// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+const { writeFileSync } = process.getBuiltinModule('node:fs');
 
 export interface ProcessEnd {
   /** Runs the end-of-process work now (once); later calls return the same report. */

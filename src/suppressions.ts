@@ -4,7 +4,9 @@
  * separated by `;` matches a leak only when each of them does (one site's frames, as `sspi-agent
  * baseline` writes them). Matching leaks are still reported, as suppressed, and do not fail the process.
  */
-import { readFileSync } from 'node:fs';
+
+// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 export interface Suppressions {
   /** The pattern that suppresses a leak with these frames, if any. */

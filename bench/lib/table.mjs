@@ -3,6 +3,7 @@
 import { testPluginRows } from './test-plugin-rows.mjs';
 import { summarize } from './stats.mjs';
 import { e2eRows } from './e2e-rows.mjs';
+import { startupRows } from './startup.mjs';
 
 const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
 const fmtRange = (a, b, f) => (Number.isFinite(a) && Number.isFinite(b) ? `${f(a)}–${f(b)}` : '—');
@@ -248,6 +249,7 @@ export function buildRows(results, defaults) {
   if (results.workers) rows.push(...workerRows(results.workers));
   rows.push(...e2eRows(results.e2e));
   rows.push(...testPluginRows(results.testPlugin));
+  rows.push(...startupRows(results.startup));
   return rows;
 }
 

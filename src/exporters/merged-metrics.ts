@@ -4,8 +4,9 @@
  * and the maximum for the oldest handle's age), as prom-client's cluster aggregation does for
  * processes.
  */
-import client from 'prom-client';
+import type { MetricObjectWithValues, MetricValue as PromMetricValue } from 'prom-client';
 import { metricNamed } from '../metrics/catalog.js';
+import { promClient } from './prom-client.js';
 import type { MetricObject, MetricValue } from './series.js';
 
 function valueKey(v: MetricValue): string {
@@ -46,5 +47,5 @@ export function endedThreadMetrics(metrics: readonly MetricObject[]): MetricObje
 
 /** The exposition text of merged metrics. */
 export function exposition(metrics: readonly MetricObject[]): Promise<string> {
-  return client.AggregatorRegistry.aggregate([metrics as unknown as client.MetricObjectWithValues<client.MetricValue<string>>[]]).metrics();
+  return promClient().AggregatorRegistry.aggregate([metrics as unknown as MetricObjectWithValues<PromMetricValue<string>>[]]).metrics();
 }

@@ -3,10 +3,19 @@
  * every connection are unref'd, a taken port is one warning, and anything but `GET /metrics` is
  * answered without work.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { agentError, debug, warn } from '../diagnostics.js';
+
+// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+const { createServer } = process.getBuiltinModule('node:http');
+
+/** `node:crypto`, loaded only where a token is set: a few MiB that an endpoint without one never needs. */
+const crypto = () => process.getBuiltinModule('node:crypto');
+
+function sha256(text: string): Buffer {
+  return crypto().createHash('sha256').update(text).digest();
+}
 
 export interface MetricsSource {
   metrics(): Promise<string>;
@@ -30,7 +39,7 @@ function authorized(req: IncomingMessage, tokenDigest: Buffer | undefined): bool
   if (!tokenDigest) return true;
   const header = req.headers.authorization ?? '';
   const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
-  return timingSafeEqual(createHash('sha256').update(presented).digest(), tokenDigest);
+  return crypto().timingSafeEqual(sha256(presented), tokenDigest);
 }
 
 async function answer(source: MetricsSource, req: IncomingMessage, res: ServerResponse, tokenDigest: Buffer | undefined): Promise<void> {
@@ -53,7 +62,7 @@ async function answer(source: MetricsSource, req: IncomingMessage, res: ServerRe
 }
 
 export function startMetricsServer(source: MetricsSource, host: string, port: number, token = ''): MetricsServer {
-  const tokenDigest = token ? createHash('sha256').update(token).digest() : undefined;
+  const tokenDigest = token ? sha256(token) : undefined;
   const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, maxHeaderSize: 8192 }, (req, res) => {
     answer(source, req, res, tokenDigest).catch((err) => {
       agentError('metrics-endpoint', err);

@@ -5,26 +5,47 @@
  * registry's state at scrape time, so their cost grows with series, not handles. Series an alert
  * watches for its first increment exist at 0 from the start (the catalog's `zeroes`), so
  * `increase()` sees that first increment.
+ *
+ * The series count from the start without prom-client; the `Registry` is made, and prom-client
+ * loaded, at the first read that needs one (a scrape, the API's `registry()`), holding the very
+ * series objects counted so far. A worker thread's snapshots never need it.
  */
-import client from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { HandleRegistry } from '../core/registry.js';
 import { CATALOG } from '../metrics/catalog.js';
 import { CatalogListener, type MetricSink } from '../metrics/catalog-listener.js';
 import { isEventFeed, prometheusViews, type MetricView } from '../metrics/model.js';
-import { ComputedMetric, FastCounter, FastHistogram, type CounterSeries, type HistogramSeries, type MetricObject, type MetricValue, type SnapshotMetric } from './series.js';
+import { promClient } from './prom-client.js';
+import { ComputedMetric, FastCounter, FastHistogram, type CounterSeries, type HistogramSeries, type MetricObject, type MetricValue } from './series.js';
 
 type Series = CounterSeries | HistogramSeries;
+type AgentMetric = ComputedMetric | FastCounter | FastHistogram;
 
 export class PrometheusExporter {
-  readonly registry = new client.Registry();
+  /** Every metric of the catalog, in the catalog's order: what the registry serves once made. */
+  private readonly all: AgentMetric[] = [];
   private readonly fast = new Map<string, FastCounter | FastHistogram>();
   private readonly unsubscribe: () => void;
+  private made: Registry | undefined;
 
   constructor(private readonly handles: HandleRegistry) {
     const views = prometheusViews(CATALOG);
     for (const view of views) this.register(view);
     const sink: MetricSink<Series> = { series: (view, values) => this.seriesOf(view).labels(...values), recorder: (view) => this.recorder(view) };
     this.unsubscribe = handles.subscribe(new CatalogListener(views, sink, { zeroes: true }));
+  }
+
+  /** The prom-client registry serving the agent's metrics, made (and prom-client loaded) on first use. */
+  get registry(): Registry {
+    if (this.made) return this.made;
+    const registry = new (promClient().Registry)();
+    for (const metric of this.all) registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+    return (this.made = registry);
+  }
+
+  /** The exposition's content type, as `/metrics` answers it. */
+  get contentType(): string {
+    return this.registry.contentType;
   }
 
   /** The exposition text, as `/metrics` serves it. */
@@ -35,10 +56,10 @@ export class PrometheusExporter {
     return this.registry.metrics();
   }
 
-  /** Every metric's values, read synchronously: what a worker thread hands the main thread. */
+  /** Every metric's values, read synchronously and without prom-client: what a worker thread hands the main thread. */
   snapshot(): MetricObject[] {
     this.handles.settled();
-    return (this.registry.getMetricsAsArray() as unknown as SnapshotMetric[]).map((m) => m.snapshot());
+    return this.all.map((m) => m.snapshot());
   }
 
   stop(): void {
@@ -56,13 +77,11 @@ export class PrometheusExporter {
         collect(this.handles.settled(), (value, labels) => values.push({ labels, value }));
         return values;
       };
-      new ComputedMetric(view.name, view.help, def.type === 'counter' ? 'counter' : 'gauge', labelNames, compute, this.registry, def.aggregator ?? 'sum');
+      this.all.push(new ComputedMetric(view.name, view.help, def.type === 'counter' ? 'counter' : 'gauge', labelNames, compute, def.aggregator ?? 'sum'));
       return;
     }
-    const metric =
-      def.type === 'histogram'
-        ? new FastHistogram(view.name, view.help, labelNames, def.buckets ?? [], this.registry)
-        : new FastCounter(view.name, view.help, labelNames, this.registry);
+    const metric = def.type === 'histogram' ? new FastHistogram(view.name, view.help, labelNames, def.buckets ?? []) : new FastCounter(view.name, view.help, labelNames);
+    this.all.push(metric);
     // A metric read on its own (`getSingleMetric(...).get()`) counts the calls the registry has not applied yet.
     metric.beforeRead = () => this.handles.settled();
     this.fast.set(view.key, metric);

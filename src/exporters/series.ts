@@ -2,10 +2,10 @@
  * Counters and histograms for the per-call hot path. prom-client's own `inc`/`observe` hash the
  * label object and convert the bucket bound to a string on every call (about 1 µs each, as much as
  * an SSPI call); these keep one series object per label set, which the caller looks up once and
- * bumps with plain arithmetic. They implement the interface a prom-client `Registry` reads
- * (`name`, `help`, `type`, `get()`), so they are registered and served beside prom-client's own.
+ * bumps with plain arithmetic. They need no prom-client to count: they implement the interface a
+ * prom-client `Registry` reads (`name`, `help`, `type`, `get()`), so that a registry made at the
+ * first read serves them, with everything counted until then, beside prom-client's own metrics.
  */
-import type { Registry } from 'prom-client';
 
 type Labels = Record<string, string>;
 
@@ -41,11 +41,8 @@ export class ComputedMetric implements SnapshotMetric {
     readonly type: 'counter' | 'gauge',
     readonly labelNames: readonly string[],
     private readonly compute: () => MetricValue[],
-    registry: Registry,
     private readonly aggregator: MetricObject['aggregator'] = 'sum',
-  ) {
-    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
-  }
+  ) {}
 
   get(): Promise<MetricObject> {
     return Promise.resolve(this.snapshot());
@@ -82,10 +79,8 @@ abstract class SeriesMetric<S extends { labels: Labels }> implements SnapshotMet
     readonly name: string,
     readonly help: string,
     labelNames: readonly string[],
-    registry: Registry,
   ) {
     this.labelNames = labelNames;
-    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
   /** The series for these label values (in `labelNames` order); look it up once, keep it. */
@@ -141,8 +136,8 @@ export class FastCounter extends SeriesMetric<CounterSeries> {
 export class FastHistogram extends SeriesMetric<HistogramSeries> {
   readonly type = 'histogram';
 
-  constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[], registry: Registry) {
-    super(name, help, labelNames, registry);
+  constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[]) {
+    super(name, help, labelNames);
   }
 
   observe(series: HistogramSeries, value: number): void {

@@ -8,10 +8,12 @@
  * Without it the agent runs without OpenTelemetry, and says so once only when OpenTelemetry is in
  * use or asked for.
  */
-import { readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import type * as Api from '@opentelemetry/api';
 import { warnOnce } from '../diagnostics.js';
+
+// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 const API = '@opentelemetry/api';
 

@@ -8,7 +8,7 @@
  * own, or crashed: its counts are those of its last scrape); or, at the process's end, its report read
  * from its slot while the main thread waits in its 'exit' handler.
  */
-import { BroadcastChannel } from 'node:worker_threads';
+import { BroadcastChannel, type Worker } from 'node:worker_threads';
 import { agentError, warn } from '../diagnostics.js';
 import { performance } from 'node:perf_hooks';
 import type { MetricObject } from '../exporters/series.js';
@@ -50,6 +50,13 @@ export class WorkerHub {
   private readonly hello = new BroadcastChannel(HELLO);
   private readonly toWorkers = new BroadcastChannel(TO_WORKERS);
   private readonly live = new Map<number, LiveWorker>();
+  /**
+   * The channels of the workers this thread created, opened as each is created, and what came over
+   * them before its hello did: a channel hears only what is posted after it opens, and a worker that
+   * ends quickly can post its report before the main thread has handled its hello.
+   */
+  private readonly early = new Map<number, { channel: BroadcastChannel; held: FromWorker[] }>();
+  private readonly onWorker = (worker: Worker) => this.safely(() => this.expect(worker.threadId));
   /** What ended workers left in the totals. */
   private readonly ended = new EndedWorkers();
   private readonly reports: ThreadReport[] = [];
@@ -63,10 +70,15 @@ export class WorkerHub {
     this.hello.unref();
     this.toWorkers.unref();
     this.hello.onmessage = (event) => this.safely(() => this.greet((event as { data: Hello }).data));
-    this.unwatch = watchChildWorkers(
+    const unwatch = watchChildWorkers(
       (threadId) => void this.exited(threadId),
       (threadId) => this.endFirst(threadId),
     );
+    process.on('worker', this.onWorker);
+    this.unwatch = () => {
+      unwatch();
+      process.off('worker', this.onWorker);
+    };
   }
 
   workers(): readonly LiveWorker[] {
@@ -101,18 +113,31 @@ export class WorkerHub {
     this.unwatch();
     for (const worker of this.live.values()) worker.channel.close();
     this.live.clear();
+    for (const { channel } of this.early.values()) channel.close();
+    this.early.clear();
     this.hello.close();
     this.toWorkers.close();
   }
 
-  private greet({ threadId, slot }: Hello): void {
+  private expect(threadId: number): void {
     const channel = new BroadcastChannel(fromWorker(threadId));
+    channel.unref();
+    const held: FromWorker[] = [];
+    channel.onmessage = (event) => held.push((event as { data: FromWorker }).data);
+    this.early.set(threadId, { channel, held });
+  }
+
+  private greet({ threadId, slot }: Hello): void {
+    const early = this.early.get(threadId);
+    this.early.delete(threadId);
+    const channel = early?.channel ?? new BroadcastChannel(fromWorker(threadId));
     channel.unref();
     let report = () => {};
     const reported = new Promise<void>((resolve) => (report = resolve));
     const worker: LiveWorker = { threadId, slot, channel, metrics: [], metricsAt: 0, exited: false, reported, report };
     channel.onmessage = (event) => this.safely(() => this.receive(worker, (event as { data: FromWorker }).data));
     this.live.set(threadId, worker);
+    for (const message of early?.held ?? []) this.safely(() => this.receive(worker, message));
   }
 
   private receive(worker: LiveWorker, message: FromWorker): void {
@@ -175,10 +200,18 @@ export class WorkerHub {
   /** A worker exited: its report may still be on its way over its channel. */
   private async exited(threadId: number): Promise<void> {
     const worker = this.live.get(threadId);
-    if (!worker) return;
+    if (!worker) return this.forget(threadId);
     worker.exited = true;
     await Promise.race([worker.reported, delay(REPORT_WAIT_MS)]);
     this.safely(() => this.gone(threadId));
+  }
+
+  /** A worker that exited before its hello was handled: it may still come; one that never does had no agent. */
+  private async forget(threadId: number): Promise<void> {
+    if (!this.early.has(threadId)) return;
+    await delay(REPORT_WAIT_MS);
+    this.early.get(threadId)?.channel.close();
+    this.early.delete(threadId);
   }
 
   /** A worker gone without a report (terminated while busy, or crashed): its last counts stay. */

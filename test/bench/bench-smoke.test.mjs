@@ -118,6 +118,21 @@ describe('benchmark (smoke run)', function () {
       'section 9 is in the table',
     );
 
+    // Start-up: whole processes, each variant once a round, the agent's runs against the same round's baseline.
+    const startup = doc.results.startup;
+    assert.ok(startup && startup.rounds.length >= 1, 'the start-up section ran');
+    for (const round of startup.rounds) {
+      for (const id of ['plain', 'off', 'default', 'sdk-plain', 'sdk']) {
+        for (const key of ['wallMs', 'peakMiB', 'cpuMs']) assertFinite(round.runs[id][key], `start-up ${id} ${key}`);
+      }
+    }
+    const startupRows = doc.table.filter((r) => r.workload.startsWith('11. '));
+    assert.deepEqual(
+      startupRows.filter((r) => r.target !== '').map((r) => `${r.config.split(' (')[0]}: ${r.figure} ${r.target}`),
+      ['agent off: added wall time, agent − without ≤ +3 ms', 'agent on, default settings: added wall time, agent − without ≤ +25 ms', 'agent on, default settings: added peak RSS, agent − without ≤ +8 MiB'],
+      'the start-up rows and their targets',
+    );
+
     assert.ok(doc.table.length > 0);
     for (const row of doc.table) {
       if (row.note) continue;

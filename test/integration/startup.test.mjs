@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../examples/lib/free-port.mjs';
 import { runApp, explain, REPO } from '../helpers/run-app.mjs';
+import { metricValue, parseMetrics } from '../helpers/prom-text.mjs';
 
 // Flags that turn any deprecation into a crash and show every warning, pending ones included.
 const STRICT_WARNINGS = ['--throw-deprecation', '--pending-deprecation', '--trace-warnings'];
@@ -33,6 +34,52 @@ describe('the preload on this Node.js', function () {
       assert.equal(run.code, 0, explain(run));
       assert.deepEqual(run.results, [{ bound: true }], explain(run));
       assert.equal(run.stderr, '');
+    });
+  }
+});
+
+describe('what the preload loads, and when', function () {
+  const RECORDER = join(REPO, 'test', 'fixtures', 'startup', 'record-loads.mjs');
+  /** `lazy-loads.mjs` under the agent, with every module load recorded from before the agent's. */
+  const recorded = (read, env = {}) =>
+    runApp('startup/lazy-loads.mjs', { agent: false, nodeArgs: ['--import', RECORDER, '--import', 'sspi-agent'], args: [read], env });
+  const phases = (run) => Object.fromEntries(run.results.filter((r) => r.phase).map((r) => [r.phase, r]));
+  const packageModules = (run) => run.results.find((r) => r.packageModules).packageModules;
+
+  for (const value of ['0', ' OFF ', 'false', 'No']) {
+    it(`loads the preload entry and nothing else of the package with SSPI_AGENT_ENABLED=${JSON.stringify(value)}`, async function () {
+      const run = await recorded('none', { SSPI_AGENT_ENABLED: value });
+      assert.equal(run.code, 0, explain(run));
+      assert.deepEqual(packageModules(run), ['dist/bundle/index.js'], explain(run));
+      assert.equal(run.stderr, '');
+    });
+  }
+
+  it('starts the agent for any other value, which its settings table warns about', async function () {
+    const run = await recorded('none', { SSPI_AGENT_ENABLED: 'perhaps' });
+    assert.equal(run.code, 0, explain(run));
+    assert.ok(packageModules(run).length > 1, explain(run));
+    assert.match(run.stderr, /SSPI_AGENT_ENABLED="perhaps" is not valid/);
+  });
+
+  for (const read of ['scrape', 'registry']) {
+    it(`loads neither prom-client nor @opentelemetry/api until the first read (${read}), which counts every call made before it`, async function () {
+      const port = await freePort();
+      const run = await recorded(read, { SSPI_AGENT_METRICS_PORT: String(port) });
+      assert.equal(run.code, 0, explain(run));
+      const seen = phases(run);
+      for (const phase of ['start', 'calls']) {
+        assert.deepEqual([seen[phase].promClient, seen[phase].otelApi], [false, false], `${phase}: ${explain(run)}`);
+      }
+      // (Importing the API loads @opentelemetry/api: SspiInstrumentation's base class is OpenTelemetry's.)
+      if (read === 'registry') assert.equal(seen['api imported'].promClient, false, 'importing the API loads no prom-client');
+      assert.equal(seen.read.promClient, true, 'the read loaded prom-client');
+      const samples = parseMetrics(seen.read.text);
+      const credential = { kind: 'credential', package: 'NTLM' };
+      assert.equal(metricValue(samples, 'sspi_handles_opened_total', credential), 8, seen.read.text);
+      assert.equal(metricValue(samples, 'sspi_handles_closed_total', credential), 7);
+      assert.equal(metricValue(samples, 'sspi_calls_total', { function: 'AcquireCredentialsHandleW', status: 'SEC_E_OK' }), 8);
+      assert.equal(metricValue(samples, 'sspi_handles_live', { ...credential, direction: 'outbound' }), 1);
     });
   }
 });

@@ -1,0 +1,80 @@
+// The runtime build: tsc's dist/ bundled into dist/bundle/, what the package's entries load. A
+// process that loads the agent as some 80 modules spends about as long resolving and linking them
+// as running them; as a few files it starts in half the time and a few MiB less (the start-up rows of
+// `npm run bench`, docs/performance.md). dist/ stays as tsc wrote it: the types, the CLI, the tests'
+// imports of single modules.
+//
+// Entries: the preload, the API, and the koffi ES module bridge (the shim loads it by its URL, next
+// to the agent's code). Code they share goes to chunks beside them, one copy of each module, so the
+// preload and the API an app imports share one agent. Every chunk sits one directory below dist/, as
+// the modules it came from did (dist/core/, dist/otel/): their paths relative to `import.meta.url`
+// (the package.json, the agent's own directory in stacks) hold unchanged.
+//
+//   node scripts/bundle.mjs            bundles (`npm run build` runs it after tsc)
+//   node scripts/bundle.mjs --if-stale bundles only when dist/ changed since (the test runs do this)
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = join(ROOT, 'dist');
+export const BUNDLE = join(DIST, 'bundle');
+const ENTRIES = ['index.js', 'api.js', 'hooks/koffi-esm-bridge.js'];
+/** The digest of the tsc output a bundle was made from. */
+const STAMP = '.inputs';
+
+function jsFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((e) => {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) return path === BUNDLE || e.name === 'cli' ? [] : jsFiles(path);
+      return e.name.endsWith('.js') ? [path] : [];
+    });
+}
+
+function inputsDigest() {
+  const hash = createHash('sha1');
+  for (const file of jsFiles(DIST)) hash.update(relative(DIST, file)).update(readFileSync(file));
+  return hash.digest('hex');
+}
+
+export function bundleIsStale() {
+  const stamp = join(BUNDLE, STAMP);
+  return !existsSync(stamp) || readFileSync(stamp, 'utf8') !== inputsDigest();
+}
+
+/** Bundles dist/ into a directory of its own, then puts it in place at once (a test run may be reading the old one). */
+export async function bundle() {
+  if (!existsSync(join(DIST, 'index.js'))) throw new Error('dist/ is not built: run `npx tsc -p tsconfig.json` first');
+  const { build } = await import('esbuild');
+  const digest = inputsDigest();
+  const staging = `${BUNDLE}.${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  await build({
+    entryPoints: ENTRIES.map((e) => join(DIST, e)),
+    outbase: DIST,
+    outdir: staging,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    // prom-client, OpenTelemetry and koffi stay the app's (or the package's) own modules.
+    packages: 'external',
+    chunkNames: '[name]-[hash]',
+    // Chained to tsc's maps: profiles and stacks (under --enable-source-maps) point into src/*.ts.
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+  writeFileSync(join(staging, STAMP), digest);
+  const old = `${BUNDLE}.old.${process.pid}`;
+  if (existsSync(BUNDLE)) renameSync(BUNDLE, old);
+  renameSync(staging, BUNDLE);
+  rmSync(old, { recursive: true, force: true });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (!process.argv.includes('--if-stale') || bundleIsStale()) await bundle();
+}
