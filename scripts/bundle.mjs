@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 export const BUNDLE = join(DIST, 'bundle');
-const ENTRIES = ['index.js', 'api.js', 'hooks/koffi-esm-bridge.js'];
+const ENTRIES = ['index.js', 'api.js', 'hooks/koffi-esm-bridge.js', 'test-runners/mocha.js', 'test-runners/node-test.js', 'test-runners/mocha-hooks.js', 'test-runners/node-test-hooks.js'];
 /** The digest of the tsc output a bundle was made from. */
 const STAMP = '.inputs';
 

@@ -126,7 +126,7 @@ describe('benchmark (smoke run)', function () {
         for (const key of ['wallMs', 'peakMiB', 'cpuMs']) assertFinite(round.runs[id][key], `start-up ${id} ${key}`);
       }
     }
-    const startupRows = doc.table.filter((r) => r.workload.startsWith('11. '));
+    const startupRows = doc.table.filter((r) => r.workload.startsWith('12. '));
     assert.deepEqual(
       startupRows.filter((r) => r.target !== '').map((r) => `${r.config.split(' (')[0]}: ${r.figure} ${r.target}`),
       ['agent off: added wall time, agent − without ≤ +3 ms', 'agent on, default settings: added wall time, agent − without ≤ +25 ms', 'agent on, default settings: added peak RSS, agent − without ≤ +8 MiB'],

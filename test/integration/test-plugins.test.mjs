@@ -170,7 +170,7 @@ describe('sspi-agent/node-test', function () {
       failures(run).map((f) => ({ name: f.name.replace(/^.*[\\/]dist[\\/]/, 'dist/'), message: withoutTimings(f.message) })),
       [
         { name: 'refuses a wrong password', message: want.errorPath },
-        { name: 'dist/test-runners/node-test-hooks.js', message: want.suite },
+        { name: 'dist/bundle/test-runners/node-test-hooks.js', message: want.suite },
         { name: 'leaks a credential in a worker thread', message: want.worker },
       ],
       run.stdout,
