@@ -60,6 +60,8 @@ const RUN_BY = {
   'npm run bench': [['test/bench/bench-smoke.test.mjs', "'bench/run.mjs', '--smoke'"]],
   'npm run dashboards': [['test/dashboards/dashboard.test.mjs', 'dashboardJson()']],
   'npm run docs': [['test/unit/readme.test.mjs', 'renderReadme(readme)']],
+  'node --test --import sspi-agent/node-test': [['test/helpers/run-suite.mjs', "'--test', '--test-reporter=./json-lines-reporter.mjs', '--import', 'sspi-agent/node-test'"]],
+  'npx sspi-agent baseline leaks-*.json > sspi-agent.supp': [['test/integration/test-plugins.test.mjs', "[CLI, 'baseline', report]"]],
 };
 
 /** The README commands no test runs, and why. */
@@ -71,6 +73,7 @@ const EXEMPT = {
   'PATH=/path/to/node/bin:$PATH npm run test:here': 'the suite itself, on a Node.js of the reader’s (a placeholder path)',
   'npm run test:windows': '.ci/run runs it after the Linux suites: it installs Wine and runs the Windows lane, minutes long',
   'npm run build': 'npm test runs it first (pretest); the whole suite runs on what it builds',
+  'npm run test:once': 'the fleet test alone: npm test runs the same files (.mocharc.once.json) after the Node.js lines',
   'set DEMO_USER=jane': 'Windows cmd syntax; the demo test sets DEMO_USER, DEMO_DOMAIN and DEMO_PASSWORD on Linux',
   'set DEMO_DOMAIN=%COMPUTERNAME%': 'Windows cmd syntax; the demo test sets DEMO_USER, DEMO_DOMAIN and DEMO_PASSWORD on Linux',
   'set DEMO_PASSWORD=…': 'Windows cmd syntax; the demo test sets DEMO_USER, DEMO_DOMAIN and DEMO_PASSWORD on Linux',
