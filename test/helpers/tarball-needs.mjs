@@ -22,7 +22,7 @@ function exportTargets(value) {
 function specifiersOf(code) {
   const found = [];
   const patterns = [
-    /(?<![.\w$])(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g,
+    /(?<![.\w$'"-])(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g,
     /\brequire(?:\.resolve)?\(\s*['"]([^'"]+)['"]\s*\)/g,
     /\bcreateRequire\([^)]*\)\(\s*['"]([^'"]+)['"]\s*\)/g,
     /\bnew URL\(\s*['"](\.[^'"]+)['"]\s*,\s*import\.meta\.url\s*\)/g,
