@@ -12,7 +12,7 @@
  */
 import { setImmediate } from 'node:timers'; // Node's own, not a global an app's fake timers may have replaced
 import { agentError } from '../diagnostics.js';
-import { handedOutKind, releasedKind, type SspiFunction } from '../sspi/functions.js';
+import { handedOutKind, releasedKind, sspiFunctionById, type SspiFunction } from '../sspi/functions.js';
 import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
 import { isSuccess } from '../sspi/status.js';
 import type { AllocationSite, CallerFacts, HandleKind, ReadHandle } from '../types.js';
@@ -61,7 +61,6 @@ export class CallLog<T> implements LogRows {
   private readonly callerContext: unknown[] = new Array(PENDING_LIMIT).fill(undefined);
   private readonly buffers: (readonly AllocatedBuffer[] | undefined)[] = new Array(PENDING_LIMIT).fill(undefined);
 
-  private readonly functions = new InternTable<SspiFunction>();
   private readonly providers = new InternTable<Provider>();
   private readonly appliers = new InternTable<Apply<T>>();
   private readonly packages = new InternTable<string>();
@@ -102,7 +101,7 @@ export class CallLog<T> implements LogRows {
   append(call: ObservedCall, apply: Apply<T>, context: unknown, at: number): void {
     const row = this.count;
     const fn = call.fn;
-    this.fnId[row] = this.functions.id(fn);
+    this.fnId[row] = fn.id;
     this.providerId[row] = this.providers.id(call.provider);
     this.applyId[row] = this.appliers.id(apply);
     this.packageId[row] = this.packages.id(call.packageName);
@@ -180,7 +179,7 @@ export class CallLog<T> implements LogRows {
 
   // The cursor's reads of one row.
   fnAt(row: number): SspiFunction {
-    return this.functions.values[this.fnId[row]!]!;
+    return sspiFunctionById(this.fnId[row]!);
   }
   providerAt(row: number): Provider {
     return this.providers.values[this.providerId[row]!]!;

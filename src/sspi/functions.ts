@@ -20,6 +20,8 @@ export type FunctionRole =
   | 'call';
 
 export interface SspiFunction {
+  /** Its index in the table: what the call log stores for it. */
+  readonly id: number;
   readonly name: string;
   readonly role: FunctionRole;
   /** Wide-character (`W`) variant: its strings are UTF-16. */
@@ -47,7 +49,7 @@ export interface SspiFunction {
   readonly attributeBufferArg?: number;
 }
 
-type Shape = Omit<SspiFunction, 'name' | 'wide'>;
+type Shape = Omit<SspiFunction, 'id' | 'name' | 'wide'>;
 
 /** Each entry becomes `<base>A` and `<base>W`; `[base, shape, false]` is a function with no A/W pair. */
 const TABLE: Array<[string, Shape, boolean?]> = [
@@ -81,9 +83,19 @@ const TABLE: Array<[string, Shape, boolean?]> = [
 ];
 
 const FUNCTIONS = new Map<string, SspiFunction>();
+const BY_ID: SspiFunction[] = [];
 for (const [base, shape, paired = true] of TABLE) {
   const variants: Array<[string, boolean]> = paired ? [[base + 'A', false], [base + 'W', true]] : [[base, false]];
-  for (const [name, wide] of variants) FUNCTIONS.set(name, { name, wide, ...shape });
+  for (const [name, wide] of variants) {
+    const fn = { id: BY_ID.length, name, wide, ...shape };
+    BY_ID.push(fn);
+    FUNCTIONS.set(name, fn);
+  }
+}
+
+/** The function with this `id`. */
+export function sspiFunctionById(id: number): SspiFunction {
+  return BY_ID[id]!;
 }
 
 /** ISC_REQ_ALLOCATE_MEMORY and ASC_REQ_ALLOCATE_MEMORY: SSPI allocates the output tokens. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { statusName, toStatus } from '../../dist/sspi/status.js';
 import { packageLabel } from '../../dist/sspi/packages.js';
 import { providerMatcher } from '../../dist/sspi/libraries.js';
-import { sspiFunction } from '../../dist/sspi/functions.js';
+import { sspiFunction, sspiFunctionById } from '../../dist/sspi/functions.js';
 
 describe('SSPI tables', function () {
   it('names statuses however the return type was declared', function () {
@@ -42,8 +42,10 @@ describe('SSPI tables', function () {
   });
 
   it('knows where each lifecycle function keeps its handles', function () {
+    const { id, ...isc } = sspiFunction('InitializeSecurityContextW');
+    assert.equal(sspiFunctionById(id), sspiFunction('InitializeSecurityContextW'), 'found again by its id');
     assert.deepEqual(
-      { ...sspiFunction('InitializeSecurityContextW') },
+      isc,
       { name: 'InitializeSecurityContextW', wide: true, role: 'init-context', credentialArg: 0, contextArg: 1, outHandleArg: 8, contextReqArg: 3, outputArg: 9, inputArg: 6 },
     );
     assert.equal(sspiFunction('AcceptSecurityContext').outHandleArg, 5);
