@@ -67,21 +67,49 @@ function runClients(input) {
   });
 }
 
-/** `{ [config]: { env, concurrency, blockMs, pairs, blocks } }`; `childEnv(env)` is the bench's clean environment. */
+/**
+ * `{ [config]: { env, concurrency, blockMs, pairs, blocks } }`; `childEnv(env)` is the bench's clean
+ * environment. Each configuration runs in two halves, its servers started anew for each and in the
+ * other order the second time: in A/A runs the server started second was the faster more often than
+ * not, and a fixed order would credit that to the agent.
+ */
 export async function benchE2e(sizes, { childEnv, progress }) {
   const out = {};
   for (const config of E2E_CONFIGS) {
     const versus = config.agent === false ? 'raw vs raw (A/A)' : `raw vs agent (${config.id})`;
-    progress(`end to end: demo NTLM server (leak fixed), ${sizes.concurrency} closed-loop keep-alive clients in another process, ${versus}, ${sizes.pairs} ABBA pairs of ${sizes.blockMs} ms blocks`);
+    progress(`end to end: demo NTLM server (leak fixed), ${sizes.concurrency} closed-loop keep-alive clients in another process, ${versus}, ${sizes.pairs} ABBA pairs of ${sizes.blockMs} ms blocks, in two halves with the servers' start order swapped`);
     const env = childEnv({ ...config.env, ...(config.appEnv ?? {}) });
-    const raw = startServer(false, env);
-    const agent = startServer(config.agent !== false, env);
-    try {
-      const urls = { raw: await raw.url, agent: await agent.url };
-      out[config.id] = { env: config.env, ...(await runClients({ urls, ...sizes })) };
-    } finally {
-      await Promise.all([raw.stop(), agent.stop()]);
+    const halves = [Math.ceil(sizes.pairs / 2), Math.floor(sizes.pairs / 2)].filter((n) => n > 0);
+    const blocks = [];
+    let result;
+    for (const [half, pairs] of halves.entries()) {
+      result = await runHalf(config, env, { ...sizes, pairs }, half === 1);
+      const offset = half === 0 ? 0 : halves[0];
+      for (const b of result.blocks) blocks.push({ ...b, pair: b.pair + offset, agentStartedFirst: half === 1 });
     }
+    out[config.id] = { env: config.env, ...result, pairs: sizes.pairs, blocks };
   }
   return out;
+}
+
+/** One half of a configuration's pairs: both servers started (the agent's first when `agentFirst`), driven, stopped. */
+async function runHalf(config, env, sizes, agentFirst) {
+  const start = (withAgent) => startServer(withAgent && config.agent !== false, env);
+  let raw;
+  let agent;
+  if (agentFirst) {
+    agent = start(true);
+    await agent.url.catch(() => undefined);
+    raw = start(false);
+  } else {
+    raw = start(false);
+    await raw.url.catch(() => undefined);
+    agent = start(true);
+  }
+  try {
+    const urls = { raw: await raw.url, agent: await agent.url };
+    return await runClients({ urls, ...sizes });
+  } finally {
+    await Promise.all([raw.stop(), agent.stop()]);
+  }
 }
