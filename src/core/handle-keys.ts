@@ -39,12 +39,26 @@ function indexOf(upper: number): number | undefined {
   return index;
 }
 
+/**
+ * The last BigInt words converted, and what they gave: providers hand the same values out again and
+ * again (an upper word per package; a freed handle's lower word re-issued at once), and comparing a
+ * BigInt costs less than converting it.
+ */
+const recentWords: bigint[] = [-1n, -1n, -1n, -1n];
+const recentValues: (number | undefined)[] = [undefined, undefined, undefined, undefined];
+let nextRecent = 0;
+
 /** A word as a signed 64-bit value in a Number, when that is exact. */
 function signed(word: unknown): number | undefined {
   if (typeof word === 'number') return Number.isSafeInteger(word) ? word : undefined;
   if (typeof word !== 'bigint') return undefined;
+  for (let i = 0; i < 4; i++) if (recentWords[i] === word) return recentValues[i];
   const value = word > MAX_SAFE ? BigInt.asIntN(64, word) : word;
-  return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : undefined;
+  const result = value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : undefined;
+  recentWords[nextRecent] = word;
+  recentValues[nextRecent] = result;
+  nextRecent = (nextRecent + 1) & 3;
+  return result;
 }
 
 /** One ULONG_PTR as an unsigned 64-bit BigInt, whether koffi gave a Number or a (signed) BigInt. */
