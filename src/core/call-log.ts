@@ -100,6 +100,11 @@ export class CallLog<T> implements LogRows {
    */
   append(call: ObservedCall, apply: Apply<T>, context: unknown, at: number): void {
     const row = this.count;
+    if (row >= PENDING_LIMIT) {
+      // Only while a full batch is applied (a row's own effects made a call): no room, applied now.
+      apply(this.target, call, context === undefined ? undefined : { context, at });
+      return;
+    }
     const fn = call.fn;
     this.fnId[row] = fn.id;
     this.providerId[row] = this.providers.id(call.provider);

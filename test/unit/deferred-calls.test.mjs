@@ -71,6 +71,23 @@ describe('calls applied in batches', function () {
     assert.equal(events.filter((e) => e === 'open credential').length, PENDING_LIMIT);
   });
 
+  it('applies at once a call made while a full batch is applied (no row left for it), and loses none', function () {
+    const { registry } = watched();
+    let made = false;
+    registry.subscribe({
+      onOpen: () => {
+        // A listener's own SSPI call while the rows are applied: the log is full, so it cannot wait.
+        if (made) return;
+        made = true;
+        recordObservedCall(registry, acquire(0xabcdefn));
+      },
+    });
+    const before = agentErrorCounts().get('registry.settle') ?? 0;
+    for (let i = 1; i <= PENDING_LIMIT; i++) recordObservedCall(registry, acquire(BigInt(i)));
+    assert.equal(registry.settled().liveCount('credential'), PENDING_LIMIT + 1);
+    assert.equal(agentErrorCounts().get('registry.settle') ?? 0, before);
+  });
+
   it('the guard sees a release that still waits: a second free is stopped', function () {
     const { registry, events } = watched();
     recordObservedCall(registry, acquire(0x10n));
