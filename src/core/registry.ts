@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { HandleRecord, LiveGroup } from './handle-record.js';
-import { CallLog } from './call-log.js';
+import { CallLog } from './log/call-log.js';
 import { BatchTally, type Tallied } from './batch-tally.js';
 import { HandleStore, type HandleView } from './handle-store.js';
 import { RegistryEvents, type RegistryListener } from './registry-events.js';
@@ -22,7 +22,7 @@ export type { StaleLimits } from './stale-marks.js';
 export type { LiveGroup } from './handle-record.js';
 export type { HandleView } from './handle-store.js';
 export { RELEASED_MEMORY } from './released-ring.js';
-export { PENDING_LIMIT } from './call-log.js';
+export { PENDING_LIMIT } from './log/call-log.js';
 
 /** How many calls a context's history keeps: enough for a handshake and what went wrong after. */
 export const HISTORY_SIZE = 8;

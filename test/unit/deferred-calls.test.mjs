@@ -14,7 +14,7 @@ import { OtelTraceExporter } from '../../dist/exporters/otel-traces.js';
 import { NodeExposeSspiHook } from '../../dist/hooks/node-expose-sspi-hook.js';
 import { stackPolicy } from '../../dist/core/stacks.js';
 import { handleKey } from '../../dist/core/handle-keys.js';
-import { ReleaseFilter } from '../../dist/core/release-filter.js';
+import { ReleaseFilter } from '../../dist/core/log/release-filter.js';
 
 const provider = { library: 'libwinpr2.so.2', releasers: {} };
 const fn = (name) => sspiFunction(name);

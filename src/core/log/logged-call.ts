@@ -3,10 +3,10 @@
  * moves from row to row as it applies them, so that applying a row allocates nothing. Valid only
  * while its row is applied; a rule keeps the values it needs, never the cursor.
  */
-import type { SspiFunction } from '../sspi/functions.js';
-import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
-import type { AllocationSite, ReadHandle } from '../types.js';
-import type { AllocatedBuffer, ObservedCall, Provider } from './observed-call.js';
+import type { SspiFunction } from '../../sspi/functions.js';
+import type { TokenVerdict } from '../../sspi/negotiation-tokens.js';
+import type { AllocationSite, ReadHandle } from '../../types.js';
+import type { AllocatedBuffer, ObservedCall, Provider } from '../observed-call.js';
 
 /** The log's columns of handle keys. */
 export type KeyColumnName = 'credential' | 'context' | 'buffer' | 'out' | 'failedOut';

@@ -11,15 +11,15 @@
  * native SSPI calls ran them cold, at three to ten times their warm cost.
  */
 import { setImmediate } from 'node:timers'; // Node's own, not a global an app's fake timers may have replaced
-import { agentError } from '../diagnostics.js';
-import { handedOutKind, releasedKind, sspiFunctionById, type SspiFunction } from '../sspi/functions.js';
-import type { TokenVerdict } from '../sspi/negotiation-tokens.js';
-import { isSuccess } from '../sspi/status.js';
-import type { AllocationSite, CallerFacts, HandleKind, ReadHandle } from '../types.js';
+import { agentError } from '../../diagnostics.js';
+import { handedOutKind, releasedKind, sspiFunctionById, type SspiFunction } from '../../sspi/functions.js';
+import type { TokenVerdict } from '../../sspi/negotiation-tokens.js';
+import { isSuccess } from '../../sspi/status.js';
+import type { AllocationSite, CallerFacts, HandleKind, ReadHandle } from '../../types.js';
 import { InternTable } from './intern-table.js';
 import { KeyColumn } from './key-column.js';
 import { LoggedCall, type KeyColumnName, type LogRows } from './logged-call.js';
-import type { AllocatedBuffer, ObservedCall, Provider } from './observed-call.js';
+import type { AllocatedBuffer, ObservedCall, Provider } from '../observed-call.js';
 import { ReleaseFilter } from './release-filter.js';
 
 /** How many rows may wait before they are applied on the spot. */

@@ -4,7 +4,7 @@
  * row touches it", found here with one bit read instead of a scan of the rows. A set bit may be
  * another value's (the log then scans); a clear bit is certain.
  */
-import { HANDLE_KINDS, perKind, type HandleKind, type ReadHandle } from '../types.js';
+import { HANDLE_KINDS, perKind, type HandleKind, type ReadHandle } from '../../types.js';
 
 const WORDS = 32;
 

@@ -3,7 +3,7 @@
  * (Numbers, `handle-keys.ts`) sit in a typed array; the rare BigInt or string key sits in a side
  * map under its row.
  */
-import type { HandleKey, ReadHandle } from '../types.js';
+import type { HandleKey, ReadHandle } from '../../types.js';
 
 const NULL_KEY = -1;
 const UNREADABLE = -2;
