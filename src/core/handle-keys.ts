@@ -99,6 +99,11 @@ export function handleWords(key: number | bigint): [lower: bigint, upper: bigint
   return [BigInt.asUintN(64, BigInt(key - index * LOWER_SPAN - LOWER_BIAS)), BigInt.asUintN(64, BigInt(uppers[index]!))];
 }
 
+/** A buffer's key: its address (non-zero), a Number when exact (every user-space address), else the unsigned BigInt. */
+export function addressKey(address: bigint): HandleKey {
+  return address > 0n && address <= MAX_SAFE ? Number(address) : BigInt.asUintN(64, address);
+}
+
 /** The all-zero handle's key (what an out-param the provider did not write holds). */
 const ZERO_KEY = LOWER_BIAS;
 

@@ -25,7 +25,7 @@ import {
   type ReadHandle,
   type TrackedHandle,
 } from '../types.js';
-import type { CallInputs, ObservedCall } from './observed-call.js';
+import { callerAt, releasedKey, type CallInputs, type ObservedCall } from './observed-call.js';
 
 /** Whether a call can create a handle, so the hook knows to ask the stack policy for its stack. */
 export function mayCreateHandle(fn: SspiFunction, context: ReadHandle): boolean {
@@ -43,13 +43,9 @@ export function mayCreateHandle(fn: SspiFunction, context: ReadHandle): boolean 
 }
 
 export function isRelease(fn: SspiFunction): boolean {
-  return fn.role === 'free-credential' || fn.role === 'delete-context' || fn.role === 'free-buffer';
+  return releasedKind(fn) !== undefined;
 }
 
-/** The handle a release of `kind` passes: its credential, context or buffer argument. */
-function releasedKey(kind: HandleKind, inputs: CallInputs): ReadHandle {
-  return kind === 'credential' ? inputs.credential : kind === 'context' ? inputs.context : inputs.buffer;
-}
 
 /**
  * Before the call: a release of a handle the agent saw released (and not re-issued since) is a
@@ -106,7 +102,7 @@ export function recordObservedCall(registry: HandleRegistry, call: ObservedCall)
   const at = call.at ?? performance.now();
   const context = call.issuedAt === undefined ? registry.captureContext() : call.issuedCaller?.context;
   if (call.issuedAt !== undefined && releasesEarlierHolder(registry, call)) {
-    registry.recordCall(call.fn.name, call.status, call.durationSeconds, undefined, context === undefined ? undefined : { context, at });
+    registry.recordCall(call.fn.name, call.status, call.durationSeconds, undefined, callerAt(context, at));
     return;
   }
   registry.log.append(call, applyLogged, context, at);

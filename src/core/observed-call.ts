@@ -68,3 +68,13 @@ export interface CallInputs {
   readonly context?: ReadHandle;
   readonly buffer?: ReadHandle;
 }
+
+/** The handle a release of `kind` passes: its credential, context or buffer argument. */
+export function releasedKey(kind: HandleKind, inputs: CallInputs): ReadHandle {
+  return kind === 'credential' ? inputs.credential : kind === 'context' ? inputs.context : inputs.buffer;
+}
+
+/** The caller's facts of a call that returned at `at`, when its context was captured. */
+export function callerAt(context: unknown, at: number): CallerFacts | undefined {
+  return context === undefined ? undefined : { context, at };
+}

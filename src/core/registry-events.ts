@@ -6,6 +6,7 @@
  * listener is still called.
  */
 import { agentError } from '../diagnostics.js';
+import { callerAt } from './observed-call.js';
 import type { NegotiatedLabel } from '../sspi/negotiation-tokens.js';
 import type { CallDetails, CallerCapture, CallerFacts, ForcedRelease, HandleKind, InvalidRelease, LeakReason, TrackedHandle } from '../types.js';
 
@@ -152,8 +153,7 @@ export class RegistryEvents {
    * capture that returns a context supplies it: one listener captures (the OpenTelemetry side).
    */
   captureCaller(at: number): CallerFacts | undefined {
-    const context = this.captureContext();
-    return context === undefined ? undefined : { context, at };
+    return callerAt(this.captureContext(), at);
   }
 
   /** The caller's context alone, as `captureCaller` takes it: nothing allocated. */

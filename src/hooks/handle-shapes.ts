@@ -3,7 +3,7 @@
  * koffi function in many shapes. Every shape gives the same identity (`core/handle-keys.ts`), whether
  * koffi hands the fields back as Number or BigInt.
  */
-import { handleKey, handleKeyOfBytes } from '../core/handle-keys.js';
+import { addressKey, handleKey, handleKeyOfBytes } from '../core/handle-keys.js';
 import type { ReadHandle } from '../types.js';
 
 /** Native memory as the koffi the app uses reads it (so no second FFI is ever loaded). */
@@ -21,8 +21,6 @@ export interface NativeMemory {
 export type { ReadHandle } from '../types.js';
 
 const HANDLE_BYTES = 16;
-
-export { handleKey, handleWords } from '../core/handle-keys.js';
 
 function fromBytes(view: ArrayBufferView | ArrayBuffer): ReadHandle {
   const bytes = view instanceof ArrayBuffer ? new DataView(view) : new DataView(view.buffer, view.byteOffset, view.byteLength);
@@ -97,12 +95,8 @@ export function bufferKey(pointer: unknown, memory: NativeMemory): ReadHandle {
     return undefined;
   }
   if (address === undefined) return undefined;
-  if (address === 0n) return null;
-  // A Number when exact (every user-space address): the registry hashes it without a BigInt.
-  return address > 0n && address <= MAX_SAFE ? Number(address) : BigInt.asUintN(64, address);
+  return address === 0n ? null : addressKey(address);
 }
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function wordAt(view: ArrayBufferView, offset: number): bigint | undefined {
   if (view.byteLength < offset + 8) return undefined;

@@ -7,6 +7,7 @@
 import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LeakGroup } from '../exporters/leak-report.js';
+import { plural } from '../exporters/leak-report-text.js';
 
 /** Whose leaks: a test, or a suite (what its `before`/`beforeEach`/`after` hooks made). */
 export interface LeakOwner {
@@ -18,8 +19,6 @@ export interface LeakOwner {
 
 /** A site's handles, from this thread's registry or a worker thread's report. */
 export type SiteLeak = LeakGroup & { thread?: number };
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** A path or `file:` URL (with its `:line:col`), relative to `cwd` when that is shorter. */
 export function shortPath(location: string, cwd = process.cwd()): string {

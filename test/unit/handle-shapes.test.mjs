@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { handleKey, readHandle, readString } from '../../dist/hooks/handle-shapes.js';
-import { handleWords, isZeroKey } from '../../dist/core/handle-keys.js';
+import { readHandle, readString } from '../../dist/hooks/handle-shapes.js';
+import { handleKey, handleWords, isZeroKey } from '../../dist/core/handle-keys.js';
 
 const noPointers = {
   words() {

@@ -19,7 +19,7 @@ import type { AllocationSite, CallerFacts, HandleKind, ReadHandle } from '../../
 import { InternTable } from './intern-table.js';
 import { KeyColumn } from './key-column.js';
 import { LoggedCall, type KeyColumnName, type LogRows } from './logged-call.js';
-import type { AllocatedBuffer, ObservedCall, Provider } from '../observed-call.js';
+import { callerAt, releasedKey, type AllocatedBuffer, type ObservedCall, type Provider } from '../observed-call.js';
 import { ReleaseFilter } from './release-filter.js';
 
 /** How many rows may wait before they are applied on the spot. */
@@ -102,7 +102,7 @@ export class CallLog<T> implements LogRows {
     const row = this.count;
     if (row >= PENDING_LIMIT) {
       // Only while a full batch is applied (a row's own effects made a call): no room, applied now.
-      apply(this.target, call, context === undefined ? undefined : { context, at });
+      apply(this.target, call, callerAt(context, at));
       return;
     }
     const fn = call.fn;
@@ -157,9 +157,7 @@ export class CallLog<T> implements LogRows {
       for (let row = 0; row < this.count; row++) {
         cursor.row = row;
         try {
-          const context = this.callerContext[row];
-          const caller = context === undefined ? undefined : { context, at: this.at[row]! };
-          this.appliers.values[this.applyId[row]!]!(this.target, cursor, caller);
+          this.appliers.values[this.applyId[row]!]!(this.target, cursor, callerAt(this.callerContext[row], this.at[row]!));
         } catch (err) {
           agentError('registry.settle', err);
         }
@@ -229,7 +227,7 @@ export class CallLog<T> implements LogRows {
   private noteEffects(call: ObservedCall): void {
     const released = releasedKind(call.fn);
     if (released !== undefined) {
-      this.filter.add(released, released === 'credential' ? call.credential : released === 'context' ? call.context : call.buffer);
+      this.filter.add(released, releasedKey(released, call));
       return;
     }
     const kind = handedOutKind(call.fn);
@@ -242,9 +240,8 @@ export class CallLog<T> implements LogRows {
     const released = releasedKind(fn);
     const keys = this.keys;
     if (released !== undefined) {
-      if (released !== kind) return undefined;
-      const column = kind === 'credential' ? keys.credential : kind === 'context' ? keys.context : keys.buffer;
-      return column.equals(row, key) ? true : undefined;
+      // The key columns of the kinds are named for them: a release's handle is in its kind's.
+      return released === kind && keys[kind].equals(row, key) ? true : undefined;
     }
     const succeeded = isSuccess(this.status[row]!);
     if (handedOutKind(fn) === kind && (succeeded ? keys.out : keys.failedOut).equals(row, key)) return false;

@@ -1,6 +1,6 @@
 /**
- * Values interned as small ids, for the call log's typed columns: the functions, providers, packages
- * and token verdicts a process meets are a handful each. Id 0 is `undefined`.
+ * Values interned as small ids, for the call log's typed columns: the providers, packages and token
+ * verdicts a process meets are a handful each. Id 0 is `undefined`.
  */
 export class InternTable<V> {
   readonly values: (V | undefined)[] = [undefined];
