@@ -58,10 +58,6 @@ export interface OtelTraceOptions {
 /** An out-of-order release links to the credential and at most this many of its live contexts. */
 const MAX_LINKS = 32;
 
-/** A `performance.now()` time as wall-clock milliseconds: span times the SDK takes as epoch. */
-function epochMs(at: number): number {
-  return performance.timeOrigin + at;
-}
 
 function callAttributes(fn: string, status: number, details: CallDetails | undefined): Attributes {
   const name = statusName(status);
@@ -147,7 +143,10 @@ export class OtelTraceExporter implements RegistryListener {
     const tracer = this.options.tracer();
     if (!tracer) return;
     const { SpanKind, SpanStatusCode } = otelApi();
-    const end = epochMs(caller.at);
+    // Span times stay on performance.now()'s clock: the SDK maps such times to the wall clock by
+    // the same Date.now() offset it gives the app's own spans. timeOrigin + at drifts from Date.now()
+    // over a process's life, and would put a call outside its request span.
+    const end = caller.at;
     const span = tracer.startSpan(
       fn,
       { kind: SpanKind.INTERNAL, startTime: end - durationSeconds * 1000, attributes: callAttributes(fn, status, details) },
