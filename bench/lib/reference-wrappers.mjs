@@ -32,6 +32,9 @@ function passThrough(original) {
   };
 }
 
+/** A handle key as the agent's readers give it: a packed Number, or a BigInt when it does not pack. */
+const isKey = (key) => typeof key === 'number' || typeof key === 'bigint';
+
 /** What the minimal wrapper keeps per call (a ring, so it allocates nothing but the keys). */
 const RING = 4096;
 const ring = new Array(RING * 4).fill(undefined);
@@ -51,14 +54,14 @@ function minimalTracking(original, fn, onCall) {
     const credential = read(args, fn.credentialArg);
     const buffer = fn.bufferArg === undefined ? undefined : bufferKey(args[fn.bufferArg], memory);
     let known = 0;
-    if (typeof context === 'bigint' && seen.get(context) !== undefined) known++;
-    if (typeof credential === 'bigint' && seen.get(credential) !== undefined) known++;
-    if (typeof buffer === 'bigint' && seen.get(buffer) !== undefined) known++;
+    if (isKey(context) && seen.get(context) !== undefined) known++;
+    if (isKey(credential) && seen.get(credential) !== undefined) known++;
+    if (isKey(buffer) && seen.get(buffer) !== undefined) known++;
     const start = performance.now();
     const result = original.apply(this, args);
     const end = performance.now();
     const out = result >= 0 ? read(args, fn.outHandleArg) : undefined;
-    if (typeof out === 'bigint') seen.set(out, known);
+    if (isKey(out)) seen.set(out, known);
     const slot = (next++ % RING) * 4;
     ring[slot] = fn;
     ring[slot + 1] = result;
@@ -72,7 +75,6 @@ function minimalTracking(original, fn, onCall) {
 const tracer = trace.getTracer('bench-span-floor');
 /** Per handle value made, what its spans say of it (kept apart from `seen`, whose values are the guard's). */
 const described = new Map();
-const epoch = (ms) => performance.timeOrigin + ms;
 
 /** One span per call of the default span set, as the agent makes it. */
 function spanOf(fn, args, result, start, end, out, used) {
@@ -80,10 +82,10 @@ function spanOf(fn, args, result, start, end, out, used) {
   const name = statusName(result);
   const attributes = { 'sspi.function': fn.name, 'sspi.status': name, 'sspi.status_code': result >>> 0 };
   if (result < 0) attributes['error.type'] = name;
-  let about = typeof used === 'bigint' ? described.get(used) : undefined;
-  if (typeof out === 'bigint' && KIND_OF_ROLE[fn.role]) {
+  let about = isKey(used) ? described.get(used) : undefined;
+  if (isKey(out) && KIND_OF_ROLE[fn.role]) {
     const direction = fn.role === 'acquire-credential' ? DIRECTION_OF_USE[args[fn.credentialUseArg] & 3] : fn.role === 'init-context' ? 'outbound' : 'inbound';
-    const pkg = fn.packageArg !== undefined ? String(args[fn.packageArg]) : typeof used === 'bigint' ? described.get(used)?.package : undefined;
+    const pkg = fn.packageArg !== undefined ? String(args[fn.packageArg]) : isKey(used) ? described.get(used)?.package : undefined;
     about = { kind: KIND_OF_ROLE[fn.role], package: pkg, direction };
     described.set(out, about);
   }
@@ -92,9 +94,9 @@ function spanOf(fn, args, result, start, end, out, used) {
     if (about.package) attributes['sspi.package'] = about.package;
     attributes['sspi.handle.direction'] = about.direction;
   }
-  const span = tracer.startSpan(fn.name, { kind: SpanKind.INTERNAL, startTime: epoch(start), attributes }, context.active());
+  const span = tracer.startSpan(fn.name, { kind: SpanKind.INTERNAL, startTime: start, attributes }, context.active());
   if (result < 0) span.setStatus({ code: SpanStatusCode.ERROR, message: name });
-  span.end(epoch(end));
+  span.end(end);
 }
 
 /** The bench's binding on `libraryPath` with every declared SSPI function wrapped by `kind`. */

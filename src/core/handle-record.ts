@@ -1,9 +1,9 @@
 /**
  * The registry's record of one handle, laid out for memory: a live handle costs a record per handle
- * for as long as the app holds it, and a server may hold a million. Labels (kind, package,
- * direction) live once per metric series, where the handle came from once per provider and kind,
- * and what only some handles need (a context's history, a credential's contexts, stale, collected,
- * released) in a side object made on first use. Readers see the plain `TrackedHandle` fields.
+ * for as long as the app holds it, and a server may hold a million. What handles share (their
+ * labels, the function that made them, where they came from) lives once per class of handles, and
+ * what only some handles need (a context's history, a credential's contexts, stale, collected) in
+ * a side object made on first use. Readers see the plain `TrackedHandle` fields.
  */
 import type { NegotiatedPackage } from '../sspi/negotiation-tokens.js';
 import type {
@@ -26,8 +26,14 @@ export interface LiveGroup {
   count: number;
 }
 
-/** Where handles came from: the same object for every handle of one kind a provider made. */
-export interface HandleOrigin {
+/**
+ * What handles of one class share: their metric labels' group, the function that made them, and the
+ * provider they came from. One object per combination, a handful in a process: a field each costs
+ * every live record 8 bytes, a class pointer 8 bytes for all of them.
+ */
+export interface HandleClass {
+  readonly group: LiveGroup;
+  readonly createdBy: string;
   readonly library: string;
   readonly releaser: HandleReleaser | undefined;
   readonly provider: object | undefined;
@@ -55,8 +61,11 @@ export interface ReleaseFacts {
   readonly by: string;
   readonly at: number;
   readonly site: AllocationSite | undefined;
-  /** Its value was re-issued or forgotten: the store's map no longer holds this record. */
-  displaced: boolean;
+  /**
+   * Its slot in the released ring while the store's map holds it under its value; -1 once the value
+   * was re-issued or the record forgotten.
+   */
+  slot: number;
 }
 
 export class HandleRecord implements TrackedHandle {
@@ -72,11 +81,9 @@ export class HandleRecord implements TrackedHandle {
   constructor(
     readonly id: number,
     public key: HandleKey,
-    readonly group: LiveGroup,
-    readonly createdBy: string,
+    readonly cls: HandleClass,
     readonly createdAt: number,
     readonly site: AllocationSite | undefined,
-    readonly origin: HandleOrigin,
   ) {}
 
   /** The side object, made when a field of it is first written. */
@@ -84,23 +91,29 @@ export class HandleRecord implements TrackedHandle {
     return (this.details ??= new HandleDetails());
   }
 
+  get group(): LiveGroup {
+    return this.cls.group;
+  }
   get kind(): HandleKind {
-    return this.group.kind;
+    return this.cls.group.kind;
   }
   get package(): string {
-    return this.group.package;
+    return this.cls.group.package;
   }
   get direction(): Direction {
-    return this.group.direction;
+    return this.cls.group.direction;
+  }
+  get createdBy(): string {
+    return this.cls.createdBy;
   }
   get library(): string {
-    return this.origin.library;
+    return this.cls.library;
   }
   get releaser(): HandleReleaser | undefined {
-    return this.origin.releaser;
+    return this.cls.releaser;
   }
   get provider(): object | undefined {
-    return this.origin.provider;
+    return this.cls.provider;
   }
   get credential(): TrackedHandle | undefined {
     return this.details?.credential;

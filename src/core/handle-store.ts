@@ -4,7 +4,7 @@
  * no log and tells no listener: the registry (registry.ts) applies the call log before it hands
  * the store to a reader (`settled()`) or writes to it outside the log, and says what changed.
  */
-import { HandleRecord, type HandleOrigin, type LiveGroup } from './handle-record.js';
+import { HandleRecord, type HandleClass, type LiveGroup } from './handle-record.js';
 import { LiveGroups } from './live-groups.js';
 import { LiveList } from './live-list.js';
 import { RecordMap } from './record-map.js';
@@ -42,21 +42,20 @@ export class HandleStore implements HandleView {
    * once, and deleting then re-adding the same key leaves deleted entries in V8's hash chains that
    * every later lookup walks — at a million live handles that cost more than the SSPI call.
    */
-  private readonly records = perKind(() => new RecordMap());
+  private readonly records = perKind(() => new RecordMap((record) => this.ring.drop(record)));
   private readonly live = perKind(() => new LiveList());
   private readonly groups = new LiveGroups();
   private readonly ring = new ReleasedRing(this.records);
   private readonly stale = new StaleMarks();
-  /** The last origin per kind: handles of one kind from one provider share it (see HandleRecord). */
-  private readonly origins = perKind((): HandleOrigin => ({ library: '', releaser: undefined, provider: undefined }));
+  /** The classes of handles made so far, per kind (see HandleClass): a few each. */
+  private readonly classes = perKind((): HandleClass[] => []);
   private nextId = 1;
 
   /** A new live record (the value's live record, if any, must be closed first). */
   add(opening: HandleOpening, now: number): HandleRecord {
     const { kind, key } = opening;
     const status = opening.status ?? 0;
-    const group = this.groups.of(kind, opening.package, opening.direction);
-    const handle = new HandleRecord(this.nextId++, key, group, opening.createdBy, now, opening.site, this.origin(opening));
+    const handle = new HandleRecord(this.nextId++, key, this.classOf(opening), now, opening.site);
     if (kind === 'context') {
       const details = handle.more();
       details.history = [{ fn: opening.createdBy, status, atMs: 0 }];
@@ -66,7 +65,7 @@ export class HandleStore implements HandleView {
     this.records[kind].set(key, handle);
     this.live[kind].append(handle);
     this.stale.opened(handle);
-    group.count++;
+    handle.group.count++;
     const credential = opening.credential;
     if (credential && this.get('credential', credential.key) === credential) {
       (credential as HandleRecord).more().liveContexts++;
@@ -110,7 +109,7 @@ export class HandleStore implements HandleView {
 
   /** A closed handle is remembered as released (the record itself: no allocation on the release path). */
   remember(handle: HandleRecord, releasedBy: string, releaseSite: AllocationSite | undefined, now: number): void {
-    handle.released = { by: releasedBy, at: now, site: releaseSite, displaced: false };
+    handle.released = { by: releasedBy, at: now, site: releaseSite, slot: -1 };
     this.ring.add(handle);
   }
 
@@ -149,12 +148,25 @@ export class HandleStore implements HandleView {
     return filter ? all.filter(filter) : all;
   }
 
-  /** The shared origin object for this opening: the last one of its kind, or a new one when it differs. */
-  private origin(opening: HandleOpening): HandleOrigin {
-    const last = this.origins[opening.kind];
-    if (last.library === opening.library && last.releaser === opening.releaser && last.provider === opening.provider) return last;
-    const origin: HandleOrigin = { library: opening.library, releaser: opening.releaser, provider: opening.provider };
-    this.origins[opening.kind] = origin;
-    return origin;
+  /** The class of this opening's handle: one seen before, or a new one. */
+  private classOf(opening: HandleOpening): HandleClass {
+    const classes = this.classes[opening.kind];
+    for (let i = 0; i < classes.length; i++) {
+      const c = classes[i]!;
+      if (
+        c.createdBy === opening.createdBy &&
+        c.group.package === opening.package &&
+        c.group.direction === opening.direction &&
+        c.library === opening.library &&
+        c.releaser === opening.releaser &&
+        c.provider === opening.provider
+      ) {
+        return c;
+      }
+    }
+    const { createdBy, library, releaser, provider } = opening;
+    const made: HandleClass = { group: this.groups.of(opening.kind, opening.package, opening.direction), createdBy, library, releaser, provider };
+    classes.push(made);
+    return made;
   }
 }

@@ -23,20 +23,20 @@ export class RecordMap {
     return record;
   }
 
-  /**
-   * Puts `record` under `key`. A released record it replaces is marked displaced: the released ring
-   * then knows without a lookup that forgetting it has nothing to delete.
-   */
+  /** `displaced`: told of each released record the map stops holding, except through `forget`. */
+  constructor(private readonly displaced: (record: HandleRecord) => void) {}
+
+  /** Puts `record` under `key`; a released record it replaces is told displaced. */
   set(key: HandleKey, record: HandleRecord): void {
     const previous = this.get(key);
-    if (previous?.released) previous.released.displaced = true;
+    if (previous?.released) this.displaced(previous);
     this.map.set(key, record);
     this.lastRecord = record;
   }
 
-  /** Removes a released record still under its value (not displaced): one Map operation. */
+  /** Removes a released record still under its value (the released ring forgets it): one Map operation. */
   forget(record: HandleRecord): void {
-    record.released!.displaced = true;
+    record.released!.slot = -1;
     this.map.delete(record.key);
     if (this.lastKey === record.key) this.lastRecord = undefined;
   }
@@ -44,7 +44,7 @@ export class RecordMap {
   /** Removes what is under `key` (the caller checked it is the record it means to drop). */
   delete(key: HandleKey): void {
     const previous = this.get(key);
-    if (previous?.released) previous.released.displaced = true;
+    if (previous?.released) this.displaced(previous);
     this.map.delete(key);
     this.lastRecord = undefined;
   }

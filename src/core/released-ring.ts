@@ -1,7 +1,9 @@
 /**
  * The released handles the double-free guard remembers: the last RELEASED_MEMORY records of each
  * kind, oldest forgotten first. A released record stays in the registry's map under its value until
- * it is forgotten here or the provider issues the value again.
+ * it is forgotten here or the provider issues the value again; then its slot here is emptied, so
+ * that forgetting the oldest touches no record whose value came back (with providers that re-issue
+ * freed values at once, the common case, and a record released 10,000 releases ago is cold memory).
  */
 import type { HandleRecord } from './handle-record.js';
 import type { RecordMap } from './record-map.js';
@@ -11,7 +13,7 @@ import { perKind, type HandleKind } from '../types.js';
 export const RELEASED_MEMORY = 10_000;
 
 export class ReleasedRing {
-  private readonly ring = perKind(() => new Array<HandleRecord | undefined>(RELEASED_MEMORY));
+  private readonly ring = perKind(() => new Array<HandleRecord | undefined>(RELEASED_MEMORY).fill(undefined));
   private readonly next = perKind(() => 0);
 
   constructor(private readonly records: Record<HandleKind, RecordMap>) {}
@@ -22,12 +24,17 @@ export class ReleasedRing {
     const ring = this.ring[kind];
     const slot = this.next[kind];
     const forgotten = ring[slot];
-    // Forget the oldest released record, unless its value was re-issued since (then it is gone
-    // already, and with providers that re-issue freed values at once, that is the common case).
-    // (`displaced` is set whenever the map's entry for a released record's value is replaced or
-    // removed, so an undisplaced one is still there: no lookup of a cold entry to make sure.)
-    if (forgotten && forgotten.released && !forgotten.released.displaced) this.records[kind].forget(forgotten);
+    if (forgotten !== undefined) this.records[kind].forget(forgotten);
     ring[slot] = handle;
+    handle.released!.slot = slot;
     this.next[kind] = (slot + 1) % RELEASED_MEMORY;
+  }
+
+  /** The map no longer holds `record` under its value (re-issued, or its live record came back). */
+  drop(record: HandleRecord): void {
+    const released = record.released!;
+    const ring = this.ring[record.kind];
+    if (released.slot >= 0 && ring[released.slot] === record) ring[released.slot] = undefined;
+    released.slot = -1;
   }
 }

@@ -17,8 +17,10 @@ import type { Attributes, Context, Link, SpanContext, Tracer } from '@openteleme
 import { otelApi } from '../otel/api.js';
 import { negotiatedLabel } from '../core/negotiation.js';
 import { statusName } from '../sspi/status.js';
-import type { CallDetails, CallerCapture, CallerFacts, InvalidRelease, LeakReason, TrackedHandle } from '../types.js';
+import { HANDLE_KINDS, type CallDetails, type CallerCapture, type CallerFacts, type InvalidRelease, type LeakReason, type TrackedHandle } from '../types.js';
 import type { RegistryListener } from '../core/registry-events.js';
+import { RELEASED_MEMORY } from '../core/released-ring.js';
+import { SpanOrigins } from './span-origins.js';
 import {
   ATTR_CODE_STACKTRACE,
   ATTR_ERROR_TYPE,
@@ -54,6 +56,9 @@ export interface OtelTraceOptions {
   /** Spans for leaks and misuses (SSPI_AGENT_LEAK_SPANS). */
   readonly leakSpans: boolean;
 }
+
+/** Handles made last whose origins are kept without a Map (see SpanOrigins). */
+const RECENT_ORIGINS = 4096;
 
 /** An out-of-order release links to the credential and at most this many of its live contexts. */
 const MAX_LINKS = 32;
@@ -117,7 +122,7 @@ export class OtelTraceExporter implements RegistryListener {
    */
   readonly captures: CallerCapture;
   /** Where each handle was made: the creating call's span, or the span active then. */
-  private readonly origins = new WeakMap<TrackedHandle, SpanContext>();
+  private readonly origins = new SpanOrigins(RECENT_ORIGINS, RELEASED_MEMORY * HANDLE_KINDS.length);
   /**
    * The last call span made, and the caller facts it was made for: the handles a call makes are
    * opened right after its span (its `onOpen`s get the same facts object), so one slot serves where

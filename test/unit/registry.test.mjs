@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { HandleRegistry } from '../../dist/core/registry.js';
+import { HandleRegistry, RELEASED_MEMORY } from '../../dist/core/registry.js';
 import { setMessageSink, agentErrorCounts } from '../../dist/diagnostics.js';
 
 function opening(kind, key, extra = {}) {
@@ -56,6 +56,28 @@ describe('handle registry', function () {
     registry.open(opening('credential', '9.9'));
     assert.equal(registry.settled().liveCount('credential'), 1);
     assert.equal(closed, 1);
+  });
+
+  it('remembers the last RELEASED_MEMORY released handles of a kind for the guard, also a value released twice over', function () {
+    const registry = new HandleRegistry();
+    const cycle = (key) => {
+      registry.open(opening('credential', key));
+      assert.equal(registry.release('credential', key, 0, 'FreeCredentialsHandle').result, 'released');
+    };
+    cycle(1);
+    // The provider hands the value out again and it is released again: the first release's place
+    // in memory must not forget the second's record when it comes round.
+    cycle(2);
+    cycle(2);
+    for (let i = 0; i < RELEASED_MEMORY - 2; i++) cycle(1000 + i);
+    assert.equal(registry.releasedHandle('credential', 1), undefined, 'the oldest release is forgotten');
+    assert.equal(registry.releasedHandle('credential', 2)?.releasedBy, 'FreeCredentialsHandle', 'the value released again is still remembered');
+    assert.equal(registry.release('credential', 2, 0, 'FreeCredentialsHandle').result, 'double');
+    cycle(5000 + RELEASED_MEMORY);
+    assert.ok(registry.releasedHandle('credential', 2), 'the place its first release had is passed over');
+    cycle(5001 + RELEASED_MEMORY);
+    assert.equal(registry.releasedHandle('credential', 2), undefined, 'until it is the oldest');
+    assert.equal(registry.releasedHandle('credential', 1000)?.releasedBy, 'FreeCredentialsHandle');
   });
 
   it('counts live handles by label set, not by handle', function () {

@@ -1,0 +1,88 @@
+/**
+ * Where each handle was made, as a span context: what a leak or misuse span links to. Read rarely
+ * (a finding), written for every handle made in a traced call, so the write path does no Map
+ * operation: most handles are released within moments, and a Map that gains and loses an entry
+ * per handle rebuilds its table every few handles. A handle's origin goes to a ring of recent
+ * openings; when the ring comes round to it, a handle still live moves to a Map (the long-lived
+ * ones, few), a released one to a ring of released handles (a double release links there too).
+ */
+import type { SpanContext } from '@opentelemetry/api';
+import type { TrackedHandle } from '../types.js';
+
+/** A ring of handles and their origins; a lookup scans it, newest first. */
+class OriginRing {
+  readonly handles: (TrackedHandle | undefined)[];
+  readonly origins: (SpanContext | undefined)[];
+  next = 0;
+
+  constructor(readonly size: number) {
+    this.handles = new Array<TrackedHandle | undefined>(size).fill(undefined);
+    this.origins = new Array<SpanContext | undefined>(size).fill(undefined);
+  }
+
+  find(handle: TrackedHandle): SpanContext | undefined {
+    const i = this.handles.lastIndexOf(handle);
+    return i < 0 ? undefined : this.origins[i];
+  }
+}
+
+export class SpanOrigins {
+  private readonly recent: OriginRing;
+  private readonly released: OriginRing;
+  private readonly longLived = new Map<TrackedHandle, SpanContext>();
+  /** `longLived`'s size at which it is next swept of handles released since they moved there. */
+  private sweepAt: number;
+
+  /** `recent`: openings kept in the ring; `released`: released handles remembered. */
+  constructor(recent: number, released: number) {
+    this.recent = new OriginRing(recent);
+    this.released = new OriginRing(released);
+    this.sweepAt = recent;
+  }
+
+  set(handle: TrackedHandle, origin: SpanContext): void {
+    const ring = this.recent;
+    const slot = ring.next;
+    const leaving = ring.handles[slot];
+    if (leaving !== undefined) this.keep(leaving, ring.origins[slot]!);
+    ring.handles[slot] = handle;
+    ring.origins[slot] = origin;
+    ring.next = (slot + 1) % ring.size;
+  }
+
+  get(handle: TrackedHandle): SpanContext | undefined {
+    return this.longLived.get(handle) ?? this.recent.find(handle) ?? this.released.find(handle);
+  }
+
+  /** How many handles' origins are kept apart from the two rings: the live ones that outlived `recent`. */
+  get longLivedCount(): number {
+    return this.longLived.size;
+  }
+
+  /** A handle leaving the ring of recent openings. */
+  private keep(handle: TrackedHandle, origin: SpanContext): void {
+    if (handle.releasedBy !== undefined) {
+      this.remember(handle, origin);
+      return;
+    }
+    this.longLived.set(handle, origin);
+    if (this.longLived.size >= this.sweepAt) this.sweep();
+  }
+
+  private remember(handle: TrackedHandle, origin: SpanContext): void {
+    const ring = this.released;
+    ring.handles[ring.next] = handle;
+    ring.origins[ring.next] = origin;
+    ring.next = (ring.next + 1) % ring.size;
+  }
+
+  /** Moves the long-lived handles released since to the released ring: amortized O(1) per handle. */
+  private sweep(): void {
+    for (const [handle, origin] of this.longLived) {
+      if (handle.releasedBy === undefined) continue;
+      this.longLived.delete(handle);
+      this.remember(handle, origin);
+    }
+    this.sweepAt = Math.max(this.recent.size, 2 * this.longLived.size);
+  }
+}
