@@ -16,9 +16,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../examples/lib/free-port.mjs';
 import { startDemoServer } from '../examples/ntlm-demo/server-process.mjs';
+import { demoUser } from '../examples/ntlm-demo/users.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DEMO_USER = { user: 'alice', domain: 'DEMO', password: 'Secret-Pa55' };
+/** Who logs in: the demo server's user, read from the same DEMO_* variables the server reads. */
+const DEMO_USER = demoUser();
 
 function parseArgs(argv) {
   const options = { minutes: 10, out: join(REPO, '.tmp', 'soak'), leak: false, interval: 5, agent: true };
