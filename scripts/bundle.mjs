@@ -15,12 +15,18 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 export const BUNDLE = join(DIST, 'bundle');
 const ENTRIES = ['index.js', 'api.js', 'hooks/koffi-esm-bridge.js', 'test-runners/mocha.js', 'test-runners/node-test.js', 'test-runners/mocha-hooks.js', 'test-runners/node-test-hooks.js'];
+
+/** The parts the agent loads when it first needs them (src/on-demand.ts): entries too, so that they have paths of their own. */
+async function onDemandEntries() {
+  const { ON_DEMAND_PARTS } = await import(pathToFileURL(join(DIST, 'on-demand.js')).href);
+  return ON_DEMAND_PARTS.map((p) => p.replace(/^\.\//, ''));
+}
 /** The digest of the tsc output a bundle was made from. */
 const STAMP = '.inputs';
 
@@ -53,7 +59,7 @@ export async function bundle() {
   const staging = `${BUNDLE}.${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   await build({
-    entryPoints: ENTRIES.map((e) => join(DIST, e)),
+    entryPoints: [...ENTRIES, ...(await onDemandEntries())].map((e) => join(DIST, e)),
     outbase: DIST,
     outdir: staging,
     bundle: true,
