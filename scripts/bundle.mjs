@@ -15,12 +15,42 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 export const BUNDLE = join(DIST, 'bundle');
 const ENTRIES = ['index.js', 'api.js', 'hooks/koffi-esm-bridge.js', 'test-runners/mocha.js', 'test-runners/node-test.js', 'test-runners/mocha-hooks.js', 'test-runners/node-test-hooks.js'];
+
+/** The parts the agent loads when it first needs them (src/on-demand.ts): entries too, so that they have paths of their own. */
+async function onDemandEntries() {
+  const { ON_DEMAND_PARTS } = await import(pathToFileURL(join(DIST, 'on-demand.js')).href);
+  return ON_DEMAND_PARTS.map((p) => p.replace(/^\.\//, ''));
+}
+/**
+ * The entries that run only beside a started agent. Each imports the agent as well (added here, at
+ * bundle time), so that every module the agent's start loads is reached from the same entries and
+ * lands in one chunk: split by which entries reach them, they came in over a dozen small files,
+ * each resolved, read and linked on its own at every start. The preload entry imports the agent
+ * only when it is turned on; the test runners' entries only check the Node.js version first.
+ */
+const BESIDE_AGENT = (entry) => !['index.js', 'test-runners/mocha.js', 'test-runners/node-test.js'].includes(entry);
+
+/** An esbuild plugin: the entries `BESIDE_AGENT` keeps import `agent.js` too (appended: tsc's source map still fits). */
+function importingAgent(entries) {
+  const paths = new Set(entries.filter(BESIDE_AGENT).map((e) => join(DIST, e)));
+  const agent = join(DIST, 'agent.js');
+  return {
+    name: 'entries-import-the-agent',
+    setup(build) {
+      build.onLoad({ filter: /\.js$/ }, (args) => {
+        if (!paths.has(args.path)) return undefined;
+        return { contents: `${readFileSync(args.path, 'utf8')}\nimport ${JSON.stringify(agent)};\n`, loader: 'js' };
+      });
+    },
+  };
+}
+
 /** The digest of the tsc output a bundle was made from. */
 const STAMP = '.inputs';
 
@@ -52,8 +82,10 @@ export async function bundle() {
   const digest = inputsDigest();
   const staging = `${BUNDLE}.${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
+  const entries = [...ENTRIES, ...(await onDemandEntries())];
   await build({
-    entryPoints: ENTRIES.map((e) => join(DIST, e)),
+    entryPoints: entries.map((e) => join(DIST, e)),
+    plugins: [importingAgent(entries)],
     outbase: DIST,
     outdir: staging,
     bundle: true,
@@ -66,6 +98,9 @@ export async function bundle() {
     chunkNames: '[name]-[hash]',
     // Chained to tsc's maps: profiles and stacks (under --enable-source-maps) point into src/*.ts.
     sourcemap: 'linked',
+    // Comments and indentation out: the source is decoded and scanned at every start (its comments
+    // also held non-ASCII characters, which made Node decode it on a slower path). Names stay.
+    minifyWhitespace: true,
     logLevel: 'warning',
   });
   writeFileSync(join(staging, STAMP), digest);

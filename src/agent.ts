@@ -8,16 +8,19 @@ import { readConfig, type AgentConfig } from './config.js';
 import { debug, setDebug, warn } from './diagnostics.js';
 import { CollectedHandleDetector } from './detectors/collected-handles.js';
 import { startStaleChecks } from './detectors/stale-handles.js';
-import { buildLeakReport, type LeakReport } from './exporters/leak-report.js';
+import type * as LeakReportModule from './exporters/leak-report.js';
+import type { LeakReport } from './exporters/leak-report.js';
 import { LeakLog } from './exporters/leak-log.js';
 import { startMetricsServer, type MetricsServer } from './exporters/metrics-server.js';
 import { PrometheusExporter } from './exporters/prometheus.js';
 import { hookKoffiImports } from './hooks/esm-loader.js';
 import { setActiveKoffiHook } from './hooks/koffi-esm-bridge.js';
 import { KoffiHook } from './hooks/koffi-hook.js';
-import { NodeExposeSspiHook } from './hooks/node-expose-sspi-hook.js';
+import type * as NodeExposeSspiHookModule from './hooks/node-expose-sspi-hook.js';
+import type { NodeExposeSspiHook } from './hooks/node-expose-sspi-hook.js';
 import { hookRequire } from './hooks/require-hook.js';
-import { Telemetry } from './telemetry.js';
+import { onDemand } from './on-demand.js';
+import { TelemetryGate } from './telemetry-gate.js';
 import { installProcessEnd } from './process-end.js';
 import { HandleRegistry } from './core/registry.js';
 import { providerMatcher } from './sspi/libraries.js';
@@ -25,9 +28,12 @@ import { stackPolicy } from './core/stacks.js';
 import { loadSuppressions, type Suppressions } from './suppressions.js';
 import type { ForcedRelease } from './types.js';
 import type { ThreadReport } from './exporters/thread-reports.js';
-import { WorkerHub } from './workers/worker-hub.js';
-import { WorkerScrapes } from './workers/worker-scrapes.js';
-import { linkWorker } from './workers/worker-link.js';
+import { WorkerHubGate } from './worker-hub-gate.js';
+import type * as WorkerLinkModule from './workers/worker-link.js';
+
+const leakReport = onDemand<typeof LeakReportModule>('./exporters/leak-report.js');
+const nodeExposeSspiHook = onDemand<typeof NodeExposeSspiHookModule>('./hooks/node-expose-sspi-hook.js');
+const workerLink = onDemand<typeof WorkerLinkModule>('./workers/worker-link.js');
 
 export interface Agent {
   readonly config: AgentConfig;
@@ -39,7 +45,7 @@ export interface Agent {
   /** Settles once the endpoint is bound or has given up (at most STARTUP_WAIT_MS): what the preload waits for. */
   readonly ready: Promise<void>;
   /** OpenTelemetry spans and metrics (inactive with SSPI_AGENT_OTEL=off until an SspiInstrumentation attaches). */
-  readonly telemetry: Telemetry;
+  readonly telemetry: TelemetryGate;
   /** The report of the handles live right now. */
   report(reason?: string): LeakReport;
   /** The main thread's view of worker threads: what those that ended left live, and when one's books are in. */
@@ -85,10 +91,10 @@ function hookEsmImports(): () => void {
 }
 
 /** Hooks the module loaders (CommonJS `require`, and koffi's ES import) to the agent's hooks; returns how to unhook them. */
-function hookModuleLoads(koffi: KoffiHook, nodeExposeSspi: NodeExposeSspiHook): () => void {
+function hookModuleLoads(koffi: KoffiHook, nodeExposeSspi: () => NodeExposeSspiHook): () => void {
   const unhookRequire = hookRequire(
     (exports) => koffi.patchModule(exports),
-    (exports) => nodeExposeSspi.patchModule(exports),
+    (exports) => nodeExposeSspi().patchModule(exports),
   );
   setActiveKoffiHook(koffi);
   const unhookEsm = hookEsmImports();
@@ -121,11 +127,10 @@ interface ThreadRole {
 }
 
 /** The process's endpoint (every thread's metrics), and the process's end. */
-function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, telemetry: Telemetry, suppressions: Suppressions | undefined): ThreadRole {
-  const workers = new WorkerHub();
-  const scrapes = new WorkerScrapes(workers, () => prometheus.snapshot(), () => prometheus.metrics());
+function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, telemetry: TelemetryGate, suppressions: Suppressions | undefined): ThreadRole {
+  const workers = new WorkerHubGate(prometheus);
   const source = {
-    metrics: () => scrapes.metrics(),
+    metrics: () => workers.metrics(),
     // Read after `metrics()`, which made the registry: prom-client loads at the first scrape, not here.
     get contentType() {
       return prometheus.contentType;
@@ -147,7 +152,7 @@ function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus
 
 /** A worker's metrics and books go to the main thread. */
 function workerThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, suppressions: Suppressions | undefined): ThreadRole {
-  const link = linkWorker(handles, prometheus, config, suppressions);
+  const link = workerLink().linkWorker(handles, prometheus, config, suppressions);
   const threads: ThreadReads = { reports: () => [], retired: async () => {} };
   return { metricsServer: undefined, ready: Promise.resolve(), threads, detach: () => link.stop(), close: async () => {} };
 }
@@ -182,12 +187,20 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
       if (config.cleanup !== 'off') forceCleanup(handles, 'unload', (h) => h.provider === provider);
     },
   });
-  const nodeExposeSspi = new NodeExposeSspiHook({ registry: handles, stacks, guard: config.guard });
-  let unhookLoads: (() => void) | undefined = hookModuleLoads(koffi, nodeExposeSspi);
+  // The node-expose-sspi hook is made when that addon first loads (or the API asks for it).
+  let exposeHook: NodeExposeSspiHook | undefined;
   let stopped = false;
+  let suspended = false;
+  const nodeExposeSspi = (): NodeExposeSspiHook => {
+    if (exposeHook) return exposeHook;
+    exposeHook = new (nodeExposeSspiHook().NodeExposeSspiHook)({ registry: handles, stacks, guard: config.guard });
+    if (suspended) exposeHook.suspend();
+    return exposeHook;
+  };
+  let unhookLoads: (() => void) | undefined = hookModuleLoads(koffi, nodeExposeSspi);
   // One OpenTelemetry SDK per process: a worker uses an SDK the app registered in it, never starts one.
   const otelMode = isMainThread || config.otel === 'off' ? config.otel : 'global';
-  const telemetry = new Telemetry(handles, { mode: otelMode, callSpans: config.callSpans, leakSpans: config.leakSpans });
+  const telemetry = new TelemetryGate(handles, { mode: otelMode, callSpans: config.callSpans, leakSpans: config.leakSpans });
   const role = isMainThread ? mainThreadRole(config, handles, prometheus, telemetry, suppressions) : workerThreadRole(config, handles, prometheus, suppressions);
 
   const agent: Agent = {
@@ -195,12 +208,14 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
     handles,
     prometheus,
     koffi,
-    nodeExposeSspi,
+    get nodeExposeSspi() {
+      return nodeExposeSspi();
+    },
     metricsServer: role.metricsServer,
     ready: role.ready,
     telemetry,
     threads: role.threads,
-    report: (reason = 'report') => buildLeakReport(handles.settled().liveHandles(), reason, { suppressions }),
+    report: (reason = 'report') => leakReport().buildLeakReport(handles.settled().liveHandles(), reason, { suppressions }),
     cleanup: () => forceCleanup(handles, 'api'),
     suspend() {
       if (!unhookLoads) return;
@@ -208,14 +223,16 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
       handles.settled();
       unhookLoads();
       unhookLoads = undefined;
+      suspended = true;
       koffi.suspend();
-      nodeExposeSspi.suspend();
+      exposeHook?.suspend();
       debug('suspended');
     },
     resume() {
       if (unhookLoads || stopped) return;
+      suspended = false;
       koffi.resume();
-      nodeExposeSspi.resume();
+      exposeHook?.resume();
       unhookLoads = hookModuleLoads(koffi, nodeExposeSspi);
       debug('resumed');
     },
@@ -230,7 +247,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
       unhookLoads?.();
       unhookLoads = undefined;
       koffi.unpatchAll();
-      nodeExposeSspi.unpatchAll();
+      exposeHook?.unpatchAll();
       collected.stop();
       unsubscribeLog();
       prometheus.stop();

@@ -13,21 +13,22 @@
  * nothing asynchronous runs any more.
  */
 import { cleanupCovers } from './cleanup.js';
-import { closeBooks } from './closing-report.js';
 import type { AgentConfig } from './config.js';
-import { agentError, warn, writeStderr } from './diagnostics.js';
-import { formatLeakReport, type LeakReport } from './exporters/leak-report.js';
-import { withThreadReports, type ThreadReport } from './exporters/thread-reports.js';
+import { agentError, warn } from './diagnostics.js';
+import type { LeakReport } from './exporters/leak-report-types.js';
+import type { ThreadReport } from './exporters/thread-reports.js';
+import type * as ExitReport from './exit-report.js';
+import { onDemand } from './on-demand.js';
 import { signalEnd, type SignalEnd } from './signal-end.js';
-import type { HandleRegistry } from './core/registry.js';
+import { HANDLE_KINDS, type HandleRegistry } from './core/registry.js';
 import type { Suppressions } from './suppressions.js';
 
-// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
-const { writeFileSync } = process.getBuiltinModule('node:fs');
-
 export interface ProcessEnd {
-  /** Runs the end-of-process work now (once); later calls return the same report. */
-  finish(reason: string, cleanup: boolean): LeakReport;
+  /**
+   * Runs the end-of-process work now (once); later calls return the same report. Undefined: nothing
+   * was live, no worker left anything and no report file is asked for, so there was nothing to do.
+   */
+  finish(reason: string, cleanup: boolean): LeakReport | undefined;
   uninstall(): void;
 }
 
@@ -45,23 +46,31 @@ export interface ProcessEndOptions {
   ending?: SignalEnd;
 }
 
+const exitReport = onDemand<typeof ExitReport>('./exit-report.js');
+
+function anyLive(registry: HandleRegistry): boolean {
+  const view = registry.settled();
+  return HANDLE_KINDS.some((kind) => view.liveCount(kind) > 0);
+}
+
 export function installProcessEnd(
   registry: HandleRegistry,
   config: AgentConfig,
   suppressions: Suppressions | undefined,
   { flusher, threadReports = () => [], ending = signalEnd() }: ProcessEndOptions = {},
 ): ProcessEnd {
-  let finished: LeakReport | undefined;
+  let finished: { report: LeakReport | undefined } | undefined;
   let flushing = false;
   const cleanupOn = (path: 'exit' | 'signals') => cleanupCovers(config.cleanup, path);
 
-  function finish(reason: string, cleanup: boolean): LeakReport {
-    if (finished) return finished;
-    finished = withThreadReports(closeBooks(registry, reason, cleanup, suppressions), threadReports());
-    if (finished.total > 0 && config.report) writeStderr(formatLeakReport(finished));
-    // `%p`: one file per process, where several processes share the setting (test workers).
-    if (config.reportFile) writeFileSync(config.reportFile.replaceAll('%p', String(process.pid)), JSON.stringify(finished, null, 2) + '\n');
-    return finished;
+  function finish(reason: string, cleanup: boolean): LeakReport | undefined {
+    if (finished) return finished.report;
+    finished = { report: undefined };
+    const threads = threadReports();
+    if (config.reportFile || threads.length > 0 || anyLive(registry)) {
+      finished.report = exitReport().writeExitReport(registry, config, suppressions, { reason, cleanup, threadReports: threads });
+    }
+    return finished.report;
   }
 
   function safely(fn: () => void): void {
@@ -79,7 +88,7 @@ export function installProcessEnd(
       registry.log.stopDeferring();
       const report = finish('exit', cleanupOn('exit'));
       // The app's own non-zero exit code wins.
-      if (config.failOnLeak && report.unsuppressed > 0 && code === 0) process.exitCode = config.failOnLeakExitCode;
+      if (config.failOnLeak && report && report.unsuppressed > 0 && code === 0) process.exitCode = config.failOnLeakExitCode;
     });
 
   // The monitor sees an uncaught exception before Node's default handler ends the process; with an

@@ -15,10 +15,11 @@ import { OtelTraceExporter } from './exporters/otel-traces.js';
 import type { Flusher } from './process-end.js';
 import type { HandleRegistry } from './core/registry.js';
 import type { CallerCapture } from './types.js';
-import { gatedListener } from './core/registry-events.js';
+import { gatedListener, type RegistryListener } from './core/registry-events.js';
 import { SdkBootstrap, type OtelMode } from './otel/bootstrap.js';
 import type { CallSpans } from './otel/semconv.js';
-import { MeterSource, nothingRegistered, TracerSource } from './otel/providers.js';
+import { MeterSource, TracerSource } from './otel/providers.js';
+import { nothingRegistered } from './otel/registered.js';
 
 export interface TelemetryOptions {
   readonly mode: OtelMode;
@@ -61,6 +62,7 @@ export class Telemetry implements Flusher {
   private sources: TelemetrySources | undefined;
   private metrics: OtelMetricsExporter | undefined;
   private unsubscribe: (() => void) | undefined;
+  private subscribed: RegistryListener | undefined;
   /** Sources to go back to when an instrumentation detaches: the globals, unless OpenTelemetry is off. */
   private readonly defaults: TelemetrySources | undefined;
 
@@ -72,6 +74,11 @@ export class Telemetry implements Flusher {
     this.bootstrap = SdkBootstrap.prepare(options.mode);
     this.defaults = { tracers: new TracerSource(), meters: new MeterSource(), callSpans: options.callSpans, leakSpans: options.leakSpans };
     this.use(this.defaults);
+  }
+
+  /** The registry listener serving the current sources (telemetry-gate.ts hands it the event that woke it). */
+  get listener(): RegistryListener | undefined {
+    return this.subscribed;
   }
 
   /**
@@ -123,7 +130,7 @@ export class Telemetry implements Flusher {
   private use(sources: TelemetrySources | undefined): void {
     this.unsubscribe?.();
     this.metrics?.stop();
-    this.unsubscribe = this.metrics = undefined;
+    this.unsubscribe = this.metrics = this.subscribed = undefined;
     this.sources = sources;
     if (!sources) return;
     const traces = new OtelTraceExporter({ tracer: () => this.tracer(), callSpans: sources.callSpans, leakSpans: sources.leakSpans });
@@ -133,7 +140,8 @@ export class Telemetry implements Flusher {
     const open = sources.tracers.global
       ? () => !nothingRegistered() || (bootstrap !== undefined && !bootstrap.decided)
       : () => true;
-    this.unsubscribe = this.registry.subscribe(gatedListener(open, [traces, this.metrics.events], gatedCapture(open, traces, this.metrics)));
+    this.subscribed = gatedListener(open, [traces, this.metrics.events], gatedCapture(open, traces, this.metrics));
+    this.unsubscribe = this.registry.subscribe(this.subscribed);
   }
 
   private tracer(): Tracer | undefined {

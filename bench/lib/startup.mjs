@@ -6,6 +6,7 @@
 // of the package, e.g. an older commit's), that build's agent runs in the same rounds, for rows of
 // before and after measured side by side.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -24,10 +25,20 @@ export const STARTUP_VARIANTS = [
   { id: 'sdk', agent: true, appArgs: ['sdk'], base: 'sdk-plain' },
 ];
 
+/**
+ * The preload entry of another build, as `--import sspi-agent` would load it there: its package.json's
+ * `exports['.']` (dist/bundle/index.js since the agent is bundled; dist/index.js before).
+ */
+function entryOf(against) {
+  const { exports } = JSON.parse(readFileSync(join(against, 'package.json'), 'utf8'));
+  const main = typeof exports === 'string' ? exports : typeof exports?.['.'] === 'string' ? exports['.'] : exports?.['.']?.default;
+  return pathToFileURL(join(against, main ?? 'dist/index.js')).href;
+}
+
 /** The variants, and with another build, its agent variants too (ids suffixed `@against`). */
 function variants(against) {
   if (!against) return STARTUP_VARIANTS;
-  const entry = pathToFileURL(join(against, 'dist', 'index.js')).href;
+  const entry = entryOf(against);
   const theirs = STARTUP_VARIANTS.filter((v) => v.agent).map((v) => ({ ...v, id: `${v.id}@against`, entry, of: v.id }));
   return [...STARTUP_VARIANTS, ...theirs];
 }

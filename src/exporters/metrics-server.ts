@@ -3,12 +3,12 @@
  * every connection are unref'd, a taken port is one warning, and anything but `GET /metrics` is
  * answered without work.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { agentError, debug, warn } from '../diagnostics.js';
 
 // Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
-const { createServer } = process.getBuiltinModule('node:http');
+const { createServer } = process.getBuiltinModule('node:net');
 
 /** `node:crypto`, loaded only where a token is set: a few MiB that an endpoint without one never needs. */
 const crypto = () => process.getBuiltinModule('node:crypto');
@@ -61,18 +61,39 @@ async function answer(source: MetricsSource, req: IncomingMessage, res: ServerRe
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
+/**
+ * The HTTP side of the endpoint, made at its first connection: the port is bound with `node:net`, and
+ * `node:http` (a few milliseconds of every start) is loaded only once something connects.
+ */
+function httpServer(source: MetricsSource, tokenDigest: Buffer | undefined): HttpServer {
+  const server = process.getBuiltinModule('node:http').createServer(
+    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, maxHeaderSize: 8192 },
+    (req, res) => {
+      answer(source, req, res, tokenDigest).catch((err) => {
+        agentError('metrics-endpoint', err);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    },
+  );
+  // It is handed the bound port's connections rather than listening itself; its 'listening' starts
+  // the periodic check that enforces the request and header timeouts on them.
+  server.emit('listening');
+  return server;
+}
+
 export function startMetricsServer(source: MetricsSource, host: string, port: number, token = ''): MetricsServer {
   const tokenDigest = token ? sha256(token) : undefined;
-  const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, maxHeaderSize: 8192 }, (req, res) => {
-    answer(source, req, res, tokenDigest).catch((err) => {
-      agentError('metrics-endpoint', err);
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
-  server.on('connection', (socket) => {
+  let http: HttpServer | undefined;
+  const server: Server = createServer((socket: Socket) => {
     socket.unref();
     socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
+    try {
+      (http ??= httpServer(source, tokenDigest)).emit('connection', socket);
+    } catch (err) {
+      agentError('metrics-endpoint', err);
+      socket.destroy();
+    }
   });
   // Ref'd until bound: the preload waits for this, and an empty loop would end the process meanwhile.
   const ready = new Promise<number | undefined>((resolve) => {
@@ -92,6 +113,10 @@ export function startMetricsServer(source: MetricsSource, host: string, port: nu
   }).finally(() => server.unref());
   return {
     ready,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        http?.close();
+      }),
   };
 }

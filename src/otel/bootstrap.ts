@@ -23,39 +23,15 @@ import { otel3Unavailable, otelApi, tryOtelApi } from './api.js';
 import { agentError, debug, warnOnce } from '../diagnostics.js';
 import { countedExportsFromEnv, type CountedExports } from './export-failures.js';
 import { globalSdkRegistered } from './providers.js';
+import { isTrue, otelVariablesAskForExport, type OtelMode } from './sdk-wanted.js';
 
-/**
- * `auto`: use the app's SDK; start one when OTEL_* variables ask for export and the app has none.
- * `sdk`: start one whenever the app has none (OTLP/HTTP to localhost:4318 unless OTEL_* say otherwise).
- * `global`: use the app's SDK only. `off`: no OpenTelemetry at all.
- */
-export type OtelMode = 'auto' | 'sdk' | 'global' | 'off';
+export { otelVariablesAskForExport, type OtelMode } from './sdk-wanted.js';
 
 interface NodeSdk {
   start(): void;
   shutdown(): Promise<void>;
 }
 type NodeSdkClass = new (configuration: { instrumentations: unknown[] } & CountedExports) => NodeSdk;
-
-function isTrue(value: string | undefined): boolean {
-  return value !== undefined && ['true', '1', 'yes', 'on'].includes(value.trim().toLowerCase());
-}
-
-function exporterAsked(value: string | undefined): boolean {
-  if (value === undefined || value.trim() === '') return false;
-  return value.split(',').some((v) => v.trim() !== '' && v.trim().toLowerCase() !== 'none');
-}
-
-/** Whether the OTEL_* variables ask for export: an exporter other than `none`, or an OTLP endpoint. */
-export function otelVariablesAskForExport(env: NodeJS.ProcessEnv): boolean {
-  return (
-    exporterAsked(env.OTEL_TRACES_EXPORTER) ||
-    exporterAsked(env.OTEL_METRICS_EXPORTER) ||
-    [env.OTEL_EXPORTER_OTLP_ENDPOINT, env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT].some(
-      (v) => v !== undefined && v.trim() !== '',
-    )
-  );
-}
 
 export class SdkBootstrap {
   private tried = false;

@@ -7,27 +7,13 @@
 import { createRequire } from 'node:module';
 import type { Meter, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api';
 import { tryOtelApi, warnIfRegisteredByOlderApi } from './api.js';
+import { nothingRegistered } from './registered.js';
 import { INSTRUMENTATION_SCOPE } from './semconv.js';
+
+export { nothingRegistered } from './registered.js';
 
 /** The package version, as the instrumentation scope's version. */
 export const AGENT_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-
-/** Where every copy of the API (major version 1) keeps what was registered with it. */
-const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
-
-/**
- * Nothing at all registered with the API — no SDK, not even a diagnostic logger: the usual case of an
- * app without OpenTelemetry, answered with one property read.
- */
-export function nothingRegistered(): boolean {
-  // The API never removes its global object once made (disable() only empties it), so once seen
-  // it need not be looked up again: a symbol lookup on the global object is not free on every event.
-  if (apiSeen) return false;
-  apiSeen = (globalThis as { [API_GLOBAL]?: unknown })[API_GLOBAL] !== undefined;
-  return !apiSeen;
-}
-
-let apiSeen = false;
 
 /** Why the agent loads the API while reading the globals: something registered with some copy of it. */
 const IN_USE = 'the app registered OpenTelemetry components';

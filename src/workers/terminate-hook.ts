@@ -9,7 +9,7 @@ import { agentError } from '../diagnostics.js';
 /** What runs before a worker's terminate: resolves when it may go on; never rejects. */
 export type BeforeTerminate = (threadId: number) => Promise<void>;
 
-export function watchChildWorkers(onExit: (threadId: number) => void, beforeTerminate?: BeforeTerminate): () => void {
+export function watchChildWorkers(onExit: (threadId: number) => void, beforeTerminate?: BeforeTerminate, first?: Worker): () => void {
   const watched = new Map<Worker, { terminate: Worker['terminate']; own: boolean; exited: () => void }>();
 
   const watch = (worker: Worker) => {
@@ -47,6 +47,7 @@ export function watchChildWorkers(onExit: (threadId: number) => void, beforeTerm
     else delete (worker as Partial<Worker>).terminate;
   }
 
+  if (first) watch(first);
   process.on('worker', watch);
   return () => {
     process.off('worker', watch);

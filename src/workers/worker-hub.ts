@@ -47,7 +47,6 @@ function delay(ms: number): Promise<void> {
 }
 
 export class WorkerHub {
-  private readonly hello = new BroadcastChannel(HELLO);
   private readonly toWorkers = new BroadcastChannel(TO_WORKERS);
   private readonly live = new Map<number, LiveWorker>();
   /**
@@ -66,14 +65,25 @@ export class WorkerHub {
   /** Told when a worker's counts joined the totals (it ended, or stopped its agent). */
   onRetired: (worker: LiveWorker) => void = () => {};
 
-  constructor() {
+  /**
+   * `hello`: the channel workers announce themselves on, when it was opened before (the main thread
+   * opens it at start, see worker-hub-gate.ts); `first`: the worker whose creation, or the hello that
+   * came, made the hub, which its own listeners did not hear.
+   */
+  constructor(
+    private readonly hello: BroadcastChannel = new BroadcastChannel(HELLO),
+    first: { worker?: Worker; hello?: Hello } = {},
+  ) {
     this.hello.unref();
     this.toWorkers.unref();
     this.hello.onmessage = (event) => this.safely(() => this.greet((event as { data: Hello }).data));
     const unwatch = watchChildWorkers(
       (threadId) => void this.exited(threadId),
       (threadId) => this.endFirst(threadId),
+      first.worker,
     );
+    if (first.worker) this.onWorker(first.worker);
+    if (first.hello) this.safely(() => this.greet(first.hello!));
     process.on('worker', this.onWorker);
     this.unwatch = () => {
       unwatch();

@@ -84,6 +84,64 @@ describe('what the preload loads, and when', function () {
   }
 });
 
+describe('the parts the agent loads on demand', function () {
+  const RECORDER = join(REPO, 'test', 'fixtures', 'startup', 'record-loads.mjs');
+  /** `parts-loaded.mjs` under the agent: the agent's source modules loaded at each phase. */
+  async function loads(action) {
+    const port = await freePort();
+    const run = await runApp('startup/parts-loaded.mjs', {
+      agent: false,
+      nodeArgs: ['--import', RECORDER, '--import', 'sspi-agent'],
+      args: [action],
+      // No report file asked for: then only a handle live at the end is something to report.
+      env: { SSPI_AGENT_METRICS_PORT: String(port), SSPI_AGENT_REPORT_FILE: '' },
+    });
+    assert.equal(run.code, 0, explain(run));
+    return { run, phases: Object.fromEntries(run.results.filter((r) => r.phase).map((r) => [r.phase, r])) };
+  }
+  const PARTS = {
+    otel: ['telemetry.ts', 'exporters/otel-traces.ts', 'exporters/otel-metrics.ts', 'otel/api.ts', 'otel/bootstrap.ts'],
+    worker: ['workers/worker-hub.ts', 'workers/worker-scrapes.ts'],
+    leak: ['exit-report.ts', 'exporters/leak-report.ts', 'closing-report.ts'],
+  };
+  const ALL = Object.values(PARTS).flat().concat('hooks/node-expose-sspi-hook.ts', 'workers/worker-link.ts');
+  const among = (modules, wanted) => wanted.filter((m) => modules.includes(m));
+
+  it('starts, makes SSPI calls and ends with none of them loaded, nor node:http', async function () {
+    const { run, phases } = await loads('none');
+    assert.ok(phases.start.modules.includes('core/registry.ts'), explain(run));
+    assert.ok(phases.start.modules.includes('hooks/koffi-hook.ts'), explain(run));
+    for (const phase of ['start', 'calls', 'exit']) {
+      assert.deepEqual(among(phases[phase].modules, ALL), [], `${phase}: ${explain(run)}`);
+      assert.equal(phases[phase].http, false, `${phase}: ${explain(run)}`);
+    }
+  });
+
+  for (const [action, what] of [
+    ['otel', 'registers an OpenTelemetry SDK and calls again'],
+    ['worker', 'starts a worker thread'],
+  ]) {
+    it(`loads its part once the app ${what}`, async function () {
+      const { run, phases } = await loads(action);
+      assert.deepEqual(among(phases.calls.modules, ALL), [], explain(run));
+      assert.deepEqual(among(phases.after.modules, ALL), PARTS[action], explain(run));
+    });
+  }
+
+  it('loads node:http at the first scrape', async function () {
+    const { run, phases } = await loads('scrape');
+    assert.equal(phases.calls.http, false, explain(run));
+    assert.equal(phases.after.http, true, explain(run));
+  });
+
+  it('loads the exit report at the end of a process that leaves a handle live, and writes it', async function () {
+    const { run, phases } = await loads('leak');
+    assert.deepEqual(among(phases.after.modules, ALL), [], explain(run));
+    assert.deepEqual(among(phases.exit.modules, ALL), PARTS.leak, explain(run));
+    assert.match(run.stderr, /1 SSPI handle still live at exit/, explain(run));
+  });
+});
+
 describe('supported Node.js releases', function () {
   it('are the ones package.json declares in engines', async function () {
     const { SUPPORTED_NODE, nodeSupported } = await import('../../dist/node-support.js');
