@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSyn
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -30,6 +30,7 @@ import { analyzeProfile } from './lib/cpuprofile.mjs';
 import { freePort } from '../examples/lib/free-port.mjs';
 import { benchE2e } from './e2e/run-e2e.mjs';
 import { benchStartup } from './lib/startup.mjs';
+import { bundle, bundleIsStale, READABLE_BUNDLE } from '../scripts/bundle.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKLOADS = join(ROOT, 'bench', 'workloads');
@@ -323,13 +324,18 @@ async function profileRuns(keepDir) {
   const results = [];
   mkdirSync(keepDir, { recursive: true });
   const spansMissing = await spansSupport();
+  // The agent as users load it, but with its lines kept: the profiler counts ticks by line.
+  if (bundleIsStale(READABLE_BUNDLE)) await bundle({ readable: true });
+  const preload = ['--import', pathToFileURL(join(READABLE_BUNDLE, 'index.js')).href];
+  const api = pathToFileURL(join(READABLE_BUNDLE, 'api.js')).href;
   for (const { workload, config, env, spans, live } of PROFILES) {
     if (spans && spansMissing) continue;
     progress(`CPU profile of the instrumented ${workload} loop, ${config}${live ? ` (${fmtCount(sizes.profile.live)})` : ''}, ${sizes.profile.ms} ms`);
     const profDir = mkdtempSync(join(tmpdir(), 'sspi-bench-prof-'));
     const { result } = await runChild('profile-loop.mjs', {
-      env,
-      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100', '--max-old-space-size=6144'],
+      agent: false,
+      env: { ...env, SSPI_AGENT_BENCH_API: api },
+      nodeArgs: [...preload, '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100', '--max-old-space-size=6144'],
       input: { workload, ms: sizes.profile.ms, spans: Boolean(spans), live: live ? sizes.profile.live : 0 },
     });
     // One profile per thread (the ESM loader hook has its own); the main thread's is the biggest.

@@ -20,6 +20,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 export const BUNDLE = join(DIST, 'bundle');
+/**
+ * The same bundle with its lines kept, for `npm run bench -- --profile`: a CPU profile counts ticks by
+ * line only, so in a one-line file every tick of a function lands on the same line.
+ */
+export const READABLE_BUNDLE = join(DIST, 'bundle-readable');
 const ENTRIES = ['index.js', 'api.js', 'hooks/koffi-esm-bridge.js', 'test-runners/mocha.js', 'test-runners/node-test.js', 'test-runners/mocha-hooks.js', 'test-runners/node-test-hooks.js'];
 
 /** The parts the agent loads when it first needs them (src/on-demand.ts): entries too, so that they have paths of their own. */
@@ -59,7 +64,7 @@ function jsFiles(dir) {
     .sort((a, b) => a.name.localeCompare(b.name))
     .flatMap((e) => {
       const path = join(dir, e.name);
-      if (e.isDirectory()) return path === BUNDLE || e.name === 'cli' ? [] : jsFiles(path);
+      if (e.isDirectory()) return e.name.startsWith('bundle') || e.name === 'cli' ? [] : jsFiles(path);
       return e.name.endsWith('.js') ? [path] : [];
     });
 }
@@ -70,17 +75,21 @@ function inputsDigest() {
   return hash.digest('hex');
 }
 
-export function bundleIsStale() {
-  const stamp = join(BUNDLE, STAMP);
+export function bundleIsStale(dir = BUNDLE) {
+  const stamp = join(dir, STAMP);
   return !existsSync(stamp) || readFileSync(stamp, 'utf8') !== inputsDigest();
 }
 
-/** Bundles dist/ into a directory of its own, then puts it in place at once (a test run may be reading the old one). */
-export async function bundle() {
+/**
+ * Bundles dist/ into a directory of its own, then puts it in place at once (a test run may be reading
+ * the old one). `readable`: into READABLE_BUNDLE, lines kept.
+ */
+export async function bundle({ readable = false } = {}) {
+  const target = readable ? READABLE_BUNDLE : BUNDLE;
   if (!existsSync(join(DIST, 'index.js'))) throw new Error('dist/ is not built: run `npx tsc -p tsconfig.json` first');
   const { build } = await import('esbuild');
   const digest = inputsDigest();
-  const staging = `${BUNDLE}.${process.pid}`;
+  const staging = `${target}.${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   const entries = [...ENTRIES, ...(await onDemandEntries())];
   await build({
@@ -100,13 +109,13 @@ export async function bundle() {
     sourcemap: 'linked',
     // Comments and indentation out: the source is decoded and scanned at every start (its comments
     // also held non-ASCII characters, which made Node decode it on a slower path). Names stay.
-    minifyWhitespace: true,
+    minifyWhitespace: !readable,
     logLevel: 'warning',
   });
   writeFileSync(join(staging, STAMP), digest);
-  const old = `${BUNDLE}.old.${process.pid}`;
-  if (existsSync(BUNDLE)) renameSync(BUNDLE, old);
-  renameSync(staging, BUNDLE);
+  const old = `${target}.old.${process.pid}`;
+  if (existsSync(target)) renameSync(target, old);
+  renameSync(staging, target);
   rmSync(old, { recursive: true, force: true });
 }
 

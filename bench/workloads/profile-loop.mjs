@@ -1,4 +1,4 @@
-// Child process for `npm run bench -- --profile`: under `node --cpu-prof --import sspi-agent`, runs one
+// Child process for `npm run bench -- --profile`: under `node --cpu-prof --import <the agent>`, runs one
 // workload through the instrumented binding only, for a fixed time, so the profile shows where an
 // instrumented call spends its time, optionally with `live` tracked handles held first.
 // argv[2]: JSON { workload, ms, spans, live }; argv[3]: output file.
@@ -31,7 +31,8 @@ async function measuredLoop() {
 const windowStart = Number(process.hrtime.bigint() / 1000n);
 const ops = await measuredLoop();
 const windowEnd = Number(process.hrtime.bigint() / 1000n);
-if (live) await (await import('sspi-agent/api')).stop(); // spares releasing them one by one, and the exit report
+// The API of the build the parent preloaded (its readable bundle), so that it meets the same agent.
+if (live) await (await import(process.env.SSPI_AGENT_BENCH_API ?? 'sspi-agent/api')).stop(); // spares releasing them one by one, and the exit report
 cleanup();
 await sdk?.stop();
 writeFileSync(process.argv[3], JSON.stringify({ workload, ops, window: [windowStart, windowEnd] }));

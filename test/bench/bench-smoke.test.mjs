@@ -152,6 +152,8 @@ describe('benchmark (smoke run)', function () {
       assert.ok(p.ops > 0 && p.windowMs > 0);
       assert.ok(p.buckets.some((b) => b.bucket === 'agent (src/)'), `${p.workload}: time in the agent is found`);
       assert.ok(p.functions.some((f) => /^src\/.+\.ts:\d+$/.test(f.location)), `${p.workload}: agent frames are mapped to src/*.ts`);
+      // Found by line (the wrapper's `original.apply`), so only where the profiled code keeps its lines.
+      assert.ok(p.buckets.some((b) => b.bucket.startsWith('native SSPI call')), `${p.workload}: the native call's time is told apart by line`);
     }
   });
 });
