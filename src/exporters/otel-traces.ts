@@ -58,7 +58,7 @@ export interface OtelTraceOptions {
 }
 
 /** Handles made last whose origins are kept without a Map (see SpanOrigins). */
-const RECENT_ORIGINS = 4096;
+const RECENT_ORIGINS = 1024;
 
 /** An out-of-order release links to the credential and at most this many of its live contexts. */
 const MAX_LINKS = 32;
@@ -173,6 +173,10 @@ export class OtelTraceExporter implements RegistryListener {
     const { isSpanContextValid, trace } = otelApi();
     const active = trace.getSpanContext(caller.context as Context);
     if (active && isSpanContextValid(active)) this.origins.set(handle, active);
+  }
+
+  onClose(handle: TrackedHandle): void {
+    this.origins.closed(handle);
   }
 
   onLeak(handle: TrackedHandle, reason: LeakReason): void {

@@ -5,9 +5,15 @@
  * per handle rebuilds its table every few handles. A handle's origin goes to a ring of recent
  * openings; when the ring comes round to it, a handle still live moves to a Map (the long-lived
  * ones, few), a released one to a ring of released handles (a double release links there too).
+ * A handle released soon after it was made is found among the last few openings and moved to the
+ * released ring at once: asking a record made a thousand handles ago whether it was released is a
+ * read of cold memory.
  */
 import type { SpanContext } from '@opentelemetry/api';
 import type { TrackedHandle } from '../types.js';
+
+/** How far back among the openings a release looks for its handle. */
+const CLOSE_LOOKBACK = 4;
 
 /** A ring of handles and their origins; a lookup scans it, newest first. */
 class OriginRing {
@@ -48,6 +54,19 @@ export class SpanOrigins {
     ring.handles[slot] = handle;
     ring.origins[slot] = origin;
     ring.next = (slot + 1) % ring.size;
+  }
+
+  /** `handle` was released: if it is among the last few openings, it moves to the released ring now. */
+  closed(handle: TrackedHandle): void {
+    const ring = this.recent;
+    for (let back = 1; back <= CLOSE_LOOKBACK; back++) {
+      const slot = (ring.next - back + ring.size) % ring.size;
+      if (ring.handles[slot] !== handle) continue;
+      this.remember(handle, ring.origins[slot]!);
+      ring.handles[slot] = undefined;
+      ring.origins[slot] = undefined;
+      return;
+    }
   }
 
   get(handle: TrackedHandle): SpanContext | undefined {
