@@ -15,6 +15,7 @@ import { NodeExposeSspiHook } from '../../dist/hooks/node-expose-sspi-hook.js';
 import { stackPolicy } from '../../dist/core/stacks.js';
 import { handleKey } from '../../dist/core/handle-keys.js';
 import { ReleaseFilter } from '../../dist/core/log/release-filter.js';
+import { StackContextManager } from '../helpers/stack-context-manager.mjs';
 
 const provider = { library: 'libwinpr2.so.2', releasers: {} };
 const fn = (name) => sspiFunction(name);
@@ -353,31 +354,6 @@ describe('calls applied in batches: what readers see', function () {
   });
 
   describe('spans of calls heard after they returned', function () {
-    /** Just enough of a ContextManager for `context.with` to make a span active, synchronously. */
-    class StackContextManager {
-      stack = [ROOT_CONTEXT];
-      active() {
-        return this.stack[this.stack.length - 1];
-      }
-      with(ctx, fn, thisArg, ...args) {
-        this.stack.push(ctx);
-        try {
-          return fn.call(thisArg, ...args);
-        } finally {
-          this.stack.pop();
-        }
-      }
-      bind(_ctx, target) {
-        return target;
-      }
-      enable() {
-        return this;
-      }
-      disable() {
-        return this;
-      }
-    }
-
     it('a credential closed while its contexts live (its value handed out again, a forced cleanup): the misuse is a child of the request', function () {
       context.setGlobalContextManager(new StackContextManager());
       try {

@@ -2,41 +2,17 @@
 // handle while it is live and for the handles released last (exporters/span-origins.ts), and lets go
 // of the rest.
 import assert from 'node:assert/strict';
-import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { HandleRegistry } from '../../dist/core/registry.js';
 import { guardCall, recordBlockedCall, recordObservedCall } from '../../dist/core/lifecycle.js';
 import { OtelTraceExporter } from '../../dist/exporters/otel-traces.js';
 import { sspiFunction } from '../../dist/sspi/functions.js';
+import { StackContextManager } from '../helpers/stack-context-manager.mjs';
 
 const provider = { library: 'libwinpr2.so.2', releasers: {} };
 const acquire = (key) => ({ fn: sspiFunction('AcquireCredentialsHandleW'), provider, status: 0, durationSeconds: 0, packageName: 'NTLM', credentialUse: 2, outHandle: key });
 const free = (key) => ({ fn: sspiFunction('FreeCredentialsHandle'), provider, status: 0, durationSeconds: 0, credential: key });
-
-/** The smallest context manager that makes `context.with` work without async hooks. */
-class StackContextManager {
-  stack = [];
-  active() {
-    return this.stack.at(-1) ?? ROOT_CONTEXT;
-  }
-  with(ctx, fn, thisArg, ...args) {
-    this.stack.push(ctx);
-    try {
-      return fn.call(thisArg, ...args);
-    } finally {
-      this.stack.pop();
-    }
-  }
-  bind(_ctx, target) {
-    return target;
-  }
-  enable() {
-    return this;
-  }
-  disable() {
-    return this;
-  }
-}
 
 /** A registry with the trace exporter, and a request span to make calls in. */
 function traced() {
@@ -50,6 +26,25 @@ function traced() {
   return { spans, registry, exporter, inRequest };
 }
 
+/** Asserts that the finding span named `finding` links to exactly the first call span made. */
+function assertLinksToFirstCall(spans, finding, message) {
+  const made = spans.getFinishedSpans().find((s) => s.name === 'AcquireCredentialsHandleW');
+  const span = spans.getFinishedSpans().find((s) => s.name === finding);
+  assert.ok(made && span, `a call span and a ${finding} span`);
+  assert.deepEqual(
+    span.links.map((l) => l.context.spanId),
+    [made.spanContext().spanId],
+    message,
+  );
+}
+
+/** A double release of `key`, as the guard stops it. */
+function releaseAgain(registry, key) {
+  const verdict = guardCall(registry, sspiFunction('FreeCredentialsHandle'), { credential: key });
+  assert.equal(verdict?.reason, 'double');
+  recordBlockedCall(registry, sspiFunction('FreeCredentialsHandle'), verdict, undefined);
+}
+
 describe('what findings link to', function () {
   beforeEach(() => context.setGlobalContextManager(new StackContextManager()));
   afterEach(() => context.disable());
@@ -60,18 +55,10 @@ describe('what findings link to', function () {
       recordObservedCall(registry, acquire(0x10n));
       recordObservedCall(registry, free(0x10n));
       registry.settled();
-      const verdict = guardCall(registry, sspiFunction('FreeCredentialsHandle'), { credential: 0x10n });
-      assert.equal(verdict?.reason, 'double');
-      recordBlockedCall(registry, sspiFunction('FreeCredentialsHandle'), verdict, undefined);
+      releaseAgain(registry, 0x10n);
     });
     registry.settled();
-    const made = spans.getFinishedSpans().find((s) => s.name === 'AcquireCredentialsHandleW');
-    const misuse = spans.getFinishedSpans().find((s) => s.name === 'sspi.misuse');
-    assert.ok(made && misuse, 'a call span and a misuse span');
-    assert.deepEqual(
-      misuse.links.map((l) => l.context.spanId),
-      [made.spanContext().spanId],
-    );
+    assertLinksToFirstCall(spans, 'sspi.misuse');
   });
 
   it('keeps the origins of handles that outlive thousands of others, and lets go of those released since', function () {
@@ -93,13 +80,7 @@ describe('what findings link to', function () {
     assert.equal(after, before + 20000 - 5000, 'the 5,000 released long-lived handles were let go');
     const live = registry.settled().get('credential', kept);
     exporter.onLeak(live, 'exit');
-    const leak = spans.getFinishedSpans().find((s) => s.name === 'sspi.leak');
-    const made = spans.getFinishedSpans().find((s) => s.name === 'AcquireCredentialsHandleW');
-    assert.deepEqual(
-      leak.links.map((l) => l.context.spanId),
-      [made.spanContext().spanId],
-      'the first handle, still live, links to the call that made it',
-    );
+    assertLinksToFirstCall(spans, 'sspi.leak', 'the first handle, still live, links to the call that made it');
   });
 
   it('links a double release of a long-lived handle, after thousands of handles made since', function () {
@@ -109,15 +90,8 @@ describe('what findings link to', function () {
     recordObservedCall(registry, free(0x10n));
     for (let i = 0; i < 10000; i++) inRequest(() => recordObservedCall(registry, acquire(0x2_0000_0000n + BigInt(i) * 0x40n)));
     registry.settled();
-    const verdict = guardCall(registry, sspiFunction('FreeCredentialsHandle'), { credential: 0x10n });
-    assert.equal(verdict?.reason, 'double');
-    recordBlockedCall(registry, sspiFunction('FreeCredentialsHandle'), verdict, undefined);
+    releaseAgain(registry, 0x10n);
     registry.settled();
-    const made = spans.getFinishedSpans().find((s) => s.name === 'AcquireCredentialsHandleW');
-    const misuse = spans.getFinishedSpans().find((s) => s.name === 'sspi.misuse');
-    assert.deepEqual(
-      misuse.links.map((l) => l.context.spanId),
-      [made.spanContext().spanId],
-    );
+    assertLinksToFirstCall(spans, 'sspi.misuse');
   });
 });
