@@ -7,7 +7,7 @@ import { guardCall, recordBlockedCall, recordObservedCall } from '../../dist/cor
 import { sspiFunction } from '../../dist/sspi/functions.js';
 import { agentErrorCounts, setMessageSink } from '../../dist/diagnostics.js';
 import { performance } from 'node:perf_hooks';
-import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { PrometheusExporter } from '../../dist/exporters/prometheus.js';
 import { OtelTraceExporter } from '../../dist/exporters/otel-traces.js';
