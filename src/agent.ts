@@ -2,7 +2,6 @@
  * Wires the agent together, once per process: configuration → registry → hooks (which feed it) and
  * detectors (which watch it) → exporters (which read it). Nothing here runs on the app's hot path.
  */
-import { isMainThread } from 'node:worker_threads';
 import { forceCleanup } from './cleanup.js';
 import { readConfig, type AgentConfig } from './config.js';
 import { debug, setDebug, warn } from './diagnostics.js';
@@ -30,6 +29,9 @@ import type { ForcedRelease } from './types.js';
 import type { ThreadReport } from './exporters/thread-reports.js';
 import { WorkerHubGate } from './worker-hub-gate.js';
 import type * as WorkerLinkModule from './workers/worker-link.js';
+
+// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+const { isMainThread } = process.getBuiltinModule('node:worker_threads');
 
 const leakReport = onDemand<typeof LeakReportModule>('./exporters/leak-report.js');
 const nodeExposeSspiHook = onDemand<typeof NodeExposeSspiHookModule>('./hooks/node-expose-sspi-hook.js');

@@ -4,7 +4,7 @@
  * untouched, and hands the facts to the lifecycle rules. Its `.async` variant (koffi's worker-thread
  * call) is wrapped the same way, observed in the callback.
  */
-import { performance } from 'node:perf_hooks';
+import * as clock from '../core/clock.js';
 import { agentError } from '../diagnostics.js';
 import { guardCall, recordBlockedCall, recordObservedCall, isRelease, mayCreateHandle } from '../core/lifecycle.js';
 import type { AllocatedBuffer, Provider } from '../core/observed-call.js';
@@ -215,9 +215,9 @@ export function wrapSspiFunction(original: KoffiFunction, fn: SspiFunction, ctx:
       agentError('hook.before', err);
     }
     if (before?.blocked) return invalidHandleResult(original);
-    const start = performance.now();
+    const start = clock.now();
     const result = original.apply(self, args);
-    const end = performance.now();
+    const end = clock.now();
     if (before) {
       try {
         observe(fn, ctx, args, before, result, start, end, outOnly, wrapped);
@@ -250,7 +250,7 @@ function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContex
     if (typeof callback !== 'function' || !ctx.state.enabled) return originalAsync.apply(original, args);
     let before: CallFacts | undefined;
     try {
-      before = readBefore(new CallFacts(), fn, args.slice(0, -1), ctx, wrappedAsync, performance.now());
+      before = readBefore(new CallFacts(), fn, args.slice(0, -1), ctx, wrappedAsync, clock.now());
     } catch (err) {
       agentError('hook.before', err);
     }
@@ -259,7 +259,7 @@ function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContex
       setImmediate(() => (callback as Function)(null, status));
       return undefined;
     }
-    const start = performance.now();
+    const start = clock.now();
     if (before) {
       before.issuedAt = start;
       before.issuedCaller = ctx.registry.captureCaller(start);
@@ -267,7 +267,7 @@ function wrapAsync(original: KoffiFunction, fn: SspiFunction, ctx: WrapperContex
     args[args.length - 1] = function (this: unknown, err: unknown, result: unknown) {
       if (before && !err) {
         try {
-          observe(fn, ctx, args, before, result, start, performance.now(), outOnly);
+          observe(fn, ctx, args, before, result, start, clock.now(), outOnly);
         } catch (e) {
           agentError('hook.after', e);
         }
