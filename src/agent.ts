@@ -11,7 +11,6 @@ import type * as LeakReportModule from './exporters/leak-report.js';
 import type { LeakReport } from './exporters/leak-report.js';
 import { LeakLog } from './exporters/leak-log.js';
 import { startMetricsServer, type MetricsServer } from './exporters/metrics-server.js';
-import { PrometheusExporter } from './exporters/prometheus.js';
 import { hookKoffiImports } from './hooks/esm-loader.js';
 import { setActiveKoffiHook } from './hooks/koffi-esm-bridge.js';
 import { KoffiHook } from './hooks/koffi-hook.js';
@@ -19,6 +18,7 @@ import type * as NodeExposeSspiHookModule from './hooks/node-expose-sspi-hook.js
 import type { NodeExposeSspiHook } from './hooks/node-expose-sspi-hook.js';
 import { hookRequire } from './hooks/require-hook.js';
 import { onDemand } from './on-demand.js';
+import { PrometheusGate } from './prometheus-gate.js';
 import { TelemetryGate } from './telemetry-gate.js';
 import { installProcessEnd } from './process-end.js';
 import { HandleRegistry } from './core/registry.js';
@@ -40,7 +40,7 @@ const workerLink = onDemand<typeof WorkerLinkModule>('./workers/worker-link.js')
 export interface Agent {
   readonly config: AgentConfig;
   readonly handles: HandleRegistry;
-  readonly prometheus: PrometheusExporter;
+  readonly prometheus: PrometheusGate;
   readonly koffi: KoffiHook;
   readonly nodeExposeSspi: NodeExposeSspiHook;
   readonly metricsServer: MetricsServer | undefined;
@@ -129,7 +129,7 @@ interface ThreadRole {
 }
 
 /** The process's endpoint (every thread's metrics), and the process's end. */
-function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, telemetry: TelemetryGate, suppressions: Suppressions | undefined): ThreadRole {
+function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusGate, telemetry: TelemetryGate, suppressions: Suppressions | undefined): ThreadRole {
   const workers = new WorkerHubGate(prometheus);
   const source = {
     metrics: () => workers.metrics(),
@@ -153,7 +153,7 @@ function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus
 }
 
 /** A worker's metrics and books go to the main thread. */
-function workerThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, suppressions: Suppressions | undefined): ThreadRole {
+function workerThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusGate, suppressions: Suppressions | undefined): ThreadRole {
   const link = workerLink().linkWorker(handles, prometheus, config, suppressions);
   const threads: ThreadReads = { reports: () => [], retired: async () => {} };
   return { metricsServer: undefined, ready: Promise.resolve(), threads, detach: () => link.stop(), close: async () => {} };
@@ -169,7 +169,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
   }
   const handles = new HandleRegistry();
   const suppressions: Suppressions | undefined = loadSuppressions(config.suppressions, warn);
-  const prometheus = new PrometheusExporter(handles);
+  const prometheus = new PrometheusGate(handles);
   const leakLog = new LeakLog();
   const unsubscribeLog = handles.subscribe(leakLog);
   const collected = new CollectedHandleDetector(handles, config.collected);

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 export const ON_DEMAND_PARTS = [
   './exit-report.js',
   './exporters/leak-report.js',
+  './exporters/prometheus.js',
   './hooks/node-expose-sspi-hook.js',
   './telemetry.js',
   './workers/worker-hub.js',

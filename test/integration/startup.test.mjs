@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { freePort } from '../../examples/lib/free-port.mjs';
 import { runApp, explain, REPO } from '../helpers/run-app.mjs';
 import { metricValue, parseMetrics } from '../helpers/prom-text.mjs';
+import { CATALOG } from '../../dist/metrics/catalog.js';
+import { prometheusViews } from '../../dist/metrics/model.js';
 
 // Flags that turn any deprecation into a crash and show every warning, pending ones included.
 const STRICT_WARNINGS = ['--throw-deprecation', '--pending-deprecation', '--trace-warnings'];
@@ -127,6 +129,47 @@ describe('the parts the agent loads on demand', function () {
       assert.deepEqual(among(phases.after.modules, ALL), PARTS[action], explain(run));
     });
   }
+
+  // The exporter, the catalog and its listener, the series: what the Prometheus side compiles.
+  const PROMETHEUS = ['exporters/prometheus.ts', 'exporters/series.ts', 'metrics/catalog-listener.ts', 'metrics/catalog.ts', 'metrics/label-sets.ts', 'metrics/model.ts'];
+
+  it('loads the Prometheus side at the first registry event, not at start', async function () {
+    const { run, phases } = await loads('none');
+    for (const phase of ['start', 'declared']) assert.deepEqual(among(phases[phase].modules, PROMETHEUS), [], `${phase}: ${explain(run)}`);
+    assert.deepEqual(among(phases.calls.modules, PROMETHEUS), PROMETHEUS, explain(run));
+  });
+
+  it('loads it at a scrape before any call, which shows every series the catalog lists at 0 from the start', async function () {
+    const { run, phases } = await loads('scrape-first');
+    assert.deepEqual(among(phases.declared.modules, PROMETHEUS), [], explain(run));
+    assert.deepEqual(among(phases.scraped.modules, PROMETHEUS), PROMETHEUS, explain(run));
+    const samples = parseMetrics(phases.scraped.text);
+    let checked = 0;
+    for (const view of prometheusViews(CATALOG)) {
+      for (const values of view.def.zeroes?.atStart ?? []) {
+        const name = view.def.type === 'histogram' ? `${view.name}_count` : view.name;
+        const labels = Object.fromEntries(view.labels.map((l, i) => [l.name, values[i]]));
+        const sample = samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels));
+        assert.equal(sample?.value, 0, `${name}${JSON.stringify(labels)}: ${phases.scraped.text}`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 20, `${checked} series checked`);
+  });
+
+  it('loads it at a read that comes while calls still wait to be applied, and counts them', async function () {
+    const { run, phases } = await loads('read-at-once');
+    // (The API's instrumentation reads the catalog: importing it loads that much.)
+    assert.deepEqual(among(phases['calls waiting'].modules, PROMETHEUS), among(phases.declared.modules, PROMETHEUS), explain(run));
+    assert.ok(!phases['calls waiting'].modules.includes('exporters/prometheus.ts'), explain(run));
+    assert.ok(phases.read.modules.includes('exporters/prometheus.ts'), explain(run));
+    const samples = parseMetrics(phases.read.text);
+    const credential = { kind: 'credential', package: 'NTLM' };
+    assert.equal(metricValue(samples, 'sspi_handles_opened_total', credential), 1, phases.read.text);
+    assert.equal(metricValue(samples, 'sspi_handles_closed_total', credential), 1, phases.read.text);
+    assert.equal(metricValue(samples, 'sspi_calls_total', { function: 'AcquireCredentialsHandleW', status: 'SEC_E_OK' }), 1, phases.read.text);
+    assert.equal(metricValue(samples, 'sspi_calls_total', { function: 'FreeCredentialsHandle', status: 'SEC_E_OK' }), 1, phases.read.text);
+  });
 
   it('loads node:http at the first scrape', async function () {
     const { run, phases } = await loads('scrape');
