@@ -171,6 +171,16 @@ describe('the parts the agent loads on demand', function () {
     assert.equal(metricValue(samples, 'sspi_calls_total', { function: 'FreeCredentialsHandle', status: 'SEC_E_OK' }), 1, phases.read.text);
   });
 
+  // What a call does around the native call, and the lifecycle rules it hands the call to.
+  const CALLS = ['core/call-details.ts', 'core/lifecycle.ts', 'core/negotiation.ts', 'hooks/call-observer.ts', 'hooks/handle-shapes.ts', 'hooks/token-reader.ts'];
+
+  it('loads the per-call part at the first call of a declared function, not when the functions are declared', async function () {
+    const { run, phases } = await loads('none');
+    assert.ok(phases.declared.modules.includes('hooks/sspi-function-wrapper.ts'), explain(run));
+    for (const phase of ['start', 'declared']) assert.deepEqual(among(phases[phase].modules, CALLS), [], `${phase}: ${explain(run)}`);
+    assert.deepEqual(among(phases.calls.modules, CALLS), CALLS, explain(run));
+  });
+
   it('loads node:http at the first scrape', async function () {
     const { run, phases } = await loads('scrape');
     assert.equal(phases.calls.http, false, explain(run));
