@@ -28,7 +28,7 @@ export const PENDING_LIMIT = 256;
 export type Apply<T> = (target: T, call: ObservedCall, caller: CallerFacts | undefined) => void;
 
 // Node's own, not a global an app's fake timers may have replaced; taken from the built-in module,
-// not imported: an import's namespace reads `promises` too, which loads node:timers/promises.
+// not imported: the namespace an ES import builds reads `promises` too, which loads node:timers/promises.
 const { setImmediate } = process.getBuiltinModule('node:timers');
 
 const NOT_ISSUED = -1;
