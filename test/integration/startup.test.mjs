@@ -89,14 +89,14 @@ describe('what the preload loads, and when', function () {
 describe('the parts the agent loads on demand', function () {
   const RECORDER = join(REPO, 'test', 'fixtures', 'startup', 'record-loads.mjs');
   /** `parts-loaded.mjs` under the agent: the agent's source modules loaded at each phase. */
-  async function loads(action) {
+  async function loads(action, env = {}) {
     const port = await freePort();
     const run = await runApp('startup/parts-loaded.mjs', {
       agent: false,
       nodeArgs: ['--import', RECORDER, '--import', 'sspi-agent'],
       args: [action],
       // No report file asked for: then only a handle live at the end is something to report.
-      env: { SSPI_AGENT_METRICS_PORT: String(port), SSPI_AGENT_REPORT_FILE: '' },
+      env: { SSPI_AGENT_METRICS_PORT: String(port), SSPI_AGENT_REPORT_FILE: '', ...env },
     });
     assert.equal(run.code, 0, explain(run));
     return { run, phases: Object.fromEntries(run.results.filter((r) => r.phase).map((r) => [r.phase, r])) };
@@ -179,6 +179,14 @@ describe('the parts the agent loads on demand', function () {
     assert.ok(phases.declared.modules.includes('hooks/sspi-function-wrapper.ts'), explain(run));
     for (const phase of ['start', 'declared']) assert.deepEqual(among(phases[phase].modules, CALLS), [], `${phase}: ${explain(run)}`);
     assert.deepEqual(among(phases.calls.modules, CALLS), CALLS, explain(run));
+  });
+
+  it('loads node:net only to serve the endpoint: not with SSPI_AGENT_METRICS_PORT=0', async function () {
+    // At the app's first line: importing koffi loads it soon after when stderr is a pipe, agent or not.
+    const { run, phases } = await loads('none', { SSPI_AGENT_METRICS_PORT: '0' });
+    assert.equal(phases.start.net, false, explain(run));
+    const served = await loads('none');
+    assert.equal(served.phases.start.net, true, explain(served.run));
   });
 
   it('loads node:http at the first scrape', async function () {
