@@ -189,6 +189,12 @@ describe('the parts the agent loads on demand', function () {
     assert.equal(served.phases.start.net, true, explain(served.run));
   });
 
+  it('loads neither node:perf_hooks nor node:timers/promises at start; the clock takes node:perf_hooks at the first call', async function () {
+    const { run, phases } = await loads('none');
+    for (const phase of ['start', 'declared']) assert.deepEqual(phases[phase].builtins, [], `${phase}: ${explain(run)}`);
+    assert.deepEqual(phases.calls.builtins, ['NativeModule perf_hooks'], explain(run));
+  });
+
   it('loads node:http at the first scrape', async function () {
     const { run, phases } = await loads('scrape');
     assert.equal(phases.calls.http, false, explain(run));
