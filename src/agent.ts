@@ -2,7 +2,6 @@
  * Wires the agent together, once per process: configuration → registry → hooks (which feed it) and
  * detectors (which watch it) → exporters (which read it). Nothing here runs on the app's hot path.
  */
-import { isMainThread } from 'node:worker_threads';
 import { forceCleanup } from './cleanup.js';
 import { readConfig, type AgentConfig } from './config.js';
 import { debug, setDebug, warn } from './diagnostics.js';
@@ -12,7 +11,6 @@ import type * as LeakReportModule from './exporters/leak-report.js';
 import type { LeakReport } from './exporters/leak-report.js';
 import { LeakLog } from './exporters/leak-log.js';
 import { startMetricsServer, type MetricsServer } from './exporters/metrics-server.js';
-import { PrometheusExporter } from './exporters/prometheus.js';
 import { hookKoffiImports } from './hooks/esm-loader.js';
 import { setActiveKoffiHook } from './hooks/koffi-esm-bridge.js';
 import { KoffiHook } from './hooks/koffi-hook.js';
@@ -20,6 +18,7 @@ import type * as NodeExposeSspiHookModule from './hooks/node-expose-sspi-hook.js
 import type { NodeExposeSspiHook } from './hooks/node-expose-sspi-hook.js';
 import { hookRequire } from './hooks/require-hook.js';
 import { onDemand } from './on-demand.js';
+import { PrometheusGate } from './prometheus-gate.js';
 import { TelemetryGate } from './telemetry-gate.js';
 import { installProcessEnd } from './process-end.js';
 import { HandleRegistry } from './core/registry.js';
@@ -31,6 +30,9 @@ import type { ThreadReport } from './exporters/thread-reports.js';
 import { WorkerHubGate } from './worker-hub-gate.js';
 import type * as WorkerLinkModule from './workers/worker-link.js';
 
+// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+const { isMainThread } = process.getBuiltinModule('node:worker_threads');
+
 const leakReport = onDemand<typeof LeakReportModule>('./exporters/leak-report.js');
 const nodeExposeSspiHook = onDemand<typeof NodeExposeSspiHookModule>('./hooks/node-expose-sspi-hook.js');
 const workerLink = onDemand<typeof WorkerLinkModule>('./workers/worker-link.js');
@@ -38,7 +40,7 @@ const workerLink = onDemand<typeof WorkerLinkModule>('./workers/worker-link.js')
 export interface Agent {
   readonly config: AgentConfig;
   readonly handles: HandleRegistry;
-  readonly prometheus: PrometheusExporter;
+  readonly prometheus: PrometheusGate;
   readonly koffi: KoffiHook;
   readonly nodeExposeSspi: NodeExposeSspiHook;
   readonly metricsServer: MetricsServer | undefined;
@@ -127,7 +129,7 @@ interface ThreadRole {
 }
 
 /** The process's endpoint (every thread's metrics), and the process's end. */
-function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, telemetry: TelemetryGate, suppressions: Suppressions | undefined): ThreadRole {
+function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusGate, telemetry: TelemetryGate, suppressions: Suppressions | undefined): ThreadRole {
   const workers = new WorkerHubGate(prometheus);
   const source = {
     metrics: () => workers.metrics(),
@@ -151,7 +153,7 @@ function mainThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus
 }
 
 /** A worker's metrics and books go to the main thread. */
-function workerThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusExporter, suppressions: Suppressions | undefined): ThreadRole {
+function workerThreadRole(config: AgentConfig, handles: HandleRegistry, prometheus: PrometheusGate, suppressions: Suppressions | undefined): ThreadRole {
   const link = workerLink().linkWorker(handles, prometheus, config, suppressions);
   const threads: ThreadReads = { reports: () => [], retired: async () => {} };
   return { metricsServer: undefined, ready: Promise.resolve(), threads, detach: () => link.stop(), close: async () => {} };
@@ -167,7 +169,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
   }
   const handles = new HandleRegistry();
   const suppressions: Suppressions | undefined = loadSuppressions(config.suppressions, warn);
-  const prometheus = new PrometheusExporter(handles);
+  const prometheus = new PrometheusGate(handles);
   const leakLog = new LeakLog();
   const unsubscribeLog = handles.subscribe(leakLog);
   const collected = new CollectedHandleDetector(handles, config.collected);

@@ -16,11 +16,11 @@ function turnedOff(raw: string | undefined): boolean {
 }
 
 async function preload(): Promise<void> {
-  const { isMainThread } = await import('node:worker_threads');
   const { nodeSupported, SUPPORTED_NODE } = await import('./node-support.js');
   // `--import` runs again in every worker thread: each thread gets an agent of its own (SSPI calls are
   // the thread's own), and the main thread's serves and reports for the process.
   if (!nodeSupported(process.versions.node)) {
+    const { isMainThread } = await import('node:worker_threads');
     if (isMainThread) process.stderr.write(`sspi-agent: Node.js ${process.versions.node} is not supported (needs ${SUPPORTED_NODE}); the app runs without the agent\n`);
     return;
   }

@@ -14,8 +14,11 @@ import { createRequire } from 'node:module';
 
 /** The parts, as paths relative to this module: scripts/bundle.mjs makes each an entry of the bundle. */
 export const ON_DEMAND_PARTS = [
+  './core/lifecycle.js',
   './exit-report.js',
   './exporters/leak-report.js',
+  './exporters/prometheus.js',
+  './hooks/call-observer.js',
   './hooks/node-expose-sspi-hook.js',
   './telemetry.js',
   './workers/worker-hub.js',

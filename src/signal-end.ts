@@ -12,8 +12,10 @@
  * the same native exit `process.exit()` ends in, without the 'exit' listeners the default handler
  * would not have run either.
  */
-import { constants } from 'node:os';
 import { agentError } from './diagnostics.js';
+
+// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+const { constants } = process.getBuiltinModule('node:os');
 
 /** NTSTATUS 0xC000013A, "{Application Exit by CTRL+C}": the exit code of a console-event end. */
 export const STATUS_CONTROL_C_EXIT = 0xc000013a;

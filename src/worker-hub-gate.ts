@@ -5,7 +5,7 @@
  * that ask the workers for their metrics load when the first worker is created or announces itself;
  * a process without worker threads never loads them.
  */
-import { BroadcastChannel, type Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { agentError } from './diagnostics.js';
 import type { MetricObject } from './exporters/series.js';
 import type { ThreadReport } from './exporters/thread-reports.js';
@@ -15,6 +15,9 @@ import type * as WorkerHubModule from './workers/worker-hub.js';
 import type { WorkerHub } from './workers/worker-hub.js';
 import type * as WorkerScrapesModule from './workers/worker-scrapes.js';
 import type { WorkerScrapes } from './workers/worker-scrapes.js';
+
+// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+const { BroadcastChannel } = process.getBuiltinModule('node:worker_threads');
 
 const workerHub = onDemand<typeof WorkerHubModule>('./workers/worker-hub.js');
 const workerScrapes = onDemand<typeof WorkerScrapesModule>('./workers/worker-scrapes.js');

@@ -3,10 +3,12 @@
  * V8 records the raw frames at `captureStackTrace` and builds the text on first read of `.stack`,
  * so a handle that is released normally never pays for formatting.
  */
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dirname, sep } from 'node:path';
 import { agentError } from '../diagnostics.js';
 import type { AllocationSite } from '../types.js';
+
+// Taken from the built-in modules, not imported: see "Start-up" in docs/architecture.md.
+const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
+const { dirname, sep } = process.getBuiltinModule('node:path');
 
 /** The agent's own files, as a path (CommonJS-style frames) and as a URL (ES module frames). */
 // This module is in dist/core/: the agent is all of dist/.

@@ -4,7 +4,7 @@
  * did: a credential, context or buffer came to life, ended, was used, or nothing changed; and, before
  * the call runs, whether it must not reach the provider at all (a handle already released).
  */
-import { performance } from 'node:perf_hooks';
+import * as clock from './clock.js';
 import { callDetails } from './call-details.js';
 import { isZeroKey } from './handle-keys.js';
 import { endNegotiation, noteNegotiation } from './negotiation.js';
@@ -69,7 +69,7 @@ export function guardCall(registry: HandleRegistry, fn: SspiFunction, inputs: Ca
  * gets instead.
  */
 export function recordBlockedCall(registry: HandleRegistry, fn: SspiFunction, verdict: InvalidRelease, site: AllocationSite | undefined): void {
-  const caller = registry.captureCaller(performance.now());
+  const caller = registry.captureCaller(clock.now());
   registry.blocked({ ...verdict, site, caller });
   registry.recordCall(fn.name, SEC_E_INVALID_HANDLE, 0, undefined, caller);
 }
@@ -99,7 +99,7 @@ function releasedOnly(
  * is applied, with the call's own times and parent.
  */
 export function recordObservedCall(registry: HandleRegistry, call: ObservedCall): void {
-  const at = call.at ?? performance.now();
+  const at = call.at ?? clock.now();
   const context = call.issuedAt === undefined ? registry.captureContext() : call.issuedCaller?.context;
   if (call.issuedAt !== undefined && releasesEarlierHolder(registry, call)) {
     registry.recordCall(call.fn.name, call.status, call.durationSeconds, undefined, callerAt(context, at));

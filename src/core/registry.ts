@@ -5,7 +5,7 @@
  * Readers get the store through `settled()`, after every waiting call is applied. It knows nothing of
  * koffi or Prometheus.
  */
-import { performance } from 'node:perf_hooks';
+import * as clock from './clock.js';
 import type { HandleRecord, LiveGroup } from './handle-record.js';
 import { CallLog } from './log/call-log.js';
 import { BatchTally, type Tallied } from './batch-tally.js';
@@ -94,7 +94,7 @@ export class HandleRegistry {
    * (A released one is simply replaced: allocators reuse values, and the value is live again.)
    */
   open(opening: HandleOpening): TrackedHandle {
-    const now = opening.at ?? performance.now();
+    const now = opening.at ?? clock.now();
     const missed = this.store.get(opening.kind, opening.key);
     if (missed) this.close(missed, now, opening.caller);
     const handle = this.store.add(opening, now);
@@ -127,7 +127,7 @@ export class HandleRegistry {
   }
 
   /** A call on a live context: appended to its history; `handshakeStep` calls also move its handshake. */
-  touch(handle: TrackedHandle, fn: string, status: number, handshakeStep: boolean, now = performance.now()): void {
+  touch(handle: TrackedHandle, fn: string, status: number, handshakeStep: boolean, now = clock.now()): void {
     const details = (handle as HandleRecord).details;
     const history = details?.history;
     if (!details || !history) return;
@@ -149,7 +149,7 @@ export class HandleRegistry {
     status: number,
     fn: string,
     site?: AllocationSite,
-    now = performance.now(),
+    now = clock.now(),
     caller?: CallerFacts,
   ): ReleaseOutcome {
     const handle = key === undefined ? undefined : this.store.get(kind, key);
@@ -200,7 +200,7 @@ export class HandleRegistry {
   }
 
   /** Flags live handles older than their limits, and contexts whose handshake is unfinished after `limits.handshake`, each once (see StaleMarks). */
-  flagStale(limits: StaleLimits, now = performance.now()): void {
+  flagStale(limits: StaleLimits, now = clock.now()): void {
     this.settled();
     this.store.checkStale(limits, now, (handle, reason) => this.events.emit('onLeak', handle, reason));
   }
@@ -232,7 +232,7 @@ export class HandleRegistry {
   forcedRelease(handle: TrackedHandle, status: number, trigger: string): ForcedRelease {
     const event: ForcedRelease = { handle, status, result: status < 0 ? 'failed' : 'released', trigger };
     if (this.settled().get(handle.kind, handle.key) === handle) {
-      const now = performance.now();
+      const now = clock.now();
       this.close(handle as HandleRecord, now, this.events.captureCaller(now));
       this.store.remember(handle as HandleRecord, `${trigger} cleanup`, undefined, now);
     }
@@ -245,7 +245,7 @@ export class HandleRegistry {
    * context handle: the record answers to the new value from now on. Windows keeps the value; Wine's
    * secur32 issues a new one on every successful call, and the app must use (and delete) that one.
    */
-  rekey(handle: TrackedHandle, key: HandleKey, now = performance.now()): void {
+  rekey(handle: TrackedHandle, key: HandleKey, now = clock.now()): void {
     if (handle.key === key || this.store.get(handle.kind, handle.key) !== handle) return;
     const clash = this.store.get(handle.kind, key);
     if (clash) this.close(clash, now);

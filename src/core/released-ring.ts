@@ -13,7 +13,8 @@ import { perKind, type HandleKind } from '../types.js';
 export const RELEASED_MEMORY = 10_000;
 
 export class ReleasedRing {
-  private readonly ring = perKind(() => new Array<HandleRecord | undefined>(RELEASED_MEMORY).fill(undefined));
+  /** A kind's ring is made at its first release: 10,000 slots each, which every start would fill otherwise. */
+  private readonly ring = perKind((): (HandleRecord | undefined)[] | undefined => undefined);
   private readonly next = perKind(() => 0);
 
   constructor(private readonly records: Record<HandleKind, RecordMap>) {}
@@ -21,7 +22,7 @@ export class ReleasedRing {
   /** The record itself is kept: no allocation on the release path. */
   add(handle: HandleRecord): void {
     const { kind } = handle;
-    const ring = this.ring[kind];
+    const ring = (this.ring[kind] ??= new Array<HandleRecord | undefined>(RELEASED_MEMORY).fill(undefined));
     const slot = this.next[kind];
     const forgotten = ring[slot];
     if (forgotten !== undefined) this.records[kind].forget(forgotten);
@@ -34,7 +35,7 @@ export class ReleasedRing {
   drop(record: HandleRecord): void {
     const released = record.released!;
     const ring = this.ring[record.kind];
-    if (released.slot >= 0 && ring[released.slot] === record) ring[released.slot] = undefined;
+    if (released.slot >= 0 && ring?.[released.slot] === record) ring[released.slot] = undefined;
     released.slot = -1;
   }
 }

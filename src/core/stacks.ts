@@ -3,7 +3,7 @@
  * costs about 3–14 µs (more than an SSPI acquire+free), formatting it more; both live in
  * captured-site.ts.
  */
-import { performance } from 'node:perf_hooks';
+import * as clock from './clock.js';
 import { captureSite } from './captured-site.js';
 import { sampler, type SampleMode } from './sampling.js';
 import { StackBudget } from './stack-budget.js';
@@ -58,9 +58,9 @@ function budgeted(depth: number, share: number): Pick<StackPolicy, 'forCreation'
   const take = (skipAbove: Function, now: number, reserve: number) => {
     if (!budget.allows(now, reserve)) return OVER_BUDGET;
     // Timed on its own: the agent's other work since the caller read its clock is not stack capture.
-    const start = performance.now();
+    const start = clock.now();
     const site = captureSite(depth, skipAbove);
-    budget.charge(performance.now() - start);
+    budget.charge(clock.now() - start);
     return site;
   };
   return {

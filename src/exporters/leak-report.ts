@@ -4,7 +4,7 @@
  * a context's handshake history, in the spirit of Netty's leak records; and what the forced cleanup
  * did. Built from registry records only; it never holds or prints a handle value or a secret.
  */
-import { performance } from 'node:perf_hooks';
+import * as clock from '../core/clock.js';
 import { KeyTrie, OVER_BUDGET, formatSites, frameLocation } from '../core/stacks.js';
 import { negotiatedLabel } from '../core/negotiation.js';
 import { statusName } from '../sspi/status.js';
@@ -60,7 +60,7 @@ function describe(h: TrackedHandle, now: number, site: string): LeakedHandle {
     direction: h.direction,
     createdBy: h.createdBy,
     library: h.library,
-    createdAt: isoTime(performance.timeOrigin + h.createdAt),
+    createdAt: isoTime(clock.timeOrigin() + h.createdAt),
     ageSeconds: (now - h.createdAt) / 1000,
     site,
   };
@@ -75,7 +75,7 @@ function describe(h: TrackedHandle, now: number, site: string): LeakedHandle {
 }
 
 export function buildLeakReport(handles: readonly TrackedHandle[], reason: string, options: ReportOptions = {}): LeakReport {
-  const now = performance.now();
+  const now = clock.now();
   const groups = new KeyTrie<LeakGroup>();
   const made: LeakGroup[] = [];
   const byKind: Record<HandleKind, number> = { credential: 0, context: 0, buffer: 0 };

@@ -7,8 +7,9 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { agentError, debug, warn } from '../diagnostics.js';
 
-// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
-const { createServer } = process.getBuiltinModule('node:net');
+// Taken from the built-in module, not imported, and only when an endpoint starts (a worker thread's
+// agent and `SSPI_AGENT_METRICS_PORT=0` serve none): see "Start-up" in docs/architecture.md.
+const net = () => process.getBuiltinModule('node:net');
 
 /** `node:crypto`, loaded only where a token is set: a few MiB that an endpoint without one never needs. */
 const crypto = () => process.getBuiltinModule('node:crypto');
@@ -85,7 +86,7 @@ function httpServer(source: MetricsSource, tokenDigest: Buffer | undefined): Htt
 export function startMetricsServer(source: MetricsSource, host: string, port: number, token = ''): MetricsServer {
   const tokenDigest = token ? sha256(token) : undefined;
   let http: HttpServer | undefined;
-  const server: Server = createServer((socket: Socket) => {
+  const server: Server = net().createServer((socket: Socket) => {
     socket.unref();
     socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
     try {

@@ -12,7 +12,7 @@
  * With no SDK registered, `tracer()` is undefined and nothing is built. Attributes carry labels only:
  * never a handle value, a user, principal or target name, a password, an identity or token bytes.
  */
-import { performance } from 'node:perf_hooks';
+import * as clock from '../core/clock.js';
 import type { Attributes, Context, Link, SpanContext, Tracer } from '@opentelemetry/api';
 import { otelApi } from '../otel/api.js';
 import { negotiatedLabel } from '../core/negotiation.js';
@@ -103,7 +103,7 @@ function handleAttributes(handle: TrackedHandle): Attributes {
     [ATTR_SSPI_HANDLE_ID]: handle.id,
     [ATTR_SSPI_HANDLE_CREATED_BY]: handle.createdBy,
     [ATTR_SSPI_LIBRARY]: handle.library,
-    [ATTR_SSPI_HANDLE_AGE]: (performance.now() - handle.createdAt) / 1000,
+    [ATTR_SSPI_HANDLE_AGE]: (clock.now() - handle.createdAt) / 1000,
   };
   const negotiated = negotiatedLabel(handle);
   if (negotiated) attributes[ATTR_SSPI_NEGOTIATED_PACKAGE] = negotiated;

@@ -25,6 +25,8 @@ export class PrometheusExporter {
   /** Every metric of the catalog, in the catalog's order: what the registry serves once made. */
   private readonly all: AgentMetric[] = [];
   private readonly fast = new Map<string, FastCounter | FastHistogram>();
+  /** Bumps the series from the registry's events (subscribed by the constructor). */
+  readonly listener: CatalogListener<Series>;
   private readonly unsubscribe: () => void;
   private made: Registry | undefined;
 
@@ -32,7 +34,8 @@ export class PrometheusExporter {
     const views = prometheusViews(CATALOG);
     for (const view of views) this.register(view);
     const sink: MetricSink<Series> = { series: (view, values) => this.seriesOf(view).labels(...values), recorder: (view) => this.recorder(view) };
-    this.unsubscribe = handles.subscribe(new CatalogListener(views, sink, { zeroes: true }));
+    this.listener = new CatalogListener(views, sink, { zeroes: true });
+    this.unsubscribe = handles.subscribe(this.listener);
   }
 
   /** The prom-client registry serving the agent's metrics, made (and prom-client loaded) on first use. */

@@ -19,14 +19,15 @@ type ResolveHook = NonNullable<Parameters<typeof registerHooks>[0]['resolve']>;
 type LoadHook = NonNullable<Parameters<typeof registerHooks>[0]['load']>;
 
 function isShim(url: string | undefined): boolean {
-  return url !== undefined && url.startsWith('file:') && new URL(url).searchParams.has(SHIM_PARAM);
+  // The substring first: every module the app loads passes here, and parsing its URL costs more.
+  return url !== undefined && url.startsWith('file:') && url.includes(SHIM_PARAM) && new URL(url).searchParams.has(SHIM_PARAM);
 }
 
 /** Whether a resolved module is koffi's ES entry, imported by anything but the shim itself. */
 function isKoffiEsmImport(resolved: { url: string; format?: string | null }, context: { parentURL?: string; conditions?: readonly string[] }): boolean {
   // `require()` goes through these hooks too; koffi's CommonJS entry is the require hook's.
   if (context.conditions?.includes('require') || resolved.format === 'commonjs') return false;
-  if (!resolved.url.startsWith('file:') || isShim(context.parentURL)) return false;
+  if (!resolved.url.startsWith('file:') || !resolved.url.includes('koffi') || isShim(context.parentURL)) return false;
   const url = new URL(resolved.url);
   return KOFFI_ESM_ENTRY.test(url.pathname) && !url.searchParams.has(SHIM_PARAM);
 }

@@ -5,7 +5,7 @@
  * wrapped per instance, since koffi 3's `LibraryHandle.prototype.func` cannot be written.
  */
 import { agentError, debug } from '../diagnostics.js';
-import { recordUnload } from '../core/lifecycle.js';
+import type * as LifecycleModule from '../core/lifecycle.js';
 import type { Provider } from '../core/observed-call.js';
 import type { HandleRegistry } from '../core/registry.js';
 import { sspiFunction } from '../sspi/functions.js';
@@ -16,6 +16,7 @@ import { handleWords } from '../core/handle-keys.js';
 import type { NativeMemory } from './handle-shapes.js';
 import { nativeMemory, type KoffiMemoryModule } from './native-memory.js';
 import { NegotiateHandles } from './negotiate-handles.js';
+import { onDemand } from '../on-demand.js';
 import { PatchingHook } from './patcher.js';
 import { isWrapped, wrapSspiFunction, type WrapperContext } from './sspi-function-wrapper.js';
 
@@ -35,6 +36,9 @@ interface KoffiModule extends KoffiMemoryModule {
 }
 
 type Declarer = (...args: unknown[]) => unknown;
+
+/** The lifecycle rules, loaded at the first call (hooks/call-observer.ts) or unload. */
+const lifecycle = onDemand<typeof LifecycleModule>('./core/lifecycle.js');
 
 /** koffi 3 puts these on each library beside the prototype's `func`; all return declared functions. */
 const DECLARATION_METHODS = ['func', 'cdecl', 'stdcall', 'fastcall', 'thiscall'] as const;
@@ -128,7 +132,7 @@ export class KoffiHook extends PatchingHook {
       try {
         const live = registry.settled().liveHandles((h) => h.provider === provider);
         if (live.length > 0) {
-          recordUnload(registry, provider.library, live);
+          lifecycle().recordUnload(registry, provider.library, live);
           beforeUnload(provider);
         }
       } catch (err) {

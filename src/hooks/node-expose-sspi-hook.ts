@@ -7,7 +7,7 @@
  * lifecycle rules do the rest. Strings have no object to watch, so the GC detector does not apply;
  * age, handshake and exit detection do.
  */
-import { performance } from 'node:perf_hooks';
+import * as clock from '../core/clock.js';
 import { agentError, debug } from '../diagnostics.js';
 import { guardCall, recordBlockedCall, recordObservedCall, isRelease, mayCreateHandle } from '../core/lifecycle.js';
 import type { ObservedCall, Provider } from '../core/observed-call.js';
@@ -88,9 +88,9 @@ export class NodeExposeSspiHook extends PatchingHook {
           blocked = true;
           recordBlockedCall(registry, fn, verdict, stacks.always(wrapped));
         } else if (mayCreateHandle(fn, inputs.context)) {
-          site = stacks.forCreation(fn.name, wrapped, performance.now());
+          site = stacks.forCreation(fn.name, wrapped, clock.now());
         } else if (isRelease(fn)) {
-          site = stacks.forRelease(fn.name, wrapped, performance.now());
+          site = stacks.forRelease(fn.name, wrapped, clock.now());
         }
       } catch (err) {
         agentError('node-expose-sspi.before', err);
@@ -98,7 +98,7 @@ export class NodeExposeSspiHook extends PatchingHook {
       }
       // A released handle never reaches SSPI: the caller gets the error the addon throws for SEC_E_INVALID_HANDLE.
       if (blocked) throw addonError(name, SEC_E_INVALID_HANDLE);
-      const start = performance.now();
+      const start = clock.now();
       let result: unknown;
       try {
         result = original.apply(this, args);
@@ -127,7 +127,7 @@ function observe(
   start: number,
 ): void {
   try {
-    const end = performance.now();
+    const end = clock.now();
     const call: ObservedCall = {
       fn,
       provider,

@@ -4,7 +4,6 @@
  * are inspected — not its native module (`@koromix/koffi-*`), whose `load` koffi wraps itself — so
  * other modules' loads pay one string test. node-expose-sspi (CommonJS too) is seen the same way.
  */
-import { createRequire } from 'node:module';
 import { agentError } from '../diagnostics.js';
 
 /** `koffi`, `koffi/indirect`, or a path to koffi's own entry files. */
@@ -26,7 +25,8 @@ interface ModuleInternals {
   _load: Load;
 }
 
-const Module = createRequire(import.meta.url)('node:module') as ModuleInternals;
+// The CommonJS loader itself (`require('node:module')`), taken without making a `require` for it.
+const Module = process.getBuiltinModule('node:module') as unknown as ModuleInternals;
 
 /**
  * Calls `onKoffi(exports)` for each koffi module loaded (and `onNodeExposeSspi(exports)` for each

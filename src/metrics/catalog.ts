@@ -5,7 +5,7 @@
  * README's and docs' metrics tables and the dashboards' names are all made from this table; a test
  * fails when an exporter shows anything else.
  */
-import { performance } from 'node:perf_hooks';
+import * as clock from '../core/clock.js';
 import { agentErrorCounts } from '../diagnostics.js';
 import {
   ATTR_SSPI_AGENT_ERROR_WHERE,
@@ -87,7 +87,7 @@ export const CATALOG = {
     help: 'Age of the oldest live SSPI handle of each kind (0 when none is live).',
     labels: [KIND],
     feed: collect((handles, observe) => {
-      const now = performance.now();
+      const now = clock.now();
       for (const kind of HANDLE_KINDS) {
         const oldest = handles.oldest(kind);
         observe(oldest ? (now - oldest.createdAt) / 1000 : 0, { kind });

@@ -2,10 +2,9 @@
  * Which loaded libraries are SSPI providers: matched by file name (the Windows DLLs, WinPR's shared
  * objects) or, for names a user adds, by absolute path.
  */
-import { basename, isAbsolute, resolve } from 'node:path';
-
-// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+// Taken from the built-in modules, not imported: see "Start-up" in docs/architecture.md.
 const { existsSync } = process.getBuiltinModule('node:fs');
+const { basename, isAbsolute, resolve } = process.getBuiltinModule('node:path');
 
 export const DEFAULT_PROVIDER_NAMES: readonly string[] = [
   'secur32.dll',

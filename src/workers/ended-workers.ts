@@ -6,7 +6,7 @@
  * ages a thread reports are its own clock's, so the time each kind's oldest was made is kept on this
  * thread's clock and its age worked out at each read.
  */
-import { performance } from 'node:perf_hooks';
+import * as clock from '../core/clock.js';
 import { endedThreadMetrics, mergeSnapshots } from '../exporters/merged-metrics.js';
 import type { MetricObject } from '../exporters/series.js';
 import { METRICS } from '../metrics/catalog.js';
@@ -35,7 +35,7 @@ export class EndedWorkers {
   }
 
   /** The totals they left, with their live handles' oldest ages as of `now`. */
-  metrics(now = performance.now()): readonly MetricObject[] {
+  metrics(now = clock.now()): readonly MetricObject[] {
     if (!this.ages || this.oldestMadeAt.size === 0) return this.counts;
     const values = [...this.oldestMadeAt].map(([kind, madeAt]) => ({ labels: { kind }, value: (now - madeAt) / 1000 }));
     return [...this.counts, { ...this.ages, values }];

@@ -10,7 +10,7 @@
  */
 import { BroadcastChannel, type Worker } from 'node:worker_threads';
 import { agentError, warn } from '../diagnostics.js';
-import { performance } from 'node:perf_hooks';
+import * as clock from '../core/clock.js';
 import type { MetricObject } from '../exporters/series.js';
 import type { ThreadReport } from '../exporters/thread-reports.js';
 import type { LeakReport } from '../exporters/leak-report.js';
@@ -153,12 +153,12 @@ export class WorkerHub {
   private receive(worker: LiveWorker, message: FromWorker): void {
     if (message.type === 'metrics') {
       worker.metrics = message.metrics;
-      worker.metricsAt = performance.now();
+      worker.metricsAt = clock.now();
       this.onMetrics(worker, message.id);
     } else if (message.type === 'ended') {
       this.workerEnded(worker.threadId, message.report, message.metrics);
     } else if (message.type === 'stopped') {
-      this.retire(worker.threadId, message.metrics, performance.now());
+      this.retire(worker.threadId, message.metrics, clock.now());
     } else if (message.type === 'child-exited') {
       void this.exited(message.threadId);
     } else if (message.type === 'terminating') {
@@ -171,7 +171,7 @@ export class WorkerHub {
   /** A worker's books, as it closed them: its counts join the totals, its leaks the process's report. */
   private workerEnded(threadId: number, report: LeakReport, metrics: MetricObject[]): void {
     // Already counted as ended without a report (it came late): its counts stay those it left then.
-    this.retire(threadId, metrics, performance.now());
+    this.retire(threadId, metrics, clock.now());
     this.keep(threadId, report, true);
   }
 

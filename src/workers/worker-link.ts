@@ -14,7 +14,7 @@ import { closeBooks } from '../closing-report.js';
 import { cleanupCovers } from '../cleanup.js';
 import type { AgentConfig } from '../config.js';
 import { agentError } from '../diagnostics.js';
-import type { PrometheusExporter } from '../exporters/prometheus.js';
+import type { PrometheusGate } from '../prometheus-gate.js';
 import type { HandleRegistry } from '../core/registry.js';
 import type { Suppressions } from '../suppressions.js';
 import { fromWorker, HELLO, TO_WORKERS, type FromWorker, type Hello, type ToWorkers } from './protocol.js';
@@ -29,7 +29,7 @@ export interface WorkerLink {
   stop(): void;
 }
 
-export function linkWorker(registry: HandleRegistry, prometheus: PrometheusExporter, config: AgentConfig, suppressions: Suppressions | undefined): WorkerLink {
+export function linkWorker(registry: HandleRegistry, prometheus: PrometheusGate, config: AgentConfig, suppressions: Suppressions | undefined): WorkerLink {
   const slot = createSlot();
   const toMain = new BroadcastChannel(fromWorker(threadId));
   const fromMain = new BroadcastChannel(TO_WORKERS);

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { freePort } from '../../examples/lib/free-port.mjs';
 import { runApp, explain, REPO } from '../helpers/run-app.mjs';
 import { metricValue, parseMetrics } from '../helpers/prom-text.mjs';
+import { CATALOG } from '../../dist/metrics/catalog.js';
+import { prometheusViews } from '../../dist/metrics/model.js';
 
 // Flags that turn any deprecation into a crash and show every warning, pending ones included.
 const STRICT_WARNINGS = ['--throw-deprecation', '--pending-deprecation', '--trace-warnings'];
@@ -87,14 +89,14 @@ describe('what the preload loads, and when', function () {
 describe('the parts the agent loads on demand', function () {
   const RECORDER = join(REPO, 'test', 'fixtures', 'startup', 'record-loads.mjs');
   /** `parts-loaded.mjs` under the agent: the agent's source modules loaded at each phase. */
-  async function loads(action) {
+  async function loads(action, env = {}) {
     const port = await freePort();
     const run = await runApp('startup/parts-loaded.mjs', {
       agent: false,
       nodeArgs: ['--import', RECORDER, '--import', 'sspi-agent'],
       args: [action],
       // No report file asked for: then only a handle live at the end is something to report.
-      env: { SSPI_AGENT_METRICS_PORT: String(port), SSPI_AGENT_REPORT_FILE: '' },
+      env: { SSPI_AGENT_METRICS_PORT: String(port), SSPI_AGENT_REPORT_FILE: '', ...env },
     });
     assert.equal(run.code, 0, explain(run));
     return { run, phases: Object.fromEntries(run.results.filter((r) => r.phase).map((r) => [r.phase, r])) };
@@ -127,6 +129,71 @@ describe('the parts the agent loads on demand', function () {
       assert.deepEqual(among(phases.after.modules, ALL), PARTS[action], explain(run));
     });
   }
+
+  // The exporter, the catalog and its listener, the series: what the Prometheus side compiles.
+  const PROMETHEUS = ['exporters/prometheus.ts', 'exporters/series.ts', 'metrics/catalog-listener.ts', 'metrics/catalog.ts', 'metrics/label-sets.ts', 'metrics/model.ts'];
+
+  it('loads the Prometheus side at the first registry event, not at start', async function () {
+    const { run, phases } = await loads('none');
+    for (const phase of ['start', 'declared']) assert.deepEqual(among(phases[phase].modules, PROMETHEUS), [], `${phase}: ${explain(run)}`);
+    assert.deepEqual(among(phases.calls.modules, PROMETHEUS), PROMETHEUS, explain(run));
+  });
+
+  it('loads it at a scrape before any call, which shows every series the catalog lists at 0 from the start', async function () {
+    const { run, phases } = await loads('scrape-first');
+    assert.deepEqual(among(phases.declared.modules, PROMETHEUS), [], explain(run));
+    assert.deepEqual(among(phases.scraped.modules, PROMETHEUS), PROMETHEUS, explain(run));
+    const samples = parseMetrics(phases.scraped.text);
+    let checked = 0;
+    for (const view of prometheusViews(CATALOG)) {
+      for (const values of view.def.zeroes?.atStart ?? []) {
+        const name = view.def.type === 'histogram' ? `${view.name}_count` : view.name;
+        const labels = Object.fromEntries(view.labels.map((l, i) => [l.name, values[i]]));
+        const sample = samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels));
+        assert.equal(sample?.value, 0, `${name}${JSON.stringify(labels)}: ${phases.scraped.text}`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 20, `${checked} series checked`);
+  });
+
+  it('loads it at a read that comes while calls still wait to be applied, and counts them', async function () {
+    const { run, phases } = await loads('read-at-once');
+    // (The API's instrumentation reads the catalog: importing it loads that much.)
+    assert.deepEqual(among(phases['calls waiting'].modules, PROMETHEUS), among(phases.declared.modules, PROMETHEUS), explain(run));
+    assert.ok(!phases['calls waiting'].modules.includes('exporters/prometheus.ts'), explain(run));
+    assert.ok(phases.read.modules.includes('exporters/prometheus.ts'), explain(run));
+    const samples = parseMetrics(phases.read.text);
+    const credential = { kind: 'credential', package: 'NTLM' };
+    assert.equal(metricValue(samples, 'sspi_handles_opened_total', credential), 1, phases.read.text);
+    assert.equal(metricValue(samples, 'sspi_handles_closed_total', credential), 1, phases.read.text);
+    assert.equal(metricValue(samples, 'sspi_calls_total', { function: 'AcquireCredentialsHandleW', status: 'SEC_E_OK' }), 1, phases.read.text);
+    assert.equal(metricValue(samples, 'sspi_calls_total', { function: 'FreeCredentialsHandle', status: 'SEC_E_OK' }), 1, phases.read.text);
+  });
+
+  // What a call does around the native call, and the lifecycle rules it hands the call to.
+  const CALLS = ['core/call-details.ts', 'core/lifecycle.ts', 'core/negotiation.ts', 'hooks/call-observer.ts', 'hooks/handle-shapes.ts', 'hooks/token-reader.ts'];
+
+  it('loads the per-call part at the first call of a declared function, not when the functions are declared', async function () {
+    const { run, phases } = await loads('none');
+    assert.ok(phases.declared.modules.includes('hooks/sspi-function-wrapper.ts'), explain(run));
+    for (const phase of ['start', 'declared']) assert.deepEqual(among(phases[phase].modules, CALLS), [], `${phase}: ${explain(run)}`);
+    assert.deepEqual(among(phases.calls.modules, CALLS), CALLS, explain(run));
+  });
+
+  it('loads node:net only to serve the endpoint: not with SSPI_AGENT_METRICS_PORT=0', async function () {
+    // At the app's first line: importing koffi loads it soon after when stderr is a pipe, agent or not.
+    const { run, phases } = await loads('none', { SSPI_AGENT_METRICS_PORT: '0' });
+    assert.equal(phases.start.net, false, explain(run));
+    const served = await loads('none');
+    assert.equal(served.phases.start.net, true, explain(served.run));
+  });
+
+  it('loads neither node:perf_hooks nor node:timers/promises at start; the clock takes node:perf_hooks at the first call', async function () {
+    const { run, phases } = await loads('none');
+    for (const phase of ['start', 'declared']) assert.deepEqual(phases[phase].builtins, [], `${phase}: ${explain(run)}`);
+    assert.deepEqual(phases.calls.builtins, ['NativeModule perf_hooks'], explain(run));
+  });
 
   it('loads node:http at the first scrape', async function () {
     const { run, phases } = await loads('scrape');

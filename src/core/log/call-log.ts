@@ -10,7 +10,6 @@
  * allocated). Applied in a batch, the rules' code and data stay warm: applying each call between two
  * native SSPI calls ran them cold, at three to ten times their warm cost.
  */
-import { setImmediate } from 'node:timers'; // Node's own, not a global an app's fake timers may have replaced
 import { agentError } from '../../diagnostics.js';
 import { handedOutKind, releasedKind, sspiFunctionById, type SspiFunction } from '../../sspi/functions.js';
 import type { TokenVerdict } from '../../sspi/negotiation-tokens.js';
@@ -27,6 +26,10 @@ export const PENDING_LIMIT = 256;
 
 /** Applies one logged call (read through `call`, valid only during the call) to `target`. */
 export type Apply<T> = (target: T, call: ObservedCall, caller: CallerFacts | undefined) => void;
+
+// Node's own, not a global an app's fake timers may have replaced; taken from the built-in module,
+// not imported: the namespace an ES import builds reads `promises` too, which loads node:timers/promises.
+const { setImmediate } = process.getBuiltinModule('node:timers');
 
 const NOT_ISSUED = -1;
 const NO_USE = -1;
