@@ -425,9 +425,13 @@ describe('calls applied in batches: what readers see', function () {
         );
         for (const span of calls) assert.equal(parentOf(span), request.spanContext().spanId);
         const ms = ([s, ns]) => s * 1000 + ns / 1e6;
-        const wall = performance.timeOrigin + at;
-        assert.ok(Math.abs(ms(calls[0].endTime) - wall) < 1, 'ends when the call returned');
-        assert.ok(Math.abs(ms(calls[0].startTime) - (wall - 2)) < 1, 'starts its duration before');
+        // The SDK maps a performance.now() time to the wall clock as it does its own spans' times, by
+        // Date.now()'s offset from timeOrigin + now (which drifts by milliseconds over a process's
+        // life). Both offsets are read with Date.now()'s 1 ms resolution: 2 ms of slack.
+        const offset = Date.now() - (performance.timeOrigin + performance.now());
+        const wall = performance.timeOrigin + at + offset;
+        assert.ok(Math.abs(ms(calls[0].endTime) - wall) < 2, 'ends when the call returned, 50 ms before it was heard');
+        assert.ok(Math.abs(ms(calls[0].endTime) - ms(calls[0].startTime) - 2) < 0.01, 'starts its duration before');
         const misuses = finished.filter((s) => s.name === 'sspi.misuse');
         assert.deepEqual(misuses.map(parentOf), [undefined, request.spanContext().spanId], 'not captured: no parent; captured: the request');
       } finally {
