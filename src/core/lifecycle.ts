@@ -46,7 +46,6 @@ export function isRelease(fn: SspiFunction): boolean {
   return releasedKind(fn) !== undefined;
 }
 
-
 /**
  * Before the call: a release of a handle the agent saw released (and not re-issued since) is a
  * double free, any other call passing one a use after release. Either must not reach the provider:

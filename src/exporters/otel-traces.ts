@@ -63,7 +63,6 @@ const RECENT_ORIGINS = 1024;
 /** An out-of-order release links to the credential and at most this many of its live contexts. */
 const MAX_LINKS = 32;
 
-
 function callAttributes(fn: string, status: number, details: CallDetails | undefined): Attributes {
   const name = statusName(status);
   const attributes: Attributes = { [ATTR_SSPI_FUNCTION]: fn, [ATTR_SSPI_STATUS]: name, [ATTR_SSPI_STATUS_CODE]: status >>> 0 };

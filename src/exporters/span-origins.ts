@@ -15,7 +15,7 @@ import type { TrackedHandle } from '../types.js';
 /** How far back among the openings a release looks for its handle. */
 const CLOSE_LOOKBACK = 4;
 
-/** A ring of handles and their origins; a lookup scans it, newest first. */
+/** A ring of handles and their origins; a lookup scans it (a finding is rare). */
 class OriginRing {
   readonly handles: (TrackedHandle | undefined)[];
   readonly origins: (SpanContext | undefined)[];
@@ -24,6 +24,13 @@ class OriginRing {
   constructor(readonly size: number) {
     this.handles = new Array<TrackedHandle | undefined>(size).fill(undefined);
     this.origins = new Array<SpanContext | undefined>(size).fill(undefined);
+  }
+
+  /** Writes over the oldest slot. */
+  put(handle: TrackedHandle, origin: SpanContext): void {
+    this.handles[this.next] = handle;
+    this.origins[this.next] = origin;
+    this.next = (this.next + 1) % this.size;
   }
 
   find(handle: TrackedHandle): SpanContext | undefined {
@@ -48,12 +55,9 @@ export class SpanOrigins {
 
   set(handle: TrackedHandle, origin: SpanContext): void {
     const ring = this.recent;
-    const slot = ring.next;
-    const leaving = ring.handles[slot];
-    if (leaving !== undefined) this.keep(leaving, ring.origins[slot]!);
-    ring.handles[slot] = handle;
-    ring.origins[slot] = origin;
-    ring.next = (slot + 1) % ring.size;
+    const leaving = ring.handles[ring.next];
+    if (leaving !== undefined) this.keep(leaving, ring.origins[ring.next]!);
+    ring.put(handle, origin);
   }
 
   /** `handle` was released: if it is among the last few openings, it moves to the released ring now. */
@@ -62,7 +66,7 @@ export class SpanOrigins {
     for (let back = 1; back <= CLOSE_LOOKBACK; back++) {
       const slot = (ring.next - back + ring.size) % ring.size;
       if (ring.handles[slot] !== handle) continue;
-      this.remember(handle, ring.origins[slot]!);
+      this.released.put(handle, ring.origins[slot]!);
       ring.handles[slot] = undefined;
       ring.origins[slot] = undefined;
       return;
@@ -81,18 +85,11 @@ export class SpanOrigins {
   /** A handle leaving the ring of recent openings. */
   private keep(handle: TrackedHandle, origin: SpanContext): void {
     if (handle.releasedBy !== undefined) {
-      this.remember(handle, origin);
+      this.released.put(handle, origin);
       return;
     }
     this.longLived.set(handle, origin);
     if (this.longLived.size >= this.sweepAt) this.sweep();
-  }
-
-  private remember(handle: TrackedHandle, origin: SpanContext): void {
-    const ring = this.released;
-    ring.handles[ring.next] = handle;
-    ring.origins[ring.next] = origin;
-    ring.next = (ring.next + 1) % ring.size;
   }
 
   /** Moves the long-lived handles released since to the released ring: amortized O(1) per handle. */
@@ -100,7 +97,7 @@ export class SpanOrigins {
     for (const [handle, origin] of this.longLived) {
       if (handle.releasedBy === undefined) continue;
       this.longLived.delete(handle);
-      this.remember(handle, origin);
+      this.released.put(handle, origin);
     }
     this.sweepAt = Math.max(this.recent.size, 2 * this.longLived.size);
   }

@@ -13,6 +13,7 @@ import { isSuccess, SEC_E_OK, toStatus } from '../sspi/status.js';
 import type { CallFacts } from './call-facts.js';
 import type { NegotiateHandles } from './negotiate-handles.js';
 import { tokenVerdict } from './token-reader.js';
+import { isHandleKey } from '../types.js';
 import {
   bufferKey,
   readHandle,
@@ -102,7 +103,7 @@ function allocated(pointers: unknown[], memory: NativeMemory): AllocatedBuffer[]
   const buffers: AllocatedBuffer[] = [];
   for (const pointer of pointers) {
     const key = bufferKey(pointer, memory);
-    if (typeof key === 'number' || typeof key === 'bigint') buffers.push({ key, holder: typeof pointer === 'object' && pointer !== null ? pointer : undefined });
+    if (isHandleKey(key)) buffers.push({ key, holder: typeof pointer === 'object' && pointer !== null ? pointer : undefined });
   }
   return buffers;
 }
