@@ -40,6 +40,8 @@ const workerLink = onDemand<typeof WorkerLinkModule>('./workers/worker-link.js')
 export interface Agent {
   readonly config: AgentConfig;
   readonly handles: HandleRegistry;
+  /** SSPI_AGENT_SUPPRESSIONS as loaded at start: what the exit report and the test plugins leave out. */
+  readonly suppressions: Suppressions | undefined;
   readonly prometheus: PrometheusGate;
   readonly koffi: KoffiHook;
   readonly nodeExposeSspi: NodeExposeSspiHook;
@@ -207,6 +209,7 @@ export function startAgent(config: AgentConfig = readConfig()): Agent | undefine
 
   const agent: Agent = {
     config,
+    suppressions,
     handles,
     prometheus,
     koffi,

@@ -8,9 +8,8 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 export { nextTurn };
 import type { Agent } from '../agent.js';
 import type { TestLeaks } from '../config.js';
-import { warn } from '../diagnostics.js';
 import { buildLeakReport } from '../exporters/leak-report.js';
-import { loadSuppressions, type Suppressions } from '../suppressions.js';
+import type { Suppressions } from '../suppressions.js';
 import type { TrackedHandle } from '../types.js';
 import { leakMessage, type LeakOwner, type SiteLeak } from './leak-message.js';
 import { LiveSince } from './live-since.js';
@@ -42,7 +41,7 @@ export class LeakChecks {
     readonly mode: Exclude<TestLeaks, 'off'>,
   ) {
     this.since = new LiveSince(agent.handles);
-    this.suppressions = loadSuppressions(agent.config.suppressions, warn);
+    this.suppressions = agent.suppressions;
   }
 
   scope(owner: LeakOwner): LeakScope {
@@ -93,10 +92,6 @@ export class LeakChecks {
     // The message says where; the plugin's own frames would say nothing.
     error.stack = `${error.name}: ${message}`;
     return error;
-  }
-
-  stop(): void {
-    this.workers.stop();
   }
 
   private stillLive(handles: readonly TrackedHandle[]): TrackedHandle[] {

@@ -105,8 +105,8 @@ function runsTests(): boolean {
 
 export function install(): void {
   // A worker thread the tests start inherits the preload: it gets an agent, and no hooks of its own.
-  if (!isMainThread) return void agentForTests('sspi-agent/node-test');
   const agent = agentForTests('sspi-agent/node-test');
+  if (!isMainThread) return;
   // Outside a test runner's process a root hook would make node:test report an empty run at exit.
   if (!runsTests()) return;
   const mode = agent?.config.testLeaks;

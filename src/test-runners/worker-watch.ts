@@ -29,8 +29,4 @@ export class WorkerWatch {
     this.started = [];
     return taken;
   }
-
-  stop(): void {
-    process.off('worker', this.onWorker);
-  }
 }
