@@ -23,7 +23,7 @@ import { otel3Unavailable, otelApi, tryOtelApi } from './api.js';
 import { agentError, debug, warnOnce } from '../diagnostics.js';
 import { countedExportsFromEnv, type CountedExports } from './export-failures.js';
 import { globalSdkRegistered } from './providers.js';
-import { isTrue, otelVariablesAskForExport, type OtelMode } from './sdk-wanted.js';
+import { isTrue, sdkWanted, type OtelMode } from './sdk-wanted.js';
 
 export { otelVariablesAskForExport, type OtelMode } from './sdk-wanted.js';
 
@@ -44,12 +44,10 @@ export class SdkBootstrap {
 
   /** A bootstrap ready to start, or undefined when the mode and the OTEL_* variables do not ask for one. */
   static prepare(mode: OtelMode, env: NodeJS.ProcessEnv = process.env): SdkBootstrap | undefined {
-    if (mode === 'off' || mode === 'global') return undefined;
-    if (isTrue(env.OTEL_SDK_DISABLED)) {
-      debug('OTEL_SDK_DISABLED: no OpenTelemetry SDK is started');
+    if (!sdkWanted(mode, env)) {
+      if (mode !== 'off' && mode !== 'global' && isTrue(env.OTEL_SDK_DISABLED)) debug('OTEL_SDK_DISABLED: no OpenTelemetry SDK is started');
       return undefined;
     }
-    if (mode === 'auto' && !otelVariablesAskForExport(env)) return undefined;
     if (!tryOtelApi(mode === 'sdk' ? 'SSPI_AGENT_OTEL=sdk asks for an OpenTelemetry SDK' : 'the OTEL_* variables ask for OpenTelemetry export')) return undefined;
     const unavailable = otel3Unavailable();
     if (unavailable) return new SdkBootstrap({ unavailable });

@@ -10,8 +10,6 @@ import { tryOtelApi, warnIfRegisteredByOlderApi } from './api.js';
 import { nothingRegistered } from './registered.js';
 import { INSTRUMENTATION_SCOPE } from './semconv.js';
 
-export { nothingRegistered } from './registered.js';
-
 /** The package version, as the instrumentation scope's version. */
 export const AGENT_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
