@@ -16,19 +16,9 @@ import { stackPolicy } from '../../dist/core/stacks.js';
 import { handleKey } from '../../dist/core/handle-keys.js';
 import { ReleaseFilter } from '../../dist/core/log/release-filter.js';
 import { StackContextManager } from '../helpers/stack-context-manager.mjs';
+import { acquire, firstInit, free, provider } from '../helpers/observed-calls.mjs';
 
-const provider = { library: 'libwinpr2.so.2', releasers: {} };
 const fn = (name) => sspiFunction(name);
-
-function acquire(key) {
-  return { fn: fn('AcquireCredentialsHandleW'), provider, status: 0, durationSeconds: 0, packageName: 'NTLM', credentialUse: 2, outHandle: key };
-}
-function free(key) {
-  return { fn: fn('FreeCredentialsHandle'), provider, status: 0, durationSeconds: 0, credential: key };
-}
-function firstInit(credential, key) {
-  return { fn: fn('InitializeSecurityContextW'), provider, status: 0x00090312, durationSeconds: 0, credential, context: null, outHandle: key };
-}
 
 /** A registry whose listener records what it hears, in order. */
 function watched() {

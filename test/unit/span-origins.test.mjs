@@ -9,10 +9,8 @@ import { guardCall, recordBlockedCall, recordObservedCall } from '../../dist/cor
 import { OtelTraceExporter } from '../../dist/exporters/otel-traces.js';
 import { sspiFunction } from '../../dist/sspi/functions.js';
 import { StackContextManager } from '../helpers/stack-context-manager.mjs';
+import { acquire, free } from '../helpers/observed-calls.mjs';
 
-const provider = { library: 'libwinpr2.so.2', releasers: {} };
-const acquire = (key) => ({ fn: sspiFunction('AcquireCredentialsHandleW'), provider, status: 0, durationSeconds: 0, packageName: 'NTLM', credentialUse: 2, outHandle: key });
-const free = (key) => ({ fn: sspiFunction('FreeCredentialsHandle'), provider, status: 0, durationSeconds: 0, credential: key });
 
 /** A registry with the trace exporter, and a request span to make calls in. */
 function traced() {
