@@ -73,7 +73,7 @@ export type RegistryListener = {
 } & { [E in RegistryEvent]?: (...args: RegistryEventMap[E]) => void };
 
 /** Fixed arity rather than rest arguments: the per-call events should not allocate. */
-type Handler = (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => void;
+export type Handler = (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => void;
 type Handlers = Record<RegistryEvent, Handler[]>;
 
 /** Every event's handlers, in subscription order, bound to their listener. */
