@@ -3,7 +3,8 @@
  * detectors (which watch it) → exporters (which read it). Nothing here runs on the app's hot path.
  */
 import { forceCleanup } from './cleanup.js';
-import { readConfig, type AgentConfig } from './config.js';
+import type { AgentConfig } from './config.js';
+import { readConfig } from './config-reader.js';
 import { debug, setDebug, warn } from './diagnostics.js';
 import { CollectedHandleDetector } from './detectors/collected-handles.js';
 import { startStaleChecks } from './detectors/stale-handles.js';

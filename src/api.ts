@@ -6,7 +6,8 @@
  */
 import type { Registry } from 'prom-client';
 import { runningAgent, startAgent, type Agent } from './agent.js';
-import { readConfig, type AgentConfig } from './config.js';
+import type { AgentConfig } from './config.js';
+import { readConfig } from './config-reader.js';
 import { agentError } from './diagnostics.js';
 import { buildLeakReport, formatLeakReport, type LeakReport, type LeakedHandle } from './exporters/leak-report.js';
 import { promClient } from './exporters/prom-client.js';

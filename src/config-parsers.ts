@@ -3,6 +3,8 @@
  * text it does not accept (the caller then warns and keeps the default).
  */
 
+import { switchValue } from './switches.js';
+
 export type Parser<T> = (raw: string) => T | undefined;
 
 /** One `SSPI_AGENT_*` variable of the settings table (config.ts). */
@@ -18,12 +20,7 @@ export interface Setting<T> {
   readonly parse: Parser<T>;
 }
 
-export const bool: Parser<boolean> = (raw) => {
-  const v = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  return undefined;
-};
+export const bool: Parser<boolean> = switchValue;
 
 export function integer(min: number, max: number): Parser<number> {
   return (raw) => {

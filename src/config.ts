@@ -3,12 +3,15 @@
  * settings only through this table, and the README's configuration table is generated from it
  * (`npm run docs`; a test fails when they differ), so code and documentation cannot drift apart.
  */
-import { warn } from './diagnostics.js';
+import { switchValue } from './switches.js';
 import { bool, duration, formatDuration, integer, list, oneOf, percent, text, type Setting } from './config-parsers.js';
 import type { OtelMode } from './otel/bootstrap.js';
-import type { CallSpans } from './otel/semconv.js';
+import type { CallSpans } from './otel/call-span-set.js';
 import type { SampleMode } from './core/sampling.js';
 import type { StackMode } from './core/stacks.js';
+
+// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+const { isAbsolute } = process.getBuiltinModule('node:path');
 
 export const ENV_PREFIX = 'SSPI_AGENT_';
 
@@ -255,6 +258,18 @@ export const SETTINGS = {
     doc: 'Also write the exit report as JSON to this file (written even when nothing leaked); `%p` in it becomes the process id, one file per process (test workers).',
     parse: text,
   } as Setting<string>,
+  codeCache: {
+    name: 'CODE_CACHE',
+    type: '`on` \\| `off` \\| an absolute path',
+    default: 'on',
+    shownDefault: '`on`',
+    doc:
+      "Runs the agent's start code from a V8 code cache, made at the first start of each agent build and Node.js " +
+      'release, which saves that code\'s compile at every later start. `off`: compile it every time. A directory: the ' +
+      "cache's (this user's own, writable by no one else); by default `sspi-agent-code-cache-<uid>` in the temporary directory.",
+    // Read by the start code's loader (code-cache.ts), before this table is loaded; its rule is the same.
+    parse: (raw) => (switchValue(raw) !== undefined || isAbsolute(raw.trim()) ? raw.trim() : undefined),
+  } as Setting<string>,
   debug: {
     name: 'DEBUG',
     type: 'boolean',
@@ -267,33 +282,3 @@ export const SETTINGS = {
 
 type Settings = typeof SETTINGS;
 export type AgentConfig = { -readonly [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never };
-
-/**
- * Reads the settings from `env`. A bad value is reported, naming the variable and the accepted values,
- * and the default is used; unknown `SSPI_AGENT_*` names are reported so a typo does not pass silently.
- */
-export function readConfig(env: NodeJS.ProcessEnv = process.env, report: (message: string) => void = warn): AgentConfig {
-  const config = {} as Record<string, unknown>;
-  const known = new Set<string>();
-  for (const [key, setting] of Object.entries(SETTINGS) as Array<[string, Setting<unknown>]>) {
-    const variable = ENV_PREFIX + setting.name;
-    known.add(variable);
-    const raw = env[variable];
-    let value = setting.default;
-    if (raw !== undefined && raw !== '') {
-      const parsed = setting.parse(raw);
-      if (parsed === undefined) {
-        report(`${variable}=${JSON.stringify(raw)} is not valid (expected ${setting.type.replace(/[`\\]/g, '')}); using the default ${setting.shownDefault.replace(/`/g, '')}`);
-      } else {
-        value = parsed;
-      }
-    }
-    config[key] = value;
-  }
-  for (const name of Object.keys(env)) {
-    if (name.startsWith(ENV_PREFIX) && !known.has(name)) {
-      report(`unknown variable ${name} is ignored (known: ${[...known].join(', ')})`);
-    }
-  }
-  return config as AgentConfig;
-}

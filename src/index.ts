@@ -1,22 +1,21 @@
 /**
  * The preload entry: `node --import sspi-agent app.js`. Tiny and guarded: whatever goes wrong
  * becomes one warning, and the app always runs. SSPI_AGENT_ENABLED=0 is read here, before anything
- * else is loaded, so that an agent turned off costs the app this one module and nothing more.
+ * else is loaded, so that an agent turned off costs the app this one module and nothing more (the
+ * bundle inlines the two small modules it imports: scripts/bundle.mjs).
  */
+import { nodeSupported, SUPPORTED_NODE } from './node-support.js';
+import { switchValue } from './switches.js';
 
 /**
- * The values config-parsers.ts's `bool` reads as false, repeated here because importing it would be
- * a module more to load when off. Any other value starts the agent, whose settings table then warns
+ * Only an off word turns the agent off: any other value starts it, and its settings table then warns
  * about a value it does not accept.
  */
-const OFF = ['0', 'false', 'no', 'off'];
-
 function turnedOff(raw: string | undefined): boolean {
-  return raw !== undefined && OFF.includes(raw.trim().toLowerCase());
+  return switchValue(raw) === false;
 }
 
 async function preload(): Promise<void> {
-  const { nodeSupported, SUPPORTED_NODE } = await import('./node-support.js');
   // `--import` runs again in every worker thread: each thread gets an agent of its own (SSPI calls are
   // the thread's own), and the main thread's serves and reports for the process.
   if (!nodeSupported(process.versions.node)) {

@@ -16,7 +16,7 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { runningAgent, startAgent, type Agent } from './agent.js';
-import { readConfig } from './config.js';
+import { readConfig } from './config-reader.js';
 import { agentError } from './diagnostics.js';
 import { otelApi } from './otel/api.js';
 import { InstrumentationBase, instrumentationPackage } from './otel/instrumentation-base.js';

@@ -10,7 +10,8 @@
  * is inside an SSPI call, a registry event or an 'exit' handler, where nothing can be awaited. What
  * it shares with the rest of the agent comes from the chunks already loaded: one copy of each module.
  */
-import { createRequire } from 'node:module';
+// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+const { createRequire } = process.getBuiltinModule('node:module');
 
 /** The parts, as paths relative to this module: scripts/bundle.mjs makes each an entry of the bundle. */
 export const ON_DEMAND_PARTS = [

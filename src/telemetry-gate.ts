@@ -11,7 +11,7 @@ import type { HandleRegistry } from './core/registry.js';
 import { LoadedOnEvent } from './loaded-on-event.js';
 import { onDemand } from './on-demand.js';
 import { nothingRegistered } from './otel/registered.js';
-import { CALL_SPAN_FUNCTIONS } from './otel/semconv.js';
+import { CALL_SPAN_FUNCTIONS } from './otel/call-span-set.js';
 import { sdkWanted } from './otel/sdk-wanted.js';
 import type { Flusher } from './process-end.js';
 import type * as TelemetryModule from './telemetry.js';

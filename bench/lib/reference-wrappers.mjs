@@ -20,7 +20,7 @@ import { bufferKey, readHandle } from '../../dist/hooks/handle-shapes.js';
 import { nativeMemory } from '../../dist/hooks/native-memory.js';
 import { sspiFunction } from '../../dist/sspi/functions.js';
 import { CALL_SPAN_FUNCTIONS } from '../../dist/otel/semconv.js';
-import { statusName } from '../../dist/sspi/status.js';
+import { statusName } from '../../dist/sspi/status-names.js';
 import { loadSspi } from '../../examples/lib/sspi-binding.mjs';
 
 /** Native memory read the way the agent reads it. */

@@ -7,7 +7,7 @@
 import * as clock from '../core/clock.js';
 import { KeyTrie, OVER_BUDGET, formatSites, frameLocation } from '../core/stacks.js';
 import { negotiatedLabel } from '../core/negotiation.js';
-import { statusName } from '../sspi/status.js';
+import { statusName } from '../sspi/status-names.js';
 import type { Suppressions } from '../suppressions.js';
 import type { CallRecord, ForcedRelease, HandleKind, TrackedHandle } from '../types.js';
 import { RELEASE_FUNCTION } from './leak-report-text.js';

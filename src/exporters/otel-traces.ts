@@ -16,7 +16,7 @@ import * as clock from '../core/clock.js';
 import type { Attributes, Context, Link, SpanContext, Tracer } from '@opentelemetry/api';
 import { otelApi } from '../otel/api.js';
 import { negotiatedLabel } from '../core/negotiation.js';
-import { statusName } from '../sspi/status.js';
+import { statusName } from '../sspi/status-names.js';
 import { HANDLE_KINDS, type CallDetails, type CallerCapture, type CallerFacts, type InvalidRelease, type LeakReason, type TrackedHandle } from '../types.js';
 import type { RegistryListener } from '../core/registry-events.js';
 import { RELEASED_MEMORY } from '../core/released-ring.js';

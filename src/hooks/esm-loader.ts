@@ -8,7 +8,8 @@
  * cost nothing at start-up (no loader thread) and raise no deprecation warning, as `module.register`
  * does from Node 26 on.
  */
-import { registerHooks } from 'node:module';
+// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
+const { registerHooks } = process.getBuiltinModule('node:module');
 
 const SHIM_PARAM = 'sspi-agent-shim';
 

@@ -11,7 +11,8 @@
  * but AcceptSecurityContext's SEC_E_LOGON_DENIED is thrown, with `(error code: 0x%08x)` in the message;
  * Delete/Free return nothing and throw on failure.
  */
-import { SEC_E_OK, statusCode, statusName } from '../sspi/status.js';
+import { SEC_E_OK } from '../sspi/status.js';
+import { statusCode, statusName } from '../sspi/status-names.js';
 import type { ReadHandle } from '../types.js';
 
 /** The addon's `credentialUse` flag names (cpp/flags.cc); absent means SECPKG_CRED_BOTH. */

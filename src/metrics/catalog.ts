@@ -21,7 +21,7 @@ import {
 } from '../otel/semconv.js';
 import { NEGOTIATED_LABELS, type NegotiatedLabel } from '../sspi/negotiation-tokens.js';
 import { NEGOTIATE_PACKAGE } from '../sspi/packages.js';
-import { statusName } from '../sspi/status.js';
+import { statusName } from '../sspi/status-names.js';
 import {
   FORCED_RESULTS,
   HANDLE_KINDS,

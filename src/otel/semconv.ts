@@ -15,34 +15,7 @@ export const SPAN_LEAK = 'sspi.leak';
 /** A call that broke SSPI's handle rules: a double release, a use after release, an out-of-order release. */
 export const SPAN_MISUSE = 'sspi.misuse';
 
-/**
- * Which SSPI calls become spans (SSPI_AGENT_CALL_SPANS): `work`, the calls that do work or may wait
- * on a KDC; `all`, those and the releases of credentials and contexts; `off`, none.
- */
-export type CallSpans = 'off' | 'work' | 'all';
-
-/**
- * The functions whose calls are spans by default (named after the function). Releases take a
- * microsecond: a release that goes wrong is an `sspi.misuse` or `sspi.leak` span of its own, linked
- * to the creating call's span. Queries, signatures and buffer frees are counted in metrics only.
- */
-const WORK_CALLS = [
-  'AcquireCredentialsHandleA',
-  'AcquireCredentialsHandleW',
-  'InitializeSecurityContextA',
-  'InitializeSecurityContextW',
-  'AcceptSecurityContext',
-  'CompleteAuthToken',
-  'ImportSecurityContextA',
-  'ImportSecurityContextW',
-  'ExportSecurityContext',
-];
-
-export const CALL_SPAN_FUNCTIONS: Readonly<Record<CallSpans, ReadonlySet<string>>> = {
-  off: new Set(),
-  work: new Set(WORK_CALLS),
-  all: new Set([...WORK_CALLS, 'DeleteSecurityContext', 'FreeCredentialsHandle']),
-};
+export { CALL_SPAN_FUNCTIONS, type CallSpans } from './call-span-set.js';
 
 // ---- Attributes -------------------------------------------------------------------------------
 

@@ -29,6 +29,9 @@ export function runApp(app, { env = {}, args = [], agent = true, nodeArgs = [], 
         // The app's temp files (SAM files, stand-in packages) go in the run's own dir, removed below
         // even when the app was killed before it could clean up.
         TMPDIR: dir,
+        // One code cache for every run (the default directory is under TMPDIR, new for each): the
+        // suite runs the start code from it as apps do after their first start.
+        SSPI_AGENT_CODE_CACHE: join(REPO, '.tmp', 'code-cache'),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,6 @@
 // The OpenTelemetry settings and when the agent starts an SDK of its own (unit level, no process).
 import assert from 'node:assert/strict';
-import { readConfig } from '../../dist/config.js';
+import { readConfig } from '../../dist/config-reader.js';
 import { otelVariablesAskForExport, SdkBootstrap } from '../../dist/otel/bootstrap.js';
 import { CALL_SPAN_FUNCTIONS } from '../../dist/otel/semconv.js';
 import { sspiFunction } from '../../dist/sspi/functions.js';

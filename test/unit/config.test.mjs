@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readConfig, SETTINGS } from '../../dist/config.js';
+import { SETTINGS } from '../../dist/config.js';
+import { readConfig } from '../../dist/config-reader.js';
 
 function read(env) {
   const messages = [];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readConfig } from '../../dist/config.js';
+import { readConfig } from '../../dist/config-reader.js';
 import { agentErrorCounts, setMessageSink } from '../../dist/diagnostics.js';
 import { installProcessEnd } from '../../dist/process-end.js';
 import { HandleRegistry } from '../../dist/core/registry.js';

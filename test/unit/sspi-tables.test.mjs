@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { statusName, toStatus } from '../../dist/sspi/status.js';
+import * as status from '../../dist/sspi/status.js';
+import { statusCode, statusName } from '../../dist/sspi/status-names.js';
+
+const { toStatus } = status;
 import { packageLabel } from '../../dist/sspi/packages.js';
 import { providerMatcher } from '../../dist/sspi/libraries.js';
 import { sspiFunction, sspiFunctionById } from '../../dist/sspi/functions.js';
@@ -11,6 +14,12 @@ describe('SSPI tables', function () {
     assert.equal(statusName(toStatus(0x8009030cn)), 'SEC_E_LOGON_DENIED');
     assert.equal(statusName(0x00090312), 'SEC_I_CONTINUE_NEEDED');
     assert.equal(statusName(toStatus(0xdead0001)), '0xdead0001');
+  });
+
+  it('gives the statuses the logic tests for the codes the table names them by', function () {
+    const constants = Object.entries(status).filter(([name]) => /^SEC_[EI]_/.test(name));
+    assert.ok(constants.length >= 6);
+    for (const [name, code] of constants) assert.equal(code, statusCode(name), name);
   });
 
   it('names the NTSTATUS values packages return through SSPI (Kerberos: STATUS_UNSUCCESSFUL from AcquireCredentialsHandle)', function () {
