@@ -80,13 +80,23 @@ function cacheFile(codePath: string, digest: string): { file: string; why?: unde
     const why = unsafeDirectory(dir);
     if (why) return { why };
     // The digest names the build; size and time guard against the file being edited since (V8
-    // itself checks only the length of the source a cache was made from).
+    // itself checks only the length of the source a cache was made from). V8 rejects a cache made
+    // under other V8 flags: processes started with other options keep files of their own rather
+    // than overwrite each other's.
     const stat = fs.statSync(codePath);
-    const name = [digest, stat.size, Math.trunc(stat.mtimeMs), process.version, process.arch].join('-');
+    const options = `${process.execArgv.join('\0')}\0${process.env.NODE_OPTIONS ?? ''}`;
+    const name = [digest, stat.size, Math.trunc(stat.mtimeMs), process.version, process.arch, fnv1a(options)].join('-');
     return { file: join(dir, `${name}.v8cache`) };
   } catch (err) {
     return { why: `${dir}: ${String(err)}` };
   }
+}
+
+/** A short digest of a short text (FNV-1a, 32 bits), in hex: node:crypto would cost the start more than the cache saves. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Beside Node's own compile cache: under the temporary directory, one per user. */

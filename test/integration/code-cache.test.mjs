@@ -20,8 +20,8 @@ describe('the start code\'s code cache', function () {
   });
 
   const caches = () => readdirSync(dir).filter((name) => name.endsWith('.v8cache'));
-  const start = (env = {}, app = 'leaky-app.mjs', args = []) =>
-    runApp(app, { args, env: { SSPI_AGENT_CODE_CACHE: dir, SSPI_AGENT_DEBUG: '1', ...env } });
+  const start = (env = {}, app = 'leaky-app.mjs', args = [], nodeArgs = []) =>
+    runApp(app, { args, nodeArgs, env: { SSPI_AGENT_CODE_CACHE: dir, SSPI_AGENT_DEBUG: '1', ...env } });
   const works = (run) => {
     assert.equal(run.code, 0, explain(run));
     assert.equal(run.report.total, LEAKS, explain(run));
@@ -57,6 +57,16 @@ describe('the start code\'s code cache', function () {
       assert.match((await start()).stderr, /start code run from its cache /);
     });
   }
+
+  it('is kept apart for processes started with other V8 flags, which would reject each other\'s', async function () {
+    works(await start());
+    const flagged = await start({}, 'leaky-app.mjs', [], ['--stack-size=2000']);
+    works(flagged);
+    assert.match(flagged.stderr, /compiled \(no cache yet\)/, explain(flagged));
+    assert.equal(caches().length, 2);
+    assert.match((await start()).stderr, /start code run from its cache /);
+    assert.match((await start({}, 'leaky-app.mjs', [], ['--stack-size=2000'])).stderr, /start code run from its cache /);
+  });
 
   it('uses no directory that others can write to', async function () {
     chmodSync(dir, 0o777);
