@@ -264,9 +264,10 @@ export const SETTINGS = {
     default: 'on',
     shownDefault: '`on`',
     doc:
-      "Runs the agent's start code from a V8 code cache, made at the first start of each agent build and Node.js " +
-      'release, which saves that code\'s compile at every later start. `off`: compile it every time. A directory: the ' +
-      "cache's (this user's own, writable by no one else); by default `sspi-agent-code-cache-<uid>` in the temporary directory.",
+      "Runs the agent's start code from a V8 code cache, which saves compiling it at every start but the first of each " +
+      'agent build, Node.js release and set of Node.js options (the 32 newest files are kept). `off`: compile it every time. ' +
+      "An absolute path: the cache's directory, which must be the user's own and writable by no one else (on POSIX); by " +
+      'default `sspi-agent-code-cache-<uid>` in the temporary directory.',
     // Read by the start code's loader (code-cache.ts), before this table is loaded; its rule is the same.
     parse: (raw) => (switchValue(raw) !== undefined || isAbsolute(raw.trim()) ? raw.trim() : undefined),
   } as Setting<string>,

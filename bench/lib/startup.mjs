@@ -22,7 +22,7 @@ export const STARTUP_VARIANTS = [
   { id: 'off', agent: true, appArgs: [], env: { SSPI_AGENT_ENABLED: '0' }, base: 'plain' },
   { id: 'default', agent: true, appArgs: [], base: 'plain' },
   // The start code compiled, as at a first start (src/code-cache.ts); the warm-up round made the cache the others run from.
-  { id: 'compiled', agent: true, appArgs: [], env: { SSPI_AGENT_CODE_CACHE: 'off' }, base: 'plain' },
+  { id: 'compiled', agent: true, appArgs: [], env: { SSPI_AGENT_CODE_CACHE: 'off' }, base: 'plain', setting: 'CODE_CACHE' },
   { id: 'sdk-plain', agent: false, appArgs: ['sdk'] },
   { id: 'sdk', agent: true, appArgs: ['sdk'], base: 'sdk-plain' },
 ];
@@ -41,7 +41,9 @@ function entryOf(against) {
 function variants(against) {
   if (!against) return STARTUP_VARIANTS;
   const entry = entryOf(against);
-  const theirs = STARTUP_VARIANTS.filter((v) => v.agent).map((v) => ({ ...v, id: `${v.id}@against`, entry, of: v.id }));
+  // A variant that sets a variable the other build does not know would only measure its warning.
+  const known = readFileSync(join(against, 'README.md'), 'utf8');
+  const theirs = STARTUP_VARIANTS.filter((v) => v.agent && (!v.setting || known.includes(`SSPI_AGENT_${v.setting}`))).map((v) => ({ ...v, id: `${v.id}@against`, entry, of: v.id }));
   return [...STARTUP_VARIANTS, ...theirs];
 }
 
