@@ -91,7 +91,7 @@ const SIZES = {
     // Suite runs with and without sspi-agent/mocha's hooks, alternating, per count of live handles.
     testPlugin: { tests: 500, pairs: 10, live: [0, 100] },
     // Whole processes: every variant once per round, the order reversed every other round.
-    startup: { rounds: 20, warmup: 1 },
+    startup: { rounds: 30, warmup: 1 },
   },
   smoke: {
     calls: {
