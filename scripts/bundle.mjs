@@ -140,7 +140,8 @@ async function bundleInto(staging, { build, readable }) {
     target: 'node22',
     // prom-client, OpenTelemetry and koffi stay the app's (or the package's) own modules.
     packages: 'external',
-    // Chained to tsc's maps: profiles and stacks (under --enable-source-maps) point into src/*.ts.
+    // Chained to tsc's maps: profiles and stacks (under --enable-source-maps) point into src/*.ts,
+    // but for the start script's stacks: Node maps no vm.Script (scripts/start-script.mjs).
     sourcemap: 'linked',
     // Comments and indentation out: the source is decoded and scanned at every start (its comments
     // also held non-ASCII characters, which made Node decode it on a slower path). Names stay.

@@ -1,5 +1,5 @@
 // The bundle's start chunk (what the preload loads to start the agent) rewritten to run from a V8 code
-// cache (src/code-cache.ts says why): its code becomes a script, `chunk-X.code.js`, a function that
+// cache (src/start-code/run.ts says why): its code becomes a script, `chunk-X.code.js`, a function that
 // returns what the chunk exported, and `chunk-X.js` a shim that runs it and exports the same names,
 // so that every other chunk and entry imports it unchanged.
 //
@@ -21,6 +21,19 @@ const MODULE_ONLY = [
   [/\b__esm\(/, 'a module esbuild initialises lazily (__esm), whose exports may be assigned after the shim copied them'],
 ];
 
+/**
+ * How often `name` is assigned in `code`: its declaration (esbuild writes a top-level `let` as `var`)
+ * and any `=`, `op=`, `++` or `--` on it, a property of the same name aside. A function or class
+ * declaration counts as one.
+ */
+function assignments(code, name) {
+  const id = name.replace(/\$/g, '\\$');
+  const declared = new RegExp(`(?<![.\\w$])(?:function\\*?|class)\\s+${id}(?![\\w$])`).test(code) ? 1 : 0;
+  const assigned = code.match(new RegExp(`(?<![.\\w$])${id}\\s*(?:[-+*/%&|^]|\\*\\*|<<|>>>?|&&|\\|\\||\\?\\?)?=(?![=>])`, 'g'))?.length ?? 0;
+  const stepped = code.match(new RegExp(`(?:\\+\\+|--)\\s*${id}(?![\\w$])|(?<![.\\w$])${id}\\s*(?:\\+\\+|--)`, 'g'))?.length ?? 0;
+  return declared + assigned + stepped;
+}
+
 function exportsOf(text, chunk) {
   const m = /export\s*\{([^}]*)\}\s*;?\s*$/.exec(text);
   if (!m) throw new Error(`${chunk}: no export list at its end`);
@@ -34,9 +47,9 @@ export async function runFromCodeCache(chunkPath, { build, common, dist }) {
   const text = readFileSync(chunkPath, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '');
   const { code, names } = exportsOf(text, chunk);
   for (const [pattern, what] of MODULE_ONLY) if (pattern.test(code)) throw new Error(`${chunk} holds ${what}: it cannot run as a script`);
-  // The shim exports what the script returned, copied once: a binding reassigned later would not follow.
-  const live = names.filter((n) => new RegExp(`\\blet\\s+${n.local.replace(/\$/g, '\\$')}\\b`).test(code));
-  if (live.length) throw new Error(`${chunk} exports ${live.map((n) => n.local).join(', ')} declared with let: the shim's copy would not follow a reassignment`);
+  // The shim exports what the script returned, copied once: a binding assigned again later would not follow.
+  const live = names.filter((n) => assignments(code, n.local) > 1);
+  if (live.length) throw new Error(`${chunk} exports ${live.map((n) => n.local).join(', ')}, assigned more than once: the shim's copy would not follow`);
   const scriptName = chunk.replace(/\.js$/, '.code.js');
   const script =
     `(function(${URL_PARAMETER}){"use strict";\n` +
@@ -49,7 +62,7 @@ export async function runFromCodeCache(chunkPath, { build, common, dist }) {
   rmSync(`${chunkPath}.map`);
   const digest = createHash('sha256').update(script).digest('hex').slice(0, 16);
   const shim = [
-    `import { runStartCode } from './code-cache.js';`,
+    `import { runStartCode } from './start-code/run.js';`,
     `const code = runStartCode({ url: new URL(${JSON.stringify(`./${scriptName}`)}, import.meta.url), digest: ${JSON.stringify(digest)}, ascii: ${!/[^\x00-\x7f]/.test(script)}, moduleUrl: import.meta.url });`,
     `export const { ${names.map((n) => n.exported).join(', ')} } = code;`,
   ].join('\n');

@@ -266,9 +266,10 @@ export const SETTINGS = {
     doc:
       "Runs the agent's start code from a V8 code cache, which saves compiling it at every start but the first of each " +
       'agent build, Node.js release and set of Node.js options (the 32 newest files are kept). `off`: compile it every time. ' +
-      "An absolute path: the cache's directory, which must be the user's own and writable by no one else (on POSIX); by " +
-      'default `sspi-agent-code-cache-<uid>` in the temporary directory.',
-    // Read by the start code's loader (code-cache.ts), before this table is loaded; its rule is the same.
+      "An absolute path: the cache's directory, which must be the user's own and writable by no one else (on POSIX; on " +
+      'Windows its permissions are yours to set); by default `sspi-agent-code-cache-<uid>` in the temporary directory, ' +
+      'on Windows `sspi-agent\\code-cache` in `LOCALAPPDATA`.',
+    // Read by the start code's loader (start-code/cache-place.ts), before this table is loaded; its rule is the same.
     parse: (raw) => (switchValue(raw) !== undefined || isAbsolute(raw.trim()) ? raw.trim() : undefined),
   } as Setting<string>,
   debug: {
