@@ -3,15 +3,12 @@
  * settings only through this table, and the README's configuration table is generated from it
  * (`npm run docs`; a test fails when they differ), so code and documentation cannot drift apart.
  */
-import { switchValue } from './switches.js';
+import { codeCacheSetting } from './start-code/setting.js';
 import { bool, duration, formatDuration, integer, list, oneOf, percent, text, type Setting } from './config-parsers.js';
 import type { OtelMode } from './otel/bootstrap.js';
 import type { CallSpans } from './otel/call-span-set.js';
 import type { SampleMode } from './core/sampling.js';
 import type { StackMode } from './core/stacks.js';
-
-// Taken from the built-in module, not imported: see "Start-up" in docs/architecture.md.
-const { isAbsolute } = process.getBuiltinModule('node:path');
 
 export const ENV_PREFIX = 'SSPI_AGENT_';
 
@@ -269,8 +266,8 @@ export const SETTINGS = {
       "An absolute path: the cache's directory, which must be the user's own and writable by no one else (on POSIX; on " +
       'Windows its permissions are yours to set); by default `sspi-agent-code-cache-<uid>` in the temporary directory, ' +
       'on Windows `sspi-agent\\code-cache` in `LOCALAPPDATA`.',
-    // Read by the start code's loader (start-code/cache-place.ts), before this table is loaded; its rule is the same.
-    parse: (raw) => (switchValue(raw) !== undefined || isAbsolute(raw.trim()) ? raw.trim() : undefined),
+    // Listed for the docs and the warning: the start code's loader reads it, before this table is loaded.
+    parse: (raw) => (codeCacheSetting(raw) === undefined ? undefined : raw.trim()),
   } as Setting<string>,
   debug: {
     name: 'DEBUG',

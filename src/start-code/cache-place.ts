@@ -5,7 +5,7 @@
  * must be the user's own and writable by no one else.
  */
 import type { Stats } from 'node:fs';
-import { switchValue } from '../switches.js';
+import { codeCacheSetting } from './setting.js';
 import { warn } from './say.js';
 
 const fs = process.getBuiltinModule('node:fs');
@@ -21,9 +21,10 @@ export type CachePlace = { file: string; why?: undefined } | { file?: undefined;
 
 /** The cache file for the script at `codePath` (`digest`: its build's), or why there is none. */
 export function cachePlace(codePath: string, digest: string): CachePlace {
-  const setting = process.env[CODE_CACHE_VARIABLE]?.trim();
-  if (switchValue(setting) === false) return { why: `${CODE_CACHE_VARIABLE}=${setting}` };
-  const dir = directory(setting);
+  const raw = process.env[CODE_CACHE_VARIABLE];
+  const setting = raw === undefined ? true : codeCacheSetting(raw);
+  if (setting === false) return { why: `${CODE_CACHE_VARIABLE}=${raw!.trim()}` };
+  const dir = directory(typeof setting === 'string' ? setting : undefined);
   if (typeof dir !== 'string') return dir;
   try {
     return { file: join(dir, fileName(codePath, digest)) };
@@ -32,15 +33,12 @@ export function cachePlace(codePath: string, digest: string): CachePlace {
   }
 }
 
-/**
- * The directory: an absolute path given, when it is safe (else a warning, and the default: the
- * settings table's rule, config.ts, which warns about any other value); the default otherwise.
- */
-function directory(setting: string | undefined): string | { why: string } {
-  if (setting && isAbsolute(setting)) {
-    const unsafe = unsafeDirectory(setting);
-    if (!unsafe) return setting;
-    warn(`${CODE_CACHE_VARIABLE}=${setting} is not used: ${unsafe}; the start code's cache stays in its default directory`);
+/** The directory: the one given, when it is safe (else a warning, and the default); the default otherwise. */
+function directory(given: string | undefined): string | { why: string } {
+  if (given !== undefined) {
+    const unsafe = unsafeDirectory(given);
+    if (!unsafe) return given;
+    warn(`${CODE_CACHE_VARIABLE}=${given} is not used: ${unsafe}; the start code's cache stays in its default directory`);
   }
   const dir = defaultDirectory();
   if (dir === undefined) return { why: 'no directory of the user\'s own for it (LOCALAPPDATA is not set)' };
