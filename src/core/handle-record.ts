@@ -5,6 +5,7 @@
  * what only some handles need (a context's history, a credential's contexts, stale, collected) in
  * a side object made on first use. Readers see the plain `TrackedHandle` fields.
  */
+import { halvesMatch, highOf, keyOf, lowOf, type KeyHigh } from './key-halves.js';
 import type { NegotiatedPackage } from '../sspi/negotiation-tokens.js';
 import type {
   AllocationSite,
@@ -27,20 +28,55 @@ export interface LiveGroup {
 }
 
 /**
- * What handles of one class share: their metric labels' group, the function that made them, and the
- * provider they came from. One object per combination, a handful in a process: a field each costs
- * every live record 8 bytes, a class pointer 8 bytes for all of them.
+ * What handles of one class share: their metric labels' group, the function that made them, the
+ * provider they came from, and a site they all have (none, or the mark of a stack the budget turned
+ * down), where they have no site of their own. One object per combination, a handful in a process:
+ * a field each costs every live record 8 bytes, the class 8 bytes for all of them.
  */
-export interface HandleClass {
-  readonly group: LiveGroup;
-  readonly createdBy: string;
-  readonly library: string;
-  readonly releaser: HandleReleaser | undefined;
-  readonly provider: object | undefined;
+/**
+ * What a record's one side slot holds, and what it answers: the handle's class, its creation site,
+ * its details. For most handles that is their class itself; for a handle with a stack of its own,
+ * an `OwnSite` beside the class; once it has details, those, which hold both. One slot for the three
+ * saves every record 8 bytes; each answers with a field load (an `instanceof` on the slot cost more
+ * than the rest of the read).
+ */
+interface RecordSide {
+  readonly cls: HandleClass;
+  readonly site: AllocationSite | undefined;
+  readonly details: HandleDetails | undefined;
 }
 
-/** What only some handles need, made on first write. */
-export class HandleDetails {
+export class HandleClass implements RecordSide {
+  readonly cls: HandleClass = this;
+  readonly details: undefined = undefined;
+
+  constructor(
+    readonly group: LiveGroup,
+    readonly createdBy: string,
+    readonly library: string,
+    readonly releaser: HandleReleaser | undefined,
+    readonly provider: object | undefined,
+    readonly site: AllocationSite | undefined,
+  ) {}
+}
+
+/** A handle's own creation site, beside its class: 40 bytes, where details would be 150. */
+class OwnSite implements RecordSide {
+  readonly details: undefined = undefined;
+
+  constructor(
+    readonly cls: HandleClass,
+    readonly site: AllocationSite | undefined,
+  ) {}
+}
+
+/**
+ * What only some handles need, made on first write: a context's history and handshake, a
+ * credential's live contexts, stale and collected marks, and how the handle ended (every handle
+ * ends, and a record is remembered released only while the guard's ring holds it).
+ */
+export class HandleDetails implements RecordSide {
+  readonly details: HandleDetails = this;
   credential: TrackedHandle | undefined = undefined;
   history: CallRecord[] | undefined = undefined;
   handshake: HandshakeState | undefined = undefined;
@@ -54,43 +90,103 @@ export class HandleDetails {
   stale: StaleReason | undefined = undefined;
   staleAt: number | undefined = undefined;
   collected = false;
+  /** Set when it is released. */
+  releasedBy: string | undefined = undefined;
+  releasedAt: number | undefined = undefined;
+  releaseSite: AllocationSite | undefined = undefined;
+  /** Its slot in the released ring while the store's map holds it under its value; -1 otherwise. */
+  ringSlot = -1;
+
+  /** The handle's class and creation site: once details exist, the record's side slot holds them. */
+  constructor(
+    readonly cls: HandleClass,
+    readonly site: AllocationSite | undefined,
+  ) {}
 }
 
-/** How a handle ended, set when it is released. */
-export interface ReleaseFacts {
-  readonly by: string;
-  readonly at: number;
-  readonly site: AllocationSite | undefined;
-  /**
-   * Its slot in the released ring while the store's map holds it under its value; -1 once the value
-   * was re-issued or the record forgotten.
-   */
-  slot: number;
-}
+const NS_PER_MS = 1e6;
+const MS_PER_NS = 1e-6;
 
+/**
+ * Eight fields, each a pointer or a small integer: at a million live handles, each field costs 8 MB,
+ * and a double held in a field (a key, a time) or as a Map key another 16 MB, as a heap number.
+ */
 export class HandleRecord implements TrackedHandle {
   prev: HandleRecord | undefined = undefined;
   next: HandleRecord | undefined = undefined;
-  details: HandleDetails | undefined = undefined;
-  /**
-   * Beside `details` rather than in it: every handle is released, most need no details, and the
-   * store asks whether a record is released on every lookup.
-   */
-  released: ReleaseFacts | undefined = undefined;
+  /** Its class, site and details (see RecordSide). */
+  private side: RecordSide;
+  /** The key's halves (see key-halves.ts). */
+  private keyHigh: KeyHigh;
+  private keyLow: number;
+
+  /** `createdAt` in whole milliseconds and the nanoseconds past them: two small integers, not a double. */
+  private readonly bornMs: number;
+  private readonly bornNs: number;
 
   constructor(
     readonly id: number,
-    public key: HandleKey,
-    readonly cls: HandleClass,
-    readonly createdAt: number,
-    readonly site: AllocationSite | undefined,
-  ) {}
-
-  /** The side object, made when a field of it is first written. */
-  more(): HandleDetails {
-    return (this.details ??= new HandleDetails());
+    key: HandleKey,
+    cls: HandleClass,
+    createdAt: number,
+    site: AllocationSite | undefined,
+  ) {
+    this.side = site === cls.site ? cls : new OwnSite(cls, site);
+    this.keyHigh = highOf(key);
+    this.keyLow = lowOf(key);
+    const ms = Math.floor(createdAt);
+    const ns = Math.round((createdAt - ms) * NS_PER_MS);
+    // Rounded up to the next millisecond: carried, so that the nanoseconds stay below a million.
+    this.bornMs = ns === NS_PER_MS ? ms + 1 : ms;
+    this.bornNs = ns === NS_PER_MS ? 0 : ns;
   }
 
+  /** `performance.now()` when it was made, to the nanosecond. */
+  get createdAt(): number {
+    return this.bornMs + this.bornNs * MS_PER_NS;
+  }
+
+  get key(): HandleKey {
+    return keyOf(this.keyHigh, this.keyLow);
+  }
+
+  /** The record answers to `key` from now on (the store's rekey). */
+  setKey(key: HandleKey): void {
+    this.keyHigh = highOf(key);
+    this.keyLow = lowOf(key);
+  }
+
+  /** Whether this is the record of `key` (no key built). */
+  hasKey(key: HandleKey): boolean {
+    return halvesMatch(this.keyHigh, this.keyLow, key);
+  }
+
+  get details(): HandleDetails | undefined {
+    return this.side.details;
+  }
+
+  /** The details, made when a field of them is first written. */
+  more(): HandleDetails {
+    const side = this.side;
+    if (side.details !== undefined) return side.details;
+    const details = new HandleDetails(side.cls, side.site);
+    this.side = details;
+    return details;
+  }
+
+  /** Whether it was released (the store then keeps it, bounded, for the guard). */
+  get isReleased(): boolean {
+    const details = this.side.details;
+    return details !== undefined && details.releasedBy !== undefined;
+  }
+
+  get site(): AllocationSite | undefined {
+    return this.side.site;
+  }
+
+  get cls(): HandleClass {
+    return this.side.cls;
+  }
   get group(): LiveGroup {
     return this.cls.group;
   }
@@ -141,12 +237,12 @@ export class HandleRecord implements TrackedHandle {
     return this.details?.collected ?? false;
   }
   get releasedBy(): string | undefined {
-    return this.released?.by;
+    return this.details?.releasedBy;
   }
   get releasedAt(): number | undefined {
-    return this.released?.at;
+    return this.details?.releasedAt;
   }
   get releaseSite(): AllocationSite | undefined {
-    return this.released?.site;
+    return this.details?.releaseSite;
   }
 }

@@ -4,7 +4,8 @@
  * no log and tells no listener: the registry (registry.ts) applies the call log before it hands
  * the store to a reader (`settled()`) or writes to it outside the log, and says what changed.
  */
-import { HandleRecord, type HandleClass, type LiveGroup } from './handle-record.js';
+import { HandleClass, HandleRecord, type LiveGroup } from './handle-record.js';
+import { OVER_BUDGET } from './stacks.js';
 import { LiveGroups } from './live-groups.js';
 import { LiveList } from './live-list.js';
 import { RecordMap } from './record-map.js';
@@ -55,7 +56,8 @@ export class HandleStore implements HandleView {
   add(opening: HandleOpening, now: number): HandleRecord {
     const { kind, key } = opening;
     const status = opening.status ?? 0;
-    const handle = new HandleRecord(this.nextId++, key, this.classOf(opening), now, opening.site);
+    const cls = this.classOf(opening);
+    const handle = new HandleRecord(this.nextId++, key, cls, now, opening.site);
     if (kind === 'context') {
       const details = handle.more();
       details.history = [{ fn: opening.createdBy, status, atMs: 0 }];
@@ -64,8 +66,8 @@ export class HandleStore implements HandleView {
     }
     this.records[kind].set(key, handle);
     this.live[kind].append(handle);
-    this.stale.opened(handle);
-    handle.group.count++;
+    this.stale.opened(handle, kind);
+    cls.group.count++;
     const credential = opening.credential;
     if (credential && this.get('credential', credential.key) === credential) {
       (credential as HandleRecord).more().liveContexts++;
@@ -77,13 +79,13 @@ export class HandleStore implements HandleView {
   /** The live record of a handle value. */
   get(kind: HandleKind, key: HandleKey): HandleRecord | undefined {
     const record = this.records[kind].get(key);
-    return record !== undefined && record.released === undefined ? record : undefined;
+    return record !== undefined && !record.isReleased ? record : undefined;
   }
 
   /** The record of a released handle, while it is remembered and its value not re-issued. */
   released(kind: HandleKind, key: HandleKey): HandleRecord | undefined {
     const record = this.records[kind].get(key);
-    return record !== undefined && record.released !== undefined ? record : undefined;
+    return record !== undefined && record.isReleased ? record : undefined;
   }
 
   /** The value is live again in a way the agent does not track: forget its released record. */
@@ -93,10 +95,11 @@ export class HandleStore implements HandleView {
 
   /** Takes a live handle out of the live lists and counts. */
   close(handle: HandleRecord, now: number): Closed {
-    const { kind } = handle;
-    this.stale.closing(handle);
+    const group = handle.group;
+    const kind = group.kind;
+    this.stale.closing(handle, kind);
     this.live[kind].remove(handle);
-    handle.group.count--;
+    group.count--;
     const details = handle.details;
     // Rare (a misuse): the contexts are found by walking the live ones.
     const outOfOrder = kind === 'credential' && details && details.liveContexts > 0 ? [...this.live.context].filter((c) => c.credential === handle) : undefined;
@@ -107,17 +110,20 @@ export class HandleStore implements HandleView {
     return { lifetimeSeconds: (now - handle.createdAt) / 1000, outOfOrder };
   }
 
-  /** A closed handle is remembered as released (the record itself: no allocation on the release path). */
+  /** A closed handle is remembered as released: the record itself, kept in the ring. */
   remember(handle: HandleRecord, releasedBy: string, releaseSite: AllocationSite | undefined, now: number): void {
-    handle.released = { by: releasedBy, at: now, site: releaseSite, slot: -1 };
-    this.ring.add(handle);
+    const details = handle.more();
+    details.releasedBy = releasedBy;
+    details.releasedAt = now;
+    details.releaseSite = releaseSite;
+    this.ring.add(handle, details);
   }
 
   /** The record answers to `key` from now on (the value at `key`, if live, must be closed first). */
   rekey(handle: HandleRecord, key: HandleKey): void {
     const records = this.records[handle.kind];
     records.delete(handle.key);
-    handle.key = key;
+    handle.setKey(key);
     records.set(key, handle);
   }
 
@@ -159,14 +165,21 @@ export class HandleStore implements HandleView {
         c.group.direction === opening.direction &&
         c.library === opening.library &&
         c.releaser === opening.releaser &&
-        c.provider === opening.provider
+        c.provider === opening.provider &&
+        c.site === sharedSite(opening.site)
       ) {
         return c;
       }
     }
     const { createdBy, library, releaser, provider } = opening;
-    const made: HandleClass = { group: this.groups.of(opening.kind, opening.package, opening.direction), createdBy, library, releaser, provider };
+    const group = this.groups.of(opening.kind, opening.package, opening.direction);
+    const made = new HandleClass(group, createdBy, library, releaser, provider, sharedSite(opening.site));
     classes.push(made);
     return made;
   }
+}
+
+/** The site an opening's handle can share with its class: none, or the mark of a stack not taken. */
+function sharedSite(site: AllocationSite | undefined): AllocationSite | undefined {
+  return site === OVER_BUDGET ? OVER_BUDGET : undefined;
 }

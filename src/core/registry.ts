@@ -99,7 +99,7 @@ export class HandleRegistry {
     if (missed) this.close(missed, now, opening.caller);
     const handle = this.store.add(opening, now);
     this.events.emit('onOpen', handle, opening.holder, opening.caller);
-    this.opens.add(handle.kind, handle.package, 0);
+    this.opens.add(opening.kind, opening.package, 0);
     this.tellOutsideBatch();
     return handle;
   }
@@ -262,7 +262,8 @@ export class HandleRegistry {
     const { lifetimeSeconds, outOfOrder } = this.store.close(handle, now);
     if (outOfOrder) this.events.emit('onOutOfOrderRelease', handle, outOfOrder, caller);
     this.events.emit('onClose', handle, lifetimeSeconds);
-    this.closes.add(handle.kind, handle.package, lifetimeSeconds);
+    const group = handle.group;
+    this.closes.add(group.kind, group.package, lifetimeSeconds);
     this.tellOutsideBatch();
     if (handle.stale) this.events.emit('onStaleReleased', handle, lifetimeSeconds);
     return lifetimeSeconds;

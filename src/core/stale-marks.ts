@@ -28,16 +28,17 @@ export class StaleMarks {
   private readonly counts = perKind(() => ({ age: 0, abandoned: 0 }) as Record<StaleReason, number>);
 
   /** A handle was appended to its kind's live list. */
-  opened(handle: HandleRecord): void {
-    if (this.ageCursor[handle.kind] === undefined) this.ageCursor[handle.kind] = handle;
-    if (handle.kind === 'context' && this.handshakeCursor === undefined) this.handshakeCursor = handle;
+  opened(handle: HandleRecord, kind: HandleKind): void {
+    if (this.ageCursor[kind] === undefined) this.ageCursor[kind] = handle;
+    if (kind === 'context' && this.handshakeCursor === undefined) this.handshakeCursor = handle;
   }
 
   /** A handle is about to leave its live list: cursors move on before the list unlinks it (and clears its links). */
-  closing(handle: HandleRecord): void {
-    if (this.ageCursor[handle.kind] === handle) this.ageCursor[handle.kind] = handle.next;
+  closing(handle: HandleRecord, kind: HandleKind): void {
+    if (this.ageCursor[kind] === handle) this.ageCursor[kind] = handle.next;
     if (this.handshakeCursor === handle) this.handshakeCursor = handle.next;
-    if (handle.stale) this.counts[handle.kind][handle.stale]--;
+    const stale = handle.stale;
+    if (stale) this.counts[kind][stale]--;
   }
 
   count(kind: HandleKind, reason: StaleReason): number {

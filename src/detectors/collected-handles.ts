@@ -31,7 +31,8 @@ export class CollectedHandleDetector implements RegistryListener {
   onOpen(handle: TrackedHandle, holder: object | undefined): void {
     if (!holder || this.mode === 'off') return;
     // A handle whose allocation stack was sampled is always watched: its leak can then say where.
-    if ((handle.site === undefined || handle.site === OVER_BUDGET) && !this.take(handle.createdBy)) return;
+    const site = handle.site;
+    if ((site === undefined || site === OVER_BUDGET) && !this.take(handle.createdBy)) return;
     this.finalizer.register(holder, handle, handle);
   }
 

@@ -1,0 +1,56 @@
+/**
+ * A handle key held as two small integers, for the store, where a million live records each hold
+ * one. A packed key (`handle-keys.ts`: a safe integer) held whole is a heap-allocated double, 16
+ * bytes, and the same again as a Map key; its two 32-bit halves are each a V8 small integer (Smi),
+ * stored inline in the record, and the low half alone keys the store's map with no allocation.
+ *
+ * A BigInt or string key (a pair that does not pack; tests) is held whole in `high`, with `low` 0;
+ * a Number that is not a safe integer as its text, with `low` NUMBER_AS_TEXT: a double stored once
+ * in a record's small-integer field would make V8 box that field in every record.
+ */
+import type { HandleKey } from '../types.js';
+
+const TWO_32 = 2 ** 32;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const NUMBER_AS_TEXT = 1;
+
+/** The high half of `key`, or the key itself when it does not split. */
+export type KeyHigh = number | bigint | string;
+
+export function highOf(key: HandleKey): KeyHigh {
+  if (typeof key !== 'number') return key;
+  // `+ 0`: Math.floor(-0) is -0, which is no small integer.
+  return isSafeInteger(key) ? Math.floor(key / TWO_32) + 0 : String(key);
+}
+
+/** The low 32 bits of a key that splits, signed; for one held whole, 0 or `NUMBER_AS_TEXT`. */
+export function lowOf(key: HandleKey): number {
+  if (typeof key === 'number') return isSafeInteger(key) ? key | 0 : NUMBER_AS_TEXT;
+  return 0;
+}
+
+/**
+ * Where the store's map files a key: a small integer, equal for equal keys. A Number's or BigInt's
+ * low 32 bits (the bits in which a provider's handles differ); every string key shares slot 0.
+ */
+export function slotOf(key: HandleKey): number {
+  if (typeof key === 'number') return key | 0;
+  return typeof key === 'bigint' ? Number(BigInt.asIntN(32, key)) : 0;
+}
+
+/** The key the halves stand for: the same value (and type) `highOf` and `lowOf` were given. */
+export function keyOf(high: KeyHigh, low: number): HandleKey {
+  if (typeof high === 'number') return high * TWO_32 + (low >>> 0);
+  return typeof high === 'string' && low === NUMBER_AS_TEXT ? Number(high) : high;
+}
+
+/** Whether the halves stand for `key`, without building the key (no allocation). */
+export function halvesMatch(high: KeyHigh, low: number, key: HandleKey): boolean {
+  if (typeof high === 'number') return typeof key === 'number' && high * TWO_32 + (low >>> 0) === key;
+  return keyOf(high, low) === key;
+}
+
+/** `Number.isSafeInteger`, which V8 calls out of line; this compiles to a few compares (NaN fails the first). */
+function isSafeInteger(n: number): boolean {
+  return Math.floor(n) === n && n <= MAX_SAFE && n >= -MAX_SAFE;
+}
