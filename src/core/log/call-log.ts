@@ -11,15 +11,15 @@
  * native SSPI calls ran them cold, at three to ten times their warm cost.
  */
 import { agentError } from '../../diagnostics.js';
-import { handedOutKind, releasedKind, sspiFunctionById, type SspiFunction } from '../../sspi/functions.js';
+import { sspiFunctionById, type SspiFunction } from '../../sspi/functions.js';
 import type { TokenVerdict } from '../../sspi/negotiation-tokens.js';
-import { isSuccess } from '../../sspi/status.js';
 import type { AllocationSite, CallerFacts, HandleKind, ReadHandle } from '../../types.js';
 import { InternTable } from './intern-table.js';
 import { KeyColumn } from './key-column.js';
 import { LoggedCall, type KeyColumnName, type LogRows } from './logged-call.js';
-import { callerAt, releasedKey, type AllocatedBuffer, type ObservedCall, type Provider } from '../observed-call.js';
+import { callerAt, type AllocatedBuffer, type ObservedCall, type Provider } from '../observed-call.js';
 import { ReleaseFilter } from './release-filter.js';
+import { handsOutBuffers, rowEffect } from './row-effect.js';
 
 /** How many rows may wait before they are applied on the spot. */
 export const PENDING_LIMIT = 256;
@@ -129,7 +129,7 @@ export class CallLog<T> implements LogRows {
     this.site[row] = call.site;
     this.callerContext[row] = context;
     this.buffers[row] = call.outBuffers;
-    this.noteEffects(call);
+    this.noteEffects(row);
     this.count = row + 1;
     if (row === 0) this.onWaiting?.(true);
     if (this.count >= PENDING_LIMIT || !this.deferring) this.applyAll();
@@ -226,29 +226,23 @@ export class CallLog<T> implements LogRows {
     return this.buffers[row];
   }
 
-  /** What a call does to the values the guard asks about: the filter learns them as the row is logged. */
-  private noteEffects(call: ObservedCall): void {
-    const released = releasedKind(call.fn);
-    if (released !== undefined) {
-      this.filter.add(released, releasedKey(released, call));
-      return;
-    }
-    const kind = handedOutKind(call.fn);
-    if (kind !== undefined) this.filter.add(kind, isSuccess(call.status) ? call.outHandle : call.failedOutHandle);
-    if (call.outBuffers && isSuccess(call.status)) for (const buffer of call.outBuffers) this.filter.add('buffer', buffer.key);
+  /** The filter learns the values a row releases or hands out, as it is logged. */
+  private noteEffects(row: number): void {
+    const fn = this.fnAt(row);
+    const status = this.status[row]!;
+    const effect = rowEffect(fn, status);
+    if (effect !== undefined) this.filter.add(effect.kind, this.keys[effect.column].get(row));
+    const buffers = this.buffers[row];
+    if (buffers !== undefined && handsOutBuffers(fn, status)) for (const buffer of buffers) this.filter.add('buffer', buffer.key);
   }
 
+  /** What one row does to `key`: releases it (true), hands it out (false), or nothing (undefined). */
   private effectOfRow(row: number, kind: HandleKind, key: ReadHandle): boolean | undefined {
     const fn = this.fnAt(row);
-    const released = releasedKind(fn);
-    const keys = this.keys;
-    if (released !== undefined) {
-      // The key columns of the kinds are named for them: a release's handle is in its kind's.
-      return released === kind && keys[kind].equals(row, key) ? true : undefined;
-    }
-    const succeeded = isSuccess(this.status[row]!);
-    if (handedOutKind(fn) === kind && (succeeded ? keys.out : keys.failedOut).equals(row, key)) return false;
-    if (kind === 'buffer' && succeeded) {
+    const status = this.status[row]!;
+    const effect = rowEffect(fn, status);
+    if (effect !== undefined && effect.kind === kind && this.keys[effect.column].equals(row, key)) return effect.releases;
+    if (kind === 'buffer' && handsOutBuffers(fn, status)) {
       const buffers = this.buffers[row];
       if (buffers) for (const buffer of buffers) if (buffer.key === key) return false;
     }
