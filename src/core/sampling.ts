@@ -14,10 +14,18 @@ export type SampleMode = 'all' | 'sampled' | 'off';
 export function sampler(mode: SampleMode): (fn: string) => boolean {
   if (mode === 'all') return () => true;
   if (mode === 'off') return () => false;
-  const seen = new Map<string, number>();
+  const seen = new Map<string, { n: number }>();
+  // Calls of one function come in runs (a loop of acquires): the last one's count is at hand.
+  let lastFn: string | undefined;
+  let last = { n: 0 };
   return (fn) => {
-    const n = (seen.get(fn) ?? 0) + 1;
-    seen.set(fn, n);
+    if (fn !== lastFn) {
+      let count = seen.get(fn);
+      if (count === undefined) seen.set(fn, (count = { n: 0 }));
+      lastFn = fn;
+      last = count;
+    }
+    const n = ++last.n;
     return n <= SAMPLE_FIRST || n % SAMPLE_EVERY === 0;
   };
 }

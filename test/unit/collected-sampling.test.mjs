@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { HandleRegistry } from '../../dist/core/registry.js';
 import { CollectedHandleDetector } from '../../dist/detectors/collected-handles.js';
-import { SAMPLE_EVERY, SAMPLE_FIRST } from '../../dist/core/sampling.js';
+import { SAMPLE_EVERY, SAMPLE_FIRST, sampler } from '../../dist/core/sampling.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
@@ -58,5 +58,23 @@ describe('collected-handle detector sampling (SSPI_AGENT_COLLECTED)', function (
 
   it('watches none with off', async function () {
     assert.equal(await collectedOf('off', n), 0);
+  });
+
+  it('counts the calls of each function apart, however they interleave', function () {
+    const take = sampler('sampled');
+    const taken = { A: [], B: [] };
+    const calls = { A: 0, B: 0 };
+    // Runs of uneven length, so that a count kept for the run rather than the function would show.
+    for (let i = 0; calls.A < 300 || calls.B < 300; i++) {
+      for (const fn of i % 3 === 0 ? ['A', 'A', 'B'] : ['B', 'A', 'B', 'B']) {
+        calls[fn]++;
+        if (take(fn)) taken[fn].push(calls[fn]);
+      }
+    }
+    for (const fn of ['A', 'B']) {
+      const expected = [];
+      for (let k = 1; k <= calls[fn]; k++) if (k <= SAMPLE_FIRST || k % SAMPLE_EVERY === 0) expected.push(k);
+      assert.deepEqual(taken[fn], expected, fn);
+    }
   });
 });
