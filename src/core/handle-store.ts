@@ -4,7 +4,8 @@
  * no log and tells no listener: the registry (registry.ts) applies the call log before it hands
  * the store to a reader (`settled()`) or writes to it outside the log, and says what changed.
  */
-import { HandleClass, HandleRecord, type LiveGroup } from './handle-record.js';
+import { HandleRecord } from './handle-record.js';
+import { HandleClass, type LiveGroup } from './record-side.js';
 import { OVER_BUDGET } from './stacks.js';
 import { LiveGroups } from './live-groups.js';
 import { LiveList } from './live-list.js';
@@ -112,11 +113,7 @@ export class HandleStore implements HandleView {
 
   /** A closed handle is remembered as released: the record itself, kept in the ring. */
   remember(handle: HandleRecord, releasedBy: string, releaseSite: AllocationSite | undefined, now: number): void {
-    const details = handle.more();
-    details.releasedBy = releasedBy;
-    details.releasedAt = now;
-    details.releaseSite = releaseSite;
-    this.ring.add(handle, details);
+    this.ring.add(handle, handle.end(releasedBy, now, releaseSite));
   }
 
   /** The record answers to `key` from now on (the value at `key`, if live, must be closed first). */

@@ -1,12 +1,12 @@
 /**
  * A handle key held as two small integers, for the store, where a million live records each hold
  * one. A packed key (`handle-keys.ts`: a safe integer) held whole is a heap-allocated double, 16
- * bytes, and the same again as a Map key; its two 32-bit halves are each a V8 small integer (Smi),
- * stored inline in the record, and the low half alone keys the store's map with no allocation.
+ * bytes; its two 32-bit halves are each a small integer (a Smi: Node's x64 builds keep 32 bits in
+ * one; a build with pointer compression, 31, and boxes a low half beyond), stored in the record.
  *
- * A BigInt or string key (a pair that does not pack; tests) is held whole in `high`, with `low` 0;
- * a Number that is not a safe integer as its text, with `low` NUMBER_AS_TEXT: a double stored once
- * in a record's small-integer field would make V8 box that field in every record.
+ * A BigInt or string key (a pair that does not pack; node-expose-sspi's keys) is held whole in
+ * `high`, with `low` 0; a Number that is not a safe integer as its text, with `low` NUMBER_AS_TEXT:
+ * a double stored once in a record's small-integer field would make V8 box that field in every record.
  */
 import type { HandleKey } from '../types.js';
 
@@ -29,16 +29,8 @@ export function lowOf(key: HandleKey): number {
   return 0;
 }
 
-/**
- * Where the store's map files a key: a small integer, equal for equal keys. A Number's or BigInt's
- * low 32 bits (the bits in which a provider's handles differ); every string key shares slot 0.
- */
-export function slotOf(key: HandleKey): number {
-  if (typeof key === 'number') return key | 0;
-  return typeof key === 'bigint' ? Number(BigInt.asIntN(32, key)) : 0;
-}
 
-/** The key the halves stand for: the same value (and type) `highOf` and `lowOf` were given. */
+/** The key the halves stand for: an equal value, of the type `highOf` and `lowOf` were given (-0 comes back 0). */
 export function keyOf(high: KeyHigh, low: number): HandleKey {
   if (typeof high === 'number') return high * TWO_32 + (low >>> 0);
   return typeof high === 'string' && low === NUMBER_AS_TEXT ? Number(high) : high;

@@ -3,7 +3,7 @@
  * label set, which each handle record points at, so opening and closing a handle is a count on it.
  * The number of groups is bounded by the label values, not by handles.
  */
-import type { LiveGroup } from './handle-record.js';
+import type { LiveGroup } from './record-side.js';
 import { HANDLE_KINDS, perKind, type Direction, type HandleKind } from '../types.js';
 
 export class LiveGroups {

@@ -6,7 +6,8 @@
  * koffi or Prometheus.
  */
 import * as clock from './clock.js';
-import type { HandleRecord, LiveGroup } from './handle-record.js';
+import type { HandleRecord } from './handle-record.js';
+import type { LiveGroup } from './record-side.js';
 import { CallLog } from './log/call-log.js';
 import { BatchTally, type Tallied } from './batch-tally.js';
 import { HandleStore, type HandleView } from './handle-store.js';
@@ -19,7 +20,7 @@ import type { AllocationSite, CallDetails, CallerFacts, ForcedRelease, HandleKey
 
 export { HANDLE_KINDS } from '../types.js';
 export type { StaleLimits } from './stale-marks.js';
-export type { LiveGroup } from './handle-record.js';
+export type { LiveGroup } from './record-side.js';
 export type { HandleView } from './handle-store.js';
 export { RELEASED_MEMORY } from './released-ring.js';
 export { PENDING_LIMIT } from './log/call-log.js';

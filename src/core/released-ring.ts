@@ -5,7 +5,8 @@
  * that forgetting the oldest touches no record whose value came back (with providers that re-issue
  * freed values at once, the common case, and a record released 10,000 releases ago is cold memory).
  */
-import type { HandleDetails, HandleRecord } from './handle-record.js';
+import type { HandleRecord } from './handle-record.js';
+import type { ReleasedSide } from './record-side.js';
 import type { RecordMap } from './record-map.js';
 import { perKind, type HandleKind } from '../types.js';
 
@@ -19,24 +20,24 @@ export class ReleasedRing {
 
   constructor(private readonly records: Record<HandleKind, RecordMap>) {}
 
-  /** The record itself is kept; `details`: its details, where its slot is written. */
-  add(handle: HandleRecord, details: HandleDetails): void {
+  /** The record itself is kept; `ended`: how it ended, where its slot is written. */
+  add(handle: HandleRecord, ended: ReleasedSide): void {
     const { kind } = handle;
     const ring = (this.ring[kind] ??= new Array<HandleRecord | undefined>(RELEASED_MEMORY).fill(undefined));
     const slot = this.next[kind];
     const forgotten = ring[slot];
     if (forgotten !== undefined) this.records[kind].forget(forgotten);
     ring[slot] = handle;
-    details.ringSlot = slot;
+    ended.ringSlot = slot;
     this.next[kind] = (slot + 1) % RELEASED_MEMORY;
   }
 
   /** The map no longer holds `record` under its value (re-issued, or its live record came back). */
   drop(record: HandleRecord): void {
-    const details = record.details!;
-    const slot = details.ringSlot;
+    const ended = record.ended!;
+    const slot = ended.ringSlot;
     const ring = this.ring[record.kind];
     if (slot >= 0 && ring?.[slot] === record) ring[slot] = undefined;
-    details.ringSlot = -1;
+    ended.ringSlot = -1;
   }
 }

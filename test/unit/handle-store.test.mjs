@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
 import { HandleStore } from '../../dist/core/handle-store.js';
 import { OVER_BUDGET } from '../../dist/core/stacks.js';
 
 const TWO_32 = 2 ** 32;
+
+setFlagsFromString('--allow-natives-syntax');
+/** Whether V8 holds `value` as a small integer (in a field: no 16-byte heap number). */
+const isSmallInteger = new Function('value', 'return %IsSmi(value)');
 
 function opening(key, extra = {}) {
   return { kind: 'credential', key, package: 'NTLM', direction: 'outbound', createdBy: 'AcquireCredentialsHandleW', library: 'libwinpr2.so.2', ...extra };
@@ -96,9 +101,26 @@ describe('handle store', function () {
 
   it('keeps a creation time to the nanosecond', function () {
     const store = new HandleStore();
-    for (const at of [0, 0.000001, 1.9999999, 123456.789012, 86_400_000 * 30 + 0.5]) {
+    const DAY = 86_400_000;
+    for (const at of [0, 0.000001, 1.9999999, 123456.789012, DAY * 25 + 0.25, DAY * 30 + 0.5, DAY * 103.9 + 0.123456]) {
       const record = store.add(opening(Math.round(at * 1000) + 1), at);
       assert.ok(Math.abs(record.createdAt - at) <= 1e-6, `${record.createdAt} for ${at}`);
+    }
+  });
+
+  it('holds no double in a record: each number it keeps is a small integer, for any key and time a process reaches', function () {
+    const store = new HandleStore();
+    const DAY = 86_400_000;
+    const keys = [0, 2 ** 31, TWO_32 - 1, 3 * 2 ** 48 + 2 ** 47 + 0x7654_3210, Number.MAX_SAFE_INTEGER];
+    const times = [0.5, DAY * 24.9 + 0.1, DAY * 25, DAY * 200 + 0.75, DAY * 365 * 3];
+    for (const key of keys) {
+      for (const at of times) {
+        const record = store.add(opening(key), at);
+        for (const field of ['id', 'keyHigh', 'keyLow', 'bornHigh', 'bornLow']) {
+          assert.equal(typeof record[field], 'number', field);
+          assert.ok(isSmallInteger(record[field]), `${field} = ${record[field]} for key ${key} at ${at} ms`);
+        }
+      }
     }
   });
 

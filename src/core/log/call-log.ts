@@ -231,7 +231,7 @@ export class CallLog<T> implements LogRows {
     const fn = this.fnAt(row);
     const status = this.status[row]!;
     const effect = rowEffect(fn, status);
-    if (effect !== undefined) this.filter.add(effect.kind, this.keys[effect.column].get(row));
+    if (effect !== undefined) this.filter.add(effect.kind, this.column(effect.column).get(row));
     const buffers = this.buffers[row];
     if (buffers !== undefined && handsOutBuffers(fn, status)) for (const buffer of buffers) this.filter.add('buffer', buffer.key);
   }
@@ -241,12 +241,29 @@ export class CallLog<T> implements LogRows {
     const fn = this.fnAt(row);
     const status = this.status[row]!;
     const effect = rowEffect(fn, status);
-    if (effect !== undefined && effect.kind === kind && this.keys[effect.column].equals(row, key)) return effect.releases;
+    if (effect !== undefined && effect.kind === kind && this.column(effect.column).equals(row, key)) return effect.releases;
     if (kind === 'buffer' && handsOutBuffers(fn, status)) {
       const buffers = this.buffers[row];
       if (buffers) for (const buffer of buffers) if (buffer.key === key) return false;
     }
     return undefined;
+  }
+
+  /** A key column by name: a switch, where `keys[name]` with a name that varies is a slow keyed load. */
+  private column(name: KeyColumnName): KeyColumn {
+    const keys = this.keys;
+    switch (name) {
+      case 'credential':
+        return keys.credential;
+      case 'context':
+        return keys.context;
+      case 'buffer':
+        return keys.buffer;
+      case 'out':
+        return keys.out;
+      case 'failedOut':
+        return keys.failedOut;
+    }
   }
 
   private clear(): void {

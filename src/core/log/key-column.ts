@@ -1,7 +1,7 @@
 /**
  * A call-log column of handle keys (`HandleKey`, or NULL, or unreadable), one per row. Packed keys
- * (Numbers, `handle-keys.ts`) sit in a typed array; the rare BigInt or string key sits in a side
- * map under its row.
+ * (Numbers, `handle-keys.ts`: never negative) sit in a typed array, beside the negative markers of
+ * NULL and unreadable; any other key (a BigInt, a string, a negative Number) in a side map under its row.
  */
 import type { HandleKey, ReadHandle } from '../../types.js';
 
@@ -18,7 +18,7 @@ export class KeyColumn {
   }
 
   set(row: number, key: ReadHandle): void {
-    if (typeof key === 'number') {
+    if (typeof key === 'number' && key >= 0) {
       this.numbers[row] = key;
     } else if (key === null) {
       this.numbers[row] = NULL_KEY;
@@ -40,7 +40,7 @@ export class KeyColumn {
   /** Whether the row holds `key` (a handle key: NULL and unreadable never match). */
   equals(row: number, key: ReadHandle): boolean {
     const value = this.numbers[row]!;
-    if (typeof key === 'number') return value === key;
+    if (typeof key === 'number' && key >= 0) return value === key;
     return value === WIDE && key !== null && key !== undefined && this.wide.get(row) === key;
   }
 

@@ -1,0 +1,23 @@
+// Child of bench/instructions.mjs, run under valgrind: `ops` calls of one workload through the
+// instrumented binding of the build at `tree` (its own bench helpers, so an older checkout works
+// too), in batches of 100 with a turn of the event loop between them, after a warm-up that leaves
+// V8's code optimized. The parent subtracts a run with ops = 0, so only the calls are counted.
+// argv[2]: the build's root; argv[3]: the workload; argv[4]: ops.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [tree, workload, opsText] = process.argv.slice(2);
+const ops = Number(opsText);
+const { loadBindings, operations } = await import(pathToFileURL(join(tree, 'bench', 'lib', 'sspi.mjs')).href);
+const { wrapped, samFile, cleanup, settle } = await loadBindings();
+const op = operations(wrapped, samFile)[workload];
+if (!op) throw new Error(`unknown workload ${workload}`);
+const WARM_UP = 3000;
+for (let i = 0; i < WARM_UP; i++) op();
+settle();
+for (let done = 0; done < ops; done += 100) {
+  for (let i = 0; i < 100; i++) op();
+  await new Promise(setImmediate);
+}
+settle();
+cleanup();
