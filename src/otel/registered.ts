@@ -9,6 +9,24 @@ const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 
 let apiSeen = false;
 
+/**
+ * Until the API makes its global, the agent makes the property itself, holding undefined: V8 answers
+ * a read of a property the global object lacks with a dictionary lookup, some 10 ns, on every event
+ * and call while nothing is registered; one it has, with a load. The API reads and writes its global
+ * only as `globalThis[key]`, so to it a property holding undefined is none. Non-enumerable, as no
+ * string key, it is invisible to code that lists the global's keys; on a frozen global it is not
+ * made, and reads stay lookups.
+ */
+function holdTheGlobalsPlace(): void {
+  try {
+    if (Object.prototype.hasOwnProperty.call(globalThis, API_GLOBAL)) return;
+    Object.defineProperty(globalThis, API_GLOBAL, { value: undefined, writable: true, configurable: true, enumerable: false });
+  } catch {
+    // A frozen or locked-down global.
+  }
+}
+holdTheGlobalsPlace();
+
 /** Nothing at all registered with the API: one property read. */
 export function nothingRegistered(): boolean {
   // The API never removes its global object once made (disable() only empties it), so once seen
