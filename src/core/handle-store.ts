@@ -154,6 +154,7 @@ export class HandleStore implements HandleView {
   /** The class of this opening's handle: one seen before, or a new one. */
   private classOf(opening: HandleOpening): HandleClass {
     const classes = this.classes[opening.kind];
+    const site = sharedSite(opening.site);
     for (let i = 0; i < classes.length; i++) {
       const c = classes[i]!;
       if (
@@ -163,14 +164,14 @@ export class HandleStore implements HandleView {
         c.library === opening.library &&
         c.releaser === opening.releaser &&
         c.provider === opening.provider &&
-        c.site === sharedSite(opening.site)
+        c.site === site
       ) {
         return c;
       }
     }
     const { createdBy, library, releaser, provider } = opening;
     const group = this.groups.of(opening.kind, opening.package, opening.direction);
-    const made = new HandleClass(group, createdBy, library, releaser, provider, sharedSite(opening.site));
+    const made = new HandleClass(group, createdBy, library, releaser, provider, site);
     classes.push(made);
     return made;
   }

@@ -29,7 +29,6 @@ export function lowOf(key: HandleKey): number {
   return 0;
 }
 
-
 /** The key the halves stand for: an equal value, of the type `highOf` and `lowOf` were given (-0 comes back 0). */
 export function keyOf(high: KeyHigh, low: number): HandleKey {
   if (typeof high === 'number') return high * TWO_32 + (low >>> 0);

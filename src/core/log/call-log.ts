@@ -214,7 +214,7 @@ export class CallLog<T> implements LogRows {
     return this.verdicts.values[this.verdictId[row]!];
   }
   keyAt(column: KeyColumnName, row: number): ReadHandle {
-    return this.keys[column].get(row);
+    return this.column(column).get(row);
   }
   holderAt(row: number): object | undefined {
     return this.holder[row];
