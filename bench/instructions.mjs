@@ -6,6 +6,7 @@
 //
 //   node bench/instructions.mjs [--workload acquireFree|queryInfoFree|handshake] [--ops 40000]
 //                               [--runs 3] [--against DIR]
+//                               [--binding agent|raw|pass-through|minimal-tracking]
 //
 // Each figure is (instructions of a run with `ops` calls − those of a run with none) ÷ ops, the
 // median of `runs` pairs. Runs are `node --single-threaded` (no GC or compiler threads, whose share
@@ -29,6 +30,8 @@ const { values: args } = parseArgs({
     ops: { type: 'string', default: '40000' },
     runs: { type: 'string', default: '3' },
     against: { type: 'string' },
+    // What the workload calls through: the agent's instrumented binding, or the floor it is compared with.
+    binding: { type: 'string', default: 'agent' },
   },
 });
 const ops = Number(args.ops);
@@ -43,7 +46,7 @@ if (spawnSync('valgrind', ['--version']).status !== 0) {
 const env = { ...process.env, WLOG_LEVEL: 'OFF', SSPI_AGENT_STACKS: process.env.SSPI_AGENT_STACKS ?? 'off' };
 
 function nodeArgs(tree, n) {
-  return ['--single-threaded', '--import', join(tree, 'dist', 'bundle', 'index.js'), CHILD, tree, args.workload, String(n)];
+  return ['--single-threaded', '--import', join(tree, 'dist', 'bundle', 'index.js'), CHILD, tree, args.workload, String(n), args.binding];
 }
 
 /** Instructions of one run, less V8's random-length prime search. */

@@ -2,15 +2,17 @@
 // instrumented binding of the build at `tree` (its own bench helpers, so an older checkout works
 // too), in batches of 100 with a turn of the event loop between them, after a warm-up that leaves
 // V8's code optimized. The parent subtracts a run with ops = 0, so only the calls are counted.
-// argv[2]: the build's root; argv[3]: the workload; argv[4]: ops.
+// argv[2]: the build's root; argv[3]: the workload; argv[4]: ops; argv[5]: the binding (`agent`, the
+// instrumented one; `raw`; or a reference wrapper's kind, as bench/lib/reference-wrappers.mjs names it).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [tree, workload, opsText] = process.argv.slice(2);
+const [tree, workload, opsText, bindingKind = 'agent'] = process.argv.slice(2);
 const ops = Number(opsText);
 const { loadBindings, operations } = await import(pathToFileURL(join(tree, 'bench', 'lib', 'sspi.mjs')).href);
-const { wrapped, samFile, cleanup, settle } = await loadBindings();
-const op = operations(wrapped, samFile)[workload];
+const { raw, wrapped, samFile, cleanup, settle } = await loadBindings();
+const binding = await chosen(bindingKind);
+const op = operations(binding, samFile)[workload];
 if (!op) throw new Error(`unknown workload ${workload}`);
 const WARM_UP = 3000;
 for (let i = 0; i < WARM_UP; i++) op();
@@ -21,3 +23,10 @@ for (let done = 0; done < ops; done += 100) {
 }
 settle();
 cleanup();
+
+async function chosen(kind) {
+  if (kind === 'agent') return wrapped;
+  if (kind === 'raw') return raw;
+  const { referenceBinding } = await import(pathToFileURL(join(tree, 'bench', 'lib', 'reference-wrappers.mjs')).href);
+  return referenceBinding(raw.libraryPath, kind);
+}

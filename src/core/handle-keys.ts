@@ -40,24 +40,34 @@ function indexOf(upper: number): number | undefined {
 }
 
 /**
- * The last BigInt words converted, and what they gave: providers hand the same values out again and
- * again (an upper word per package; a freed handle's lower word re-issued at once), and comparing a
- * BigInt costs less than converting it.
+ * The last two BigInt words converted, and what they gave: providers hand the same values out again
+ * and again (an upper word per package; a freed handle's lower word re-issued at once), and comparing
+ * a BigInt costs less than converting it. Two, since a handle's words are read in turn.
  */
-const recentWords: bigint[] = [-1n, -1n, -1n, -1n];
-const recentValues: (number | undefined)[] = [undefined, undefined, undefined, undefined];
-let nextRecent = 0;
+let recentWord0 = -1n;
+let recentValue0: number | undefined = undefined;
+let recentWord1 = -1n;
+let recentValue1: number | undefined = undefined;
+let replaceFirst = true;
 
 /** A word as a signed 64-bit value in a Number, when that is exact. */
 function signed(word: unknown): number | undefined {
   if (typeof word === 'number') return Number.isSafeInteger(word) ? word : undefined;
   if (typeof word !== 'bigint') return undefined;
-  for (let i = 0; i < 4; i++) if (recentWords[i] === word) return recentValues[i];
-  const value = word > MAX_SAFE ? BigInt.asIntN(64, word) : word;
-  const result = value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : undefined;
-  recentWords[nextRecent] = word;
-  recentValues[nextRecent] = result;
-  nextRecent = (nextRecent + 1) & 3;
+  if (word === recentWord0) return recentValue0;
+  if (word === recentWord1) return recentValue1;
+  // Rounding to a double keeps a value within ±(2^53 − 1) exact and one beyond it beyond it, so the
+  // double says whether it was exact, without comparing BigInts.
+  const rounded = Number(BigInt.asIntN(64, word));
+  const result = rounded <= Number.MAX_SAFE_INTEGER && rounded >= -Number.MAX_SAFE_INTEGER ? rounded : undefined;
+  if (replaceFirst) {
+    recentWord0 = word;
+    recentValue0 = result;
+  } else {
+    recentWord1 = word;
+    recentValue1 = result;
+  }
+  replaceFirst = !replaceFirst;
   return result;
 }
 

@@ -82,12 +82,38 @@ const TABLE: Array<[string, Shape, boolean?]> = [
   ['ChangeAccountPassword', { role: 'call' }],
 ];
 
+/**
+ * Every function's record has every field, in one order: the hooks and the rules read these fields
+ * on every call, and records of different shapes (a field present in some, absent in others) made
+ * each of those reads polymorphic.
+ */
+function record(id: number, name: string, wide: boolean, shape: Shape): SspiFunction {
+  return {
+    id,
+    name,
+    role: shape.role,
+    wide,
+    packageArg: shape.packageArg,
+    credentialUseArg: shape.credentialUseArg,
+    credentialArg: shape.credentialArg,
+    contextArg: shape.contextArg,
+    outHandleArg: shape.outHandleArg,
+    outBufferArg: shape.outBufferArg,
+    bufferArg: shape.bufferArg,
+    contextReqArg: shape.contextReqArg,
+    outputArg: shape.outputArg,
+    inputArg: shape.inputArg,
+    attributeArg: shape.attributeArg,
+    attributeBufferArg: shape.attributeBufferArg,
+  };
+}
+
 const FUNCTIONS = new Map<string, SspiFunction>();
 const BY_ID: SspiFunction[] = [];
 for (const [base, shape, paired = true] of TABLE) {
   const variants: Array<[string, boolean]> = paired ? [[base + 'A', false], [base + 'W', true]] : [[base, false]];
   for (const [name, wide] of variants) {
-    const fn = { id: BY_ID.length, name, wide, ...shape };
+    const fn = record(BY_ID.length, name, wide, shape);
     BY_ID.push(fn);
     FUNCTIONS.set(name, fn);
   }

@@ -97,6 +97,19 @@ describe('handle shapes', function () {
       assert.equal(typeof handleKey(0x8000000000000000n, 5), 'bigint');
     });
 
+    it('packs a word only while it is exact as a Number, the last words read again included', function () {
+      const edge = 2n ** 53n;
+      for (const upper of [edge - 1n, edge, edge + 1n, -(edge - 1n), -edge, -(edge + 1n)]) {
+        const word = BigInt.asUintN(64, upper);
+        const key = handleKey(7n, word);
+        assert.deepEqual(handleWords(key), [7n, word], `upper word ${upper}`);
+        assert.equal(handleKey(7n, word), key, 'read again: the same key');
+      }
+      assert.notEqual(handleKey(7n, edge), handleKey(7n, edge + 1n));
+      assert.notEqual(handleKey(7n, BigInt.asUintN(64, -edge)), handleKey(7n, BigInt.asUintN(64, -edge - 1n)));
+      assert.equal(handleKey(7n, edge - 1n), handleKey(7, Number(edge - 1n)), 'a BigInt word and its Number alike');
+    });
+
     it('stops packing new upper words after 32 of them, and keeps each pair\'s form', function () {
       const first = Array.from({ length: 80 }, (_, i) => handleKey(0x4000 + i, 0x900000 + i));
       const again = Array.from({ length: 80 }, (_, i) => handleKey(0x4000 + i, 0x900000 + i));

@@ -6,6 +6,10 @@ const { toStatus } = status;
 import { packageLabel } from '../../dist/sspi/packages.js';
 import { providerMatcher } from '../../dist/sspi/libraries.js';
 import { sspiFunction, sspiFunctionById } from '../../dist/sspi/functions.js';
+import { setFlagsFromString } from 'node:v8';
+
+setFlagsFromString('--allow-natives-syntax');
+const haveSameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)');
 
 describe('SSPI tables', function () {
   it('names statuses however the return type was declared', function () {
@@ -50,9 +54,16 @@ describe('SSPI tables', function () {
     assert.match(messages[1], /relative\/lib\.so is neither a file name nor an absolute path/);
   });
 
+  it('gives every function record the same fields in the same order (one shape for the hot path)', function () {
+    const keys = Object.keys(sspiFunctionById(0)).join();
+    for (let id = 0; sspiFunctionById(id) !== undefined; id++) assert.equal(Object.keys(sspiFunctionById(id)).join(), keys, sspiFunctionById(id).name);
+    assert.ok(haveSameMap(sspiFunction('AcquireCredentialsHandleW'), sspiFunction('FreeContextBuffer')), 'one hidden class');
+  });
+
   it('knows where each lifecycle function keeps its handles', function () {
-    const { id, ...isc } = sspiFunction('InitializeSecurityContextW');
+    const { id, ...fields } = sspiFunction('InitializeSecurityContextW');
     assert.equal(sspiFunctionById(id), sspiFunction('InitializeSecurityContextW'), 'found again by its id');
+    const isc = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
     assert.deepEqual(
       isc,
       { name: 'InitializeSecurityContextW', wide: true, role: 'init-context', credentialArg: 0, contextArg: 1, outHandleArg: 8, contextReqArg: 3, outputArg: 9, inputArg: 6 },

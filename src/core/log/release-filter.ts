@@ -4,7 +4,7 @@
  * row touches it", found here with one bit read instead of a scan of the rows. A set bit may be
  * another value's (the log then scans); a clear bit is certain.
  */
-import { HANDLE_KINDS, perKind, type HandleKind, type ReadHandle } from '../../types.js';
+import type { HandleKind, ReadHandle } from '../../types.js';
 
 const WORDS = 32;
 
@@ -13,37 +13,55 @@ function bitOf(key: number): number {
   return mixed >>> 22;
 }
 
+function wideBit(kind: HandleKind): number {
+  return kind === 'credential' ? 1 : kind === 'context' ? 2 : 4;
+}
+
 export class ReleaseFilter {
-  private readonly bits = perKind(() => new Uint32Array(WORDS));
-  /** A BigInt or string key was added: such keys are not hashed here, so any may be there. */
-  private readonly wide = perKind(() => false);
+  // One field per kind, picked by a switch: `bits[kind]` with a kind that varies is a megamorphic keyed load.
+  private readonly credentialBits = new Uint32Array(WORDS);
+  private readonly contextBits = new Uint32Array(WORDS);
+  private readonly bufferBits = new Uint32Array(WORDS);
+  /** Kinds a BigInt or string key was added for (a bit each): such keys are not hashed here, so any may be there. */
+  private wide = 0;
   private empty = true;
 
   add(kind: HandleKind, key: ReadHandle): void {
     if (key === null || key === undefined) return;
     this.empty = false;
     if (typeof key !== 'number') {
-      this.wide[kind] = true;
+      this.wide |= wideBit(kind);
       return;
     }
     const bit = bitOf(key);
-    const words = this.bits[kind];
+    const words = this.bits(kind);
     words[bit >>> 5] = words[bit >>> 5]! | (1 << (bit & 31));
   }
 
   mayHold(kind: HandleKind, key: ReadHandle): boolean {
     if (this.empty || key === null || key === undefined) return false;
-    if (typeof key !== 'number') return this.wide[kind];
+    if (typeof key !== 'number') return (this.wide & wideBit(kind)) !== 0;
     const bit = bitOf(key);
-    return (this.bits[kind][bit >>> 5]! & (1 << (bit & 31))) !== 0;
+    return (this.bits(kind)[bit >>> 5]! & (1 << (bit & 31))) !== 0;
   }
 
   clear(): void {
     if (this.empty) return;
-    for (const kind of HANDLE_KINDS) {
-      this.bits[kind].fill(0);
-      this.wide[kind] = false;
-    }
+    this.credentialBits.fill(0);
+    this.contextBits.fill(0);
+    this.bufferBits.fill(0);
+    this.wide = 0;
     this.empty = true;
+  }
+
+  private bits(kind: HandleKind): Uint32Array {
+    switch (kind) {
+      case 'credential':
+        return this.credentialBits;
+      case 'context':
+        return this.contextBits;
+      case 'buffer':
+        return this.bufferBits;
+    }
   }
 }
