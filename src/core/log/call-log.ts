@@ -15,8 +15,8 @@ import { sspiFunctionById, type SspiFunction } from '../../sspi/functions.js';
 import type { TokenVerdict } from '../../sspi/negotiation-tokens.js';
 import type { AllocationSite, CallerFacts, HandleKind, ReadHandle } from '../../types.js';
 import { InternTable } from './intern-table.js';
-import { KeyColumn } from './key-column.js';
-import { LoggedCall, type KeyColumnName, type LogRows } from './logged-call.js';
+import { KeyColumn, type KeyColumnName } from './key-column.js';
+import { LoggedCall } from './logged-call.js';
 import { callerAt, type AllocatedBuffer, type ObservedCall, type Provider } from '../observed-call.js';
 import { ReleaseFilter } from './release-filter.js';
 import { handsOutBuffers, rowEffect } from './row-effect.js';
@@ -34,7 +34,7 @@ const { setImmediate } = process.getBuiltinModule('node:timers');
 const NOT_ISSUED = -1;
 const NO_USE = -1;
 
-export class CallLog<T> implements LogRows {
+export class CallLog<T> {
   private count = 0;
   private busy = false;
   private scheduled = false;
@@ -71,7 +71,7 @@ export class CallLog<T> implements LogRows {
   /** Which handle values the waiting rows release or hand out, for the guard's question. */
   private readonly filter = new ReleaseFilter();
   /** The row the rules read while it is applied. */
-  private readonly cursor = new LoggedCall(this);
+  private readonly cursor = new LoggedCall();
 
   private readonly applySoon = () => {
     this.scheduled = false;
@@ -158,7 +158,7 @@ export class CallLog<T> implements LogRows {
     try {
       // Rows added while applying (none expected) are appended and applied in this loop.
       for (let row = 0; row < this.count; row++) {
-        cursor.row = row;
+        this.load(cursor, row);
         try {
           this.appliers.values[this.applyId[row]!]!(this.target, cursor, callerAt(this.callerContext[row], this.at[row]!));
         } catch (err) {
@@ -166,6 +166,7 @@ export class CallLog<T> implements LogRows {
         }
       }
     } finally {
+      cursor.forget();
       this.clear();
       this.busy = false;
       try {
@@ -183,47 +184,32 @@ export class CallLog<T> implements LogRows {
     this.applyAll();
   }
 
-  // The cursor's reads of one row.
-  fnAt(row: number): SspiFunction {
-    return sspiFunctionById(this.fnId[row]!);
-  }
-  providerAt(row: number): Provider {
-    return this.providers.values[this.providerId[row]!]!;
-  }
-  statusAt(row: number): number {
-    return this.status[row]!;
-  }
-  durationAt(row: number): number {
-    return this.duration[row]!;
-  }
-  atAt(row: number): number {
-    return this.at[row]!;
-  }
-  issuedAtAt(row: number): number | undefined {
+  /** Puts `row`'s facts in the cursor's fields. */
+  private load(call: LoggedCall, row: number): void {
+    const keys = this.keys;
     const issued = this.issuedAt[row]!;
-    return issued === NOT_ISSUED ? undefined : issued;
-  }
-  packageAt(row: number): string | undefined {
-    return this.packages.values[this.packageId[row]!];
-  }
-  useAt(row: number): number | undefined {
     const use = this.use[row]!;
-    return use === NO_USE ? undefined : use;
+    call.fn = this.fnAt(row);
+    call.provider = this.providers.values[this.providerId[row]!]!;
+    call.status = this.status[row]!;
+    call.durationSeconds = this.duration[row]!;
+    call.at = this.at[row]!;
+    call.issuedAt = issued === NOT_ISSUED ? undefined : issued;
+    call.packageName = this.packages.values[this.packageId[row]!];
+    call.credentialUse = use === NO_USE ? undefined : use;
+    call.credential = keys.credential.get(row);
+    call.context = keys.context.get(row);
+    call.buffer = keys.buffer.get(row);
+    call.outHandle = keys.out.get(row);
+    call.failedOutHandle = keys.failedOut.get(row);
+    call.outHolder = this.holder[row];
+    call.outBuffers = this.buffers[row];
+    call.tokenVerdict = this.verdicts.values[this.verdictId[row]!];
+    call.site = this.site[row];
   }
-  verdictAt(row: number): TokenVerdict | undefined {
-    return this.verdicts.values[this.verdictId[row]!];
-  }
-  keyAt(column: KeyColumnName, row: number): ReadHandle {
-    return this.column(column).get(row);
-  }
-  holderAt(row: number): object | undefined {
-    return this.holder[row];
-  }
-  siteAt(row: number): AllocationSite | undefined {
-    return this.site[row];
-  }
-  buffersAt(row: number): readonly AllocatedBuffer[] | undefined {
-    return this.buffers[row];
+
+  private fnAt(row: number): SspiFunction {
+    return sspiFunctionById(this.fnId[row]!);
   }
 
   /** The filter learns the values a row releases or hands out, as it is logged. */

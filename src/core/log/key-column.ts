@@ -5,6 +5,9 @@
  */
 import type { HandleKey, ReadHandle } from '../../types.js';
 
+/** The log's columns of handle keys. */
+export type KeyColumnName = 'credential' | 'context' | 'buffer' | 'out' | 'failedOut';
+
 const NULL_KEY = -1;
 const UNREADABLE = -2;
 const WIDE = -3;

@@ -8,7 +8,7 @@
 import { handedOutKind, releasedKind, type SspiFunction } from '../../sspi/functions.js';
 import { isSuccess } from '../../sspi/status.js';
 import type { HandleKind } from '../../types.js';
-import type { KeyColumnName } from './logged-call.js';
+import type { KeyColumnName } from './key-column.js';
 
 export interface RowEffect {
   readonly kind: HandleKind;
