@@ -149,7 +149,7 @@ describe('calls applied in batches', function () {
     for (let i = 1; other === undefined && i < 100_000; i++) {
       const candidate = handleKey(0x10000 + i * 16, 0x7f3a1c004d20);
       const filter = new ReleaseFilter();
-      filter.add('credential', candidate);
+      filter.add('credential', candidate, true);
       if (filter.mayHold('credential', base)) other = candidate;
     }
     assert.ok(other !== undefined, 'a value sharing the bit');
@@ -163,6 +163,29 @@ describe('calls applied in batches', function () {
     assert.equal(registry.log.effectOn('credential', other), true, 'one releases the other value');
     assert.equal(guardCall(registry, fn('FreeCredentialsHandle'), { credential: base })?.reason, 'double', 'base stays released');
     assert.ok(events.includes('close credential'));
+  });
+
+  it('the latest waiting effect on a kind answers for its own value only; a row of an unreadable value hides it', function () {
+    const filter = new ReleaseFilter();
+    filter.add('credential', 0x1000, false);
+    filter.add('credential', 0x2000, true);
+    filter.add('context', 0x3000, false);
+    assert.equal(filter.latestEffect('credential', 0x2000), true, 'released by the latest credential row');
+    assert.equal(filter.latestEffect('credential', 0x1000), undefined, 'an earlier row: the log must scan');
+    assert.equal(filter.latestEffect('context', 0x2000), undefined, 'another kind');
+    assert.equal(filter.latestEffect('context', 0x3000), false, 'handed out');
+    filter.add('context', undefined, false);
+    assert.equal(filter.latestEffect('context', 0x3000), undefined, 'the latest context row read no value');
+    filter.clear();
+    assert.equal(filter.latestEffect('credential', 0x2000), undefined, 'nothing waits after a clear');
+    const { registry } = watched();
+    const [a, b] = [handleKey(0x55d4c3a0e2b0, 0x7f3a1c004d20), handleKey(0x55d4c3a0e2e0, 0x7f3a1c004d20)];
+    recordObservedCall(registry, acquire(a));
+    recordObservedCall(registry, free(a));
+    recordObservedCall(registry, acquire(b));
+    assert.equal(registry.log.effectOn('credential', b), false, 'the latest row hands b out');
+    assert.equal(registry.log.effectOn('credential', a), true, 'a scan finds the release of a');
+    assert.equal(guardCall(registry, fn('FreeCredentialsHandle'), { credential: a })?.reason, 'double');
   });
 
   it('an .async release heard after the provider handed its value out again leaves the new holder live', function () {

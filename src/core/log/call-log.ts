@@ -139,10 +139,13 @@ export class CallLog<T> {
   /**
    * What the waiting rows do to `key`: the last of them to touch it releases it (true) or hands it
    * out (false: providers re-issue a freed value at once), or none touches it (undefined). A filter
-   * answers "none" for most values without looking at a row.
+   * answers "none" for most values, and the latest effect on the kind answers for the value it was
+   * on, without looking at a row.
    */
   effectOn(kind: HandleKind, key: ReadHandle): boolean | undefined {
     if (this.count === 0 || !this.filter.mayHold(kind, key)) return undefined;
+    const latest = this.filter.latestEffect(kind, key);
+    if (latest !== undefined) return latest;
     for (let row = this.count - 1; row >= 0; row--) {
       const effect = this.effectOfRow(row, kind, key);
       if (effect !== undefined) return effect;
@@ -217,9 +220,9 @@ export class CallLog<T> {
     const fn = this.fnAt(row);
     const status = this.status[row]!;
     const effect = rowEffect(fn, status);
-    if (effect !== undefined) this.filter.add(effect.kind, this.column(effect.column).get(row));
+    if (effect !== undefined) this.filter.add(effect.kind, this.column(effect.column).get(row), effect.releases);
     const buffers = this.buffers[row];
-    if (buffers !== undefined && handsOutBuffers(fn, status)) for (const buffer of buffers) this.filter.add('buffer', buffer.key);
+    if (buffers !== undefined && handsOutBuffers(fn, status)) for (const buffer of buffers) this.filter.add('buffer', buffer.key, false);
   }
 
   /** What one row does to `key`: releases it (true), hands it out (false), or nothing (undefined). */
