@@ -15,49 +15,50 @@ function bitOf(key: number): number {
   return mixed >>> 22;
 }
 
-function wideBit(kind: HandleKind): number {
-  return kind === 'credential' ? 1 : kind === 'context' ? 2 : 4;
-}
+/** What the waiting rows did to one kind's values. */
+class KindFilter {
+  readonly bits = new Uint32Array(WORDS);
+  /** A BigInt or string key was added: such keys are not hashed here, so any may be there. */
+  wide = false;
+  /** The latest row's value (NULL or unreadable included), and whether it releases it. */
+  latestKey: ReadHandle = undefined;
+  latestReleases = false;
 
-/** The latest waiting row's effect on a kind: the value (NULL or unreadable included) and whether it releases it. */
-class LatestEffect {
-  key: ReadHandle = undefined;
-  releases = false;
+  clear(): void {
+    this.bits.fill(0);
+    this.wide = false;
+  }
 }
 
 export class ReleaseFilter {
-  // One field per kind, picked by a switch: `bits[kind]` with a kind that varies is a megamorphic keyed load.
-  private readonly credentialBits = new Uint32Array(WORDS);
-  private readonly contextBits = new Uint32Array(WORDS);
-  private readonly bufferBits = new Uint32Array(WORDS);
-  /** Kinds a BigInt or string key was added for (a bit each): such keys are not hashed here, so any may be there. */
-  private wide = 0;
+  // One field per kind, picked by a switch: `filters[kind]` with a kind that varies is a megamorphic keyed load.
+  private readonly credential = new KindFilter();
+  private readonly context = new KindFilter();
+  private readonly buffer = new KindFilter();
   private empty = true;
-  private readonly credentialLatest = new LatestEffect();
-  private readonly contextLatest = new LatestEffect();
-  private readonly bufferLatest = new LatestEffect();
 
   /** A waiting row releases `key` (`releases`) or hands it out. */
   add(kind: HandleKind, key: ReadHandle, releases: boolean): void {
-    const latest = this.latestOf(kind);
-    latest.key = key;
-    latest.releases = releases;
+    const filter = this.of(kind);
+    filter.latestKey = key;
+    filter.latestReleases = releases;
     if (key === null || key === undefined) return;
     this.empty = false;
     if (typeof key !== 'number') {
-      this.wide |= wideBit(kind);
+      filter.wide = true;
       return;
     }
     const bit = bitOf(key);
-    const words = this.bits(kind);
+    const words = filter.bits;
     words[bit >>> 5] = words[bit >>> 5]! | (1 << (bit & 31));
   }
 
   mayHold(kind: HandleKind, key: ReadHandle): boolean {
     if (this.empty || key === null || key === undefined) return false;
-    if (typeof key !== 'number') return (this.wide & wideBit(kind)) !== 0;
+    const filter = this.of(kind);
+    if (typeof key !== 'number') return filter.wide;
     const bit = bitOf(key);
-    return (this.bits(kind)[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+    return (filter.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
   }
 
   /**
@@ -66,39 +67,27 @@ export class ReleaseFilter {
    */
   latestEffect(kind: HandleKind, key: ReadHandle): boolean | undefined {
     if (key === null || key === undefined) return undefined;
-    const latest = this.latestOf(kind);
-    return latest.key === key ? latest.releases : undefined;
+    const filter = this.of(kind);
+    return filter.latestKey === key ? filter.latestReleases : undefined;
   }
 
   clear(): void {
-    this.credentialLatest.key = this.contextLatest.key = this.bufferLatest.key = undefined;
+    this.credential.latestKey = this.context.latestKey = this.buffer.latestKey = undefined;
     if (this.empty) return;
-    this.credentialBits.fill(0);
-    this.contextBits.fill(0);
-    this.bufferBits.fill(0);
-    this.wide = 0;
+    this.credential.clear();
+    this.context.clear();
+    this.buffer.clear();
     this.empty = true;
   }
 
-  private latestOf(kind: HandleKind): LatestEffect {
+  private of(kind: HandleKind): KindFilter {
     switch (kind) {
       case 'credential':
-        return this.credentialLatest;
+        return this.credential;
       case 'context':
-        return this.contextLatest;
+        return this.context;
       case 'buffer':
-        return this.bufferLatest;
-    }
-  }
-
-  private bits(kind: HandleKind): Uint32Array {
-    switch (kind) {
-      case 'credential':
-        return this.credentialBits;
-      case 'context':
-        return this.contextBits;
-      case 'buffer':
-        return this.bufferBits;
+        return this.buffer;
     }
   }
 }
