@@ -18,17 +18,18 @@ if (!op) throw new Error(`unknown workload ${workload}`);
 // they run (a function run once per batch included): tiering up after the warm-up would be counted as
 // the calls' cost.
 const WARM_UP = workload === 'handshake' ? 1000 : 20_000;
-for (let done = 0; done < WARM_UP; done += 100) {
-  for (let i = 0; i < 100; i++) op();
-  await new Promise(setImmediate);
-}
-settle();
-for (let done = 0; done < ops; done += 100) {
-  for (let i = 0; i < 100; i++) op();
-  await new Promise(setImmediate);
-}
-settle();
+await inBatches(WARM_UP);
+await inBatches(ops);
 cleanup();
+
+/** `count` ops in batches of 100, a turn of the event loop after each; what waits is applied at the end. */
+async function inBatches(count) {
+  for (let done = 0; done < count; done += 100) {
+    for (let i = 0; i < 100; i++) op();
+    await new Promise(setImmediate);
+  }
+  settle();
+}
 
 async function chosen(kind) {
   if (kind === 'agent') return wrapped;

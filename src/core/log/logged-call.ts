@@ -34,6 +34,5 @@ export class LoggedCall implements ObservedCall {
     this.outHolder = undefined;
     this.outBuffers = undefined;
     this.site = undefined;
-    this.credential = this.context = this.buffer = this.outHandle = this.failedOutHandle = undefined;
   }
 }

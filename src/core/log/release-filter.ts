@@ -27,6 +27,7 @@ class KindFilter {
   clear(): void {
     this.bits.fill(0);
     this.wide = false;
+    this.latestKey = undefined;
   }
 }
 
@@ -72,7 +73,7 @@ export class ReleaseFilter {
   }
 
   clear(): void {
-    this.credential.latestKey = this.context.latestKey = this.buffer.latestKey = undefined;
+    // While nothing was added, a latest value is NULL or unreadable at most, which answers nothing.
     if (this.empty) return;
     this.credential.clear();
     this.context.clear();
