@@ -12,8 +12,9 @@
 //                                      start-up of another build of the package (an older commit's
 //                                      checkout, built) in the same rounds: before and after side by side
 //   npm run bench -- --profile         CPU profiles of the instrumented acquire+free and handshake loops
-//                                      (stacks off), and of acquire+free with call spans: where the time
-//                                      goes, by src/ file:line (bench/results/profile.json, profiles/)
+//                                      (stacks off), of acquire+free with call spans, and of the demo
+//                                      server under section 10's logins: where the time goes, by src/
+//                                      file:line (bench/results/profile.json, profiles/)
 //   node bench/run.mjs --docs          puts the table of bench/results/latest.json (or --out) in docs/performance.md
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync, statSync, copyFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ import { load, machine } from './lib/machine.mjs';
 import { buildRows, fmtCount, machineLine, markdownTable } from './lib/table.mjs';
 import { analyzeProfile } from './lib/cpuprofile.mjs';
 import { freePort } from '../examples/lib/free-port.mjs';
-import { benchE2e } from './e2e/run-e2e.mjs';
+import { benchE2e, driveOneServer } from './e2e/run-e2e.mjs';
 import { benchStartup } from './lib/startup.mjs';
 import { bundle, bundleIsStale, READABLE_BUNDLE } from '../scripts/bundle.mjs';
 
@@ -87,7 +88,9 @@ const SIZES = {
     // Raw and instrumented children alternate `pairs` times; scrapes with 0 and with `workers` idle workers.
     workers: { workers: 2, ms: 3000, pairs: 3, connections: 1 },
     // Closed-loop logins over HTTP, ABBA blocks of raw and instrumented servers, per configuration.
-    e2e: { concurrency: 4, blockMs: 2000, pairs: 8, warmupMs: 1000 },
+    // Many short blocks: this machine's load swings by 2× within seconds, and the median of 40 pair
+    // ratios held A/A runs within 1.00 ± 0.02×, where 8 pairs of 2 s gave 0.93–1.07×.
+    e2e: { concurrency: 4, blockMs: 400, pairs: 40, warmupMs: 4000 },
     // Suite runs with and without sspi-agent/mocha's hooks, alternating, per count of live handles.
     testPlugin: { tests: 500, pairs: 10, live: [0, 100] },
     // Whole processes: every variant once per round, the order reversed every other round.
@@ -347,7 +350,26 @@ async function profileRuns(keepDir) {
     rmSync(profDir, { recursive: true, force: true });
     results.push({ workload, config: name, ...analyzeProfile(kept, { root: ROOT, ops: result.ops, window: result.window, top: 15 }), profile: kept });
   }
+  results.push(await profileE2eServer(keepDir, preload));
   return results;
+}
+
+/**
+ * The demo server under section 10's load, default settings: where a login's agent time goes when
+ * calls come one request at a time (batches of a few rows), not in tight loops. Its op is a login.
+ */
+async function profileE2eServer(keepDir, preload) {
+  const { concurrency, blockMs, warmupMs } = sizes.e2e;
+  const pairs = Math.max(1, Math.round(sizes.profile.ms / (2 * blockMs)));
+  progress(`CPU profile of the demo server with the agent (default settings) under ${concurrency} closed-loop login clients, ${pairs * 2 * blockMs} ms`);
+  const profDir = mkdtempSync(join(tmpdir(), 'sspi-bench-prof-'));
+  const nodeArgs = [...preload, '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'];
+  const { logins, window } = await driveOneServer({ concurrency, blockMs, pairs, warmupMs }, childEnv({}), nodeArgs);
+  const main = readdirSync(profDir).map((f) => join(profDir, f)).sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  const kept = join(keepDir, 'login-server-default.cpuprofile');
+  copyFileSync(main, kept);
+  rmSync(profDir, { recursive: true, force: true });
+  return { workload: 'NTLM login over HTTP (server side)', config: 'default settings', ...analyzeProfile(kept, { root: ROOT, ops: logins, window, top: 15 }), profile: kept };
 }
 
 function shortPath(path) {

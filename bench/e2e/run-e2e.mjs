@@ -21,9 +21,9 @@ export const E2E_CONFIGS = [
   { id: 'spans', env: { SSPI_AGENT_CALL_SPANS: '1', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' }, appEnv: { BENCH_OTEL_SDK: '1' } },
 ];
 
-/** Starts one server; resolves with { url, stop } once it listens. */
-function startServer(withAgent, env) {
-  const args = [...(withAgent ? ['--import', 'sspi-agent'] : []), SERVER];
+/** Starts one server (`nodeArgs` before its script); resolves with { url, stop } once it listens. */
+function startServer(withAgent, env, nodeArgs = []) {
+  const args = [...(withAgent ? ['--import', 'sspi-agent'] : []), ...nodeArgs, SERVER];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...env, DEMO_FIX_LEAK: '1', DEMO_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr.on('data', (d) => (output += d));
@@ -111,5 +111,21 @@ async function runHalf(config, env, sizes, agentFirst) {
     return await runClients({ urls, ...sizes });
   } finally {
     await Promise.all([raw.stop(), agent.stop()]);
+  }
+}
+
+/**
+ * For `--profile`: one server started with `nodeArgs` (the agent's readable bundle preloaded, the
+ * profiler on), driven alone through the same blocks; resolves with the logins counted and their
+ * window, in the profiler's clock.
+ */
+export async function driveOneServer(sizes, env, nodeArgs) {
+  const server = startServer(false, env, nodeArgs);
+  try {
+    const url = await server.url;
+    const result = await runClients({ urls: { raw: url, agent: url }, ...sizes });
+    return { logins: result.blocks.reduce((n, b) => n + b.logins, 0), window: result.window };
+  } finally {
+    await server.stop();
   }
 }
