@@ -6,7 +6,7 @@
 //
 //   node bench/instructions.mjs [--workload acquireFree|queryInfoFree|handshake] [--ops 40000]
 //                               [--runs 3] [--against DIR]
-//                               [--binding agent|raw|pass-through|minimal-tracking]
+//                               [--binding agent|raw|pass-through|minimal-tracking] [--batch 100]
 //
 // Each figure is (instructions of a run with `ops` calls − those of a run with none) ÷ ops, the
 // median of `runs` pairs. Runs are `node --single-threaded` (no GC or compiler threads, whose share
@@ -32,11 +32,15 @@ const { values: args } = parseArgs({
     against: { type: 'string' },
     // What the workload calls through: the agent's instrumented binding, or the floor it is compared with.
     binding: { type: 'string', default: 'agent' },
+    // Ops per turn of the event loop: 1 or 2 is a server's request, where each batch's fixed cost shows.
+    batch: { type: 'string', default: '100' },
   },
 });
 const ops = Number(args.ops);
 const runs = Number(args.runs);
 if (!Number.isInteger(ops) || ops < 100) throw new Error(`--ops: a whole number of at least 100, not ${args.ops}`);
+const batch = Number(args.batch);
+if (!Number.isInteger(batch) || batch < 1 || ops % batch !== 0) throw new Error(`--batch: a whole number of at least 1 that divides --ops, not ${args.batch}`);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: a whole number of at least 1, not ${args.runs}`);
 if (spawnSync('valgrind', ['--version']).status !== 0) {
   console.error('bench/instructions.mjs: valgrind not found (apt-get install valgrind)');
@@ -46,7 +50,7 @@ if (spawnSync('valgrind', ['--version']).status !== 0) {
 const env = { ...process.env, WLOG_LEVEL: 'OFF', SSPI_AGENT_STACKS: process.env.SSPI_AGENT_STACKS ?? 'off' };
 
 function nodeArgs(tree, n) {
-  return ['--single-threaded', '--import', join(tree, 'dist', 'bundle', 'index.js'), CHILD, tree, args.workload, String(n), args.binding];
+  return ['--single-threaded', '--import', join(tree, 'dist', 'bundle', 'index.js'), CHILD, tree, args.workload, String(n), args.binding, String(batch)];
 }
 
 /** Instructions of one run, less V8's random-length prime search. */

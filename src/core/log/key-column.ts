@@ -49,7 +49,8 @@ export class KeyColumn {
 
   /** Forgets the first `rows` rows. */
   clear(rows: number): void {
-    this.numbers.fill(UNREADABLE, 0, rows);
+    const numbers = this.numbers;
+    for (let row = 0; row < rows; row++) numbers[row] = UNREADABLE;
     if (this.wide.size !== 0) this.wide.clear();
   }
 }

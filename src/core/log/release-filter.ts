@@ -23,11 +23,16 @@ class KindFilter {
   /** The latest row's value (NULL or unreadable included), and whether it releases it. */
   latestKey: ReadHandle = undefined;
   latestReleases = false;
+  /** Something was added since the last clear: a kind no row touched is not cleared again. */
+  used = false;
 
   clear(): void {
-    this.bits.fill(0);
+    if (!this.used) return;
+    const bits = this.bits;
+    for (let i = 0; i < WORDS; i++) bits[i] = 0;
     this.wide = false;
     this.latestKey = undefined;
+    this.used = false;
   }
 }
 
@@ -41,6 +46,7 @@ export class ReleaseFilter {
   /** A waiting row releases `key` (`releases`) or hands it out. */
   add(kind: HandleKind, key: ReadHandle, releases: boolean): void {
     const filter = this.of(kind);
+    filter.used = true;
     filter.latestKey = key;
     filter.latestReleases = releases;
     if (key === null || key === undefined) return;
