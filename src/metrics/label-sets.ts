@@ -14,9 +14,39 @@ const OTHER_KEY = Symbol('other');
 type Key = LabelValue | typeof OTHER_KEY;
 type Node<S> = Map<Key, Node<S> | S>;
 
+/**
+ * The two label sets found last, by their raw values: a batch's events meet a few sets in turn (a
+ * request's AcceptSecurityContext and FreeContextBuffer), and a hit here spares a Map lookup per label.
+ * For one or two labels, the common case; longer sets are always found in the tree.
+ */
+class RecentSets<S> {
+  private first0: Key | undefined = undefined;
+  private first1: Key | undefined = undefined;
+  private first: S | undefined = undefined;
+  private second0: Key | undefined = undefined;
+  private second1: Key | undefined = undefined;
+  private second: S | undefined = undefined;
+
+  find(k0: Key, k1: Key | undefined): S | undefined {
+    if (this.first !== undefined && this.first0 === k0 && this.first1 === k1) return this.first;
+    if (this.second !== undefined && this.second0 === k0 && this.second1 === k1) return this.second;
+    return undefined;
+  }
+
+  keep(k0: Key, k1: Key | undefined, made: S): void {
+    this.second0 = this.first0;
+    this.second1 = this.first1;
+    this.second = this.first;
+    this.first0 = k0;
+    this.first1 = k1;
+    this.first = made;
+  }
+}
+
 export class LabelSets<S> {
   private readonly root: Node<S> = new Map();
   private single: S | undefined;
+  private readonly recent = new RecentSets<S>();
 
   constructor(
     private readonly labels: readonly Label[],
@@ -29,7 +59,23 @@ export class LabelSets<S> {
   /** What the event with these arguments records into. */
   get(a: unknown, b: unknown, c: unknown): S {
     const readers = this.readers;
-    if (readers.length === 0) return this.single ?? this.at([]);
+    const n = readers.length;
+    if (n === 0) return this.single ?? this.at([]);
+    if (n <= 2) {
+      // Raw values map to one set for good: a value past its cap stays past it (caps only fill).
+      const k0 = readers[0]!(a, b, c);
+      const k1 = n === 2 ? readers[1]!(a, b, c) : undefined;
+      const found = this.recent.find(k0, k1);
+      if (found !== undefined) return found;
+      const made = this.inTree(a, b, c);
+      this.recent.keep(k0, k1, made);
+      return made;
+    }
+    return this.inTree(a, b, c);
+  }
+
+  private inTree(a: unknown, b: unknown, c: unknown): S {
+    const readers = this.readers;
     let node: Node<S> | S = this.root;
     for (let i = 0; i < readers.length; i++) {
       const next: Node<S> | S | undefined = (node as Node<S>).get(readers[i]!(a, b, c));
