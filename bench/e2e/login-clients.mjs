@@ -2,8 +2,8 @@
 // NTLM logins over HTTP (each one keep-alive connection: GET → NEGOTIATE → AUTHENTICATE), against
 // two servers in alternating blocks A B B A A B B A (ABBA), so drift in the machine's load hits both
 // alike. argv[2]: JSON { urls: { raw, agent }, concurrency, blockMs, pairs, warmupMs }; argv[3]: the
-// JSON result file, each block's logins per second and login latencies (ms), and the counted blocks'
-// window (µs, CLOCK_MONOTONIC). Both URLs may be one server's: `--profile` drives a single server so.
+// JSON result file, each block's logins per second and login latencies (ms), the logins each side
+// served in all, and the counted blocks' window (µs, CLOCK_MONOTONIC). Both URLs may be one server's: `--profile` drives a single server so.
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { login } from '../../examples/ntlm-demo/client.mjs';
@@ -32,9 +32,11 @@ async function block(url, ms) {
 
 // Warm-up in the same alternating blocks: both servers (and this process) get there by the same path,
 // and the JIT's and the allocator's climb, which lasts seconds, ends before the counted pairs start.
+// Every login each server answered, warm-up included: what its CPU time is divided by.
+const served = { raw: 0, agent: 0 };
 for (let ms = 0; ms < warmupMs; ms += blockMs) {
-  await block(urls.raw, blockMs);
-  await block(urls.agent, blockMs);
+  served.raw += (await block(urls.raw, blockMs)).logins;
+  served.agent += (await block(urls.agent, blockMs)).logins;
 }
 // The counted blocks' span in CLOCK_MONOTONIC µs, the clock a server's --cpu-prof samples carry.
 const windowStart = Number(process.hrtime.bigint() / 1000n);
@@ -42,7 +44,11 @@ const blocks = [];
 for (let i = 0; i < pairs; i++) {
   // ABBA: which side goes first alternates.
   const order = i % 2 === 0 ? ['raw', 'agent'] : ['agent', 'raw'];
-  for (const side of order) blocks.push({ side, pair: i, ...(await block(urls[side], blockMs)) });
+  for (const side of order) {
+    const done = await block(urls[side], blockMs);
+    served[side] += done.logins;
+    blocks.push({ side, pair: i, ...done });
+  }
 }
 const window = [windowStart, Number(process.hrtime.bigint() / 1000n)];
-writeFileSync(process.argv[3], JSON.stringify({ concurrency, blockMs, pairs, window, blocks }));
+writeFileSync(process.argv[3], JSON.stringify({ concurrency, blockMs, pairs, window, served, blocks }));

@@ -37,13 +37,27 @@ function startServer(withAgent, env, nodeArgs = []) {
     });
     exited.then(({ code, signal }) => reject(new Error(`login server exited with ${signal ?? code} before listening:\n${output}`)));
   });
+  // CPU time from the moment it listens: its start-up (the agent's included) is not a login's cost.
+  const cpuAtListen = url.then(() => cpuTimeMs(child.pid)).catch(() => undefined);
   const stop = async () => {
+    const cpuMs = cpuTimeMs(child.pid) - (await cpuAtListen);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const end = await exited;
     if (end.code !== 0) throw new Error(`login server ended with ${end.signal ?? end.code}:\n${output}`);
-    return output;
+    return { output, cpuMs };
   };
   return { url, stop };
+}
+
+/** A process's CPU time so far (user + system, ms), from Linux's /proc; undefined elsewhere. */
+function cpuTimeMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 function runClients(input) {
@@ -81,13 +95,20 @@ export async function benchE2e(sizes, { childEnv, progress }) {
     const env = childEnv({ ...config.env, ...(config.appEnv ?? {}) });
     const halves = [Math.ceil(sizes.pairs / 2), Math.floor(sizes.pairs / 2)].filter((n) => n > 0);
     const blocks = [];
+    // Each server's CPU time and logins over both halves: its CPU per login.
+    const cpu = { raw: { ms: 0, logins: 0 }, agent: { ms: 0, logins: 0 } };
     let result;
     for (const [half, pairs] of halves.entries()) {
       result = await runHalf(config, env, { ...sizes, pairs }, half === 1);
       const offset = half === 0 ? 0 : halves[0];
       for (const b of result.blocks) blocks.push({ ...b, pair: b.pair + offset, agentStartedFirst: half === 1 });
+      for (const side of ['raw', 'agent']) {
+        cpu[side].ms += result.cpuMs[side] ?? NaN;
+        cpu[side].logins += result.served[side];
+      }
     }
-    out[config.id] = { env: config.env, ...result, pairs: sizes.pairs, blocks };
+    const cpuUsPerLogin = Object.fromEntries(Object.entries(cpu).map(([side, { ms, logins }]) => [side, (ms * 1000) / logins]));
+    out[config.id] = { env: config.env, ...result, pairs: sizes.pairs, blocks, cpuUsPerLogin };
   }
   return out;
 }
@@ -106,12 +127,15 @@ async function runHalf(config, env, sizes, agentFirst) {
     await raw.url.catch(() => undefined);
     agent = start(true);
   }
+  let result;
   try {
     const urls = { raw: await raw.url, agent: await agent.url };
-    return await runClients({ urls, ...sizes });
+    result = await runClients({ urls, ...sizes });
   } finally {
-    await Promise.all([raw.stop(), agent.stop()]);
+    const [rawEnd, agentEnd] = await Promise.all([raw.stop(), agent.stop()]);
+    if (result) result.cpuMs = { raw: rawEnd.cpuMs, agent: agentEnd.cpuMs };
   }
+  return result;
 }
 
 /**

@@ -67,6 +67,25 @@ export function e2eRows(e2e) {
       runs,
       ...rateVerdict(ratio.median, target),
     });
+    const cpu = run.cpuUsPerLogin;
+    if (cpu && Number.isFinite(cpu.raw) && Number.isFinite(cpu.agent)) {
+      // The agent's own cost per login, beside what queueing makes of it in the rows around.
+      rows.push({
+        workload: name,
+        config,
+        raw: `${cpu.raw.toFixed(0)} µs`,
+        agent: `${cpu.agent.toFixed(0)} µs`,
+        figure: 'server CPU per login, agent / raw',
+        value: cpu.agent / cpu.raw,
+        median: fmtRatio(cpu.agent / cpu.raw),
+        iqr: '',
+        range: '',
+        amortized: '',
+        runs: 'all logins, warm-up included (/proc)',
+        target: '',
+        ok: undefined,
+      });
+    }
     for (const [q, key] of [[0.5, 'p50'], [0.99, 'p99']]) {
       const [raw, agent] = [quantile(latencies('raw'), q), quantile(latencies('agent'), q)];
       const value = agent / raw;
