@@ -370,6 +370,8 @@ async function profileE2eServer(keepDir, preload) {
   const kept = join(keepDir, 'login-server-default.cpuprofile');
   copyFileSync(main, kept);
   rmSync(profDir, { recursive: true, force: true });
+  // Its µs/op is wall time per login, the server's idle time (waiting on its clients) included: the
+  // buckets say how much of it is whose.
   return { workload: 'NTLM login over HTTP (server side)', config: 'default settings', ...analyzeProfile(kept, { root: ROOT, ops: logins, window, top: 15 }), profile: kept };
 }
 

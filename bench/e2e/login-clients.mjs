@@ -3,7 +3,8 @@
 // two servers in alternating blocks A B B A A B B A (ABBA), so drift in the machine's load hits both
 // alike. argv[2]: JSON { urls: { raw, agent }, concurrency, blockMs, pairs, warmupMs }; argv[3]: the
 // JSON result file, each block's logins per second and login latencies (ms), the logins each side
-// served in all, and the counted blocks' window (µs, CLOCK_MONOTONIC). Both URLs may be one server's: `--profile` drives a single server so.
+// served in all, and the counted blocks' window (µs, CLOCK_MONOTONIC). Both URLs may be one
+// server's: `--profile` drives a single server so.
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { login } from '../../examples/ntlm-demo/client.mjs';
@@ -32,11 +33,12 @@ async function block(url, ms) {
 
 // Warm-up in the same alternating blocks: both servers (and this process) get there by the same path,
 // and the JIT's and the allocator's climb, which lasts seconds, ends before the counted pairs start.
-// Every login each server answered, warm-up included: what its CPU time is divided by.
+const answered = (done) => done.logins + done.failed;
+// Every login each server answered (rejected ones too), warm-up included: what its CPU time is divided by.
 const served = { raw: 0, agent: 0 };
 for (let ms = 0; ms < warmupMs; ms += blockMs) {
-  served.raw += (await block(urls.raw, blockMs)).logins;
-  served.agent += (await block(urls.agent, blockMs)).logins;
+  served.raw += answered(await block(urls.raw, blockMs));
+  served.agent += answered(await block(urls.agent, blockMs));
 }
 // The counted blocks' span in CLOCK_MONOTONIC µs, the clock a server's --cpu-prof samples carry.
 const windowStart = Number(process.hrtime.bigint() / 1000n);
@@ -46,7 +48,7 @@ for (let i = 0; i < pairs; i++) {
   const order = i % 2 === 0 ? ['raw', 'agent'] : ['agent', 'raw'];
   for (const side of order) {
     const done = await block(urls[side], blockMs);
-    served[side] += done.logins;
+    served[side] += answered(done);
     blocks.push({ side, pair: i, ...done });
   }
 }

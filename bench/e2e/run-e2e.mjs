@@ -52,7 +52,9 @@ function startServer(withAgent, env, nodeArgs = []) {
 /** A process's CPU time so far (user + system, ms), from Linux's /proc; undefined elsewhere. */
 function cpuTimeMs(pid) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the last ')': the command name in parentheses may hold spaces and parentheses itself.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
@@ -108,7 +110,8 @@ export async function benchE2e(sizes, { childEnv, progress }) {
       }
     }
     const cpuUsPerLogin = Object.fromEntries(Object.entries(cpu).map(([side, { ms, logins }]) => [side, (ms * 1000) / logins]));
-    out[config.id] = { env: config.env, ...result, pairs: sizes.pairs, blocks, cpuUsPerLogin };
+    const { concurrency, blockMs } = result;
+    out[config.id] = { env: config.env, concurrency, blockMs, pairs: sizes.pairs, blocks, cpuUsPerLogin };
   }
   return out;
 }

@@ -19,7 +19,8 @@ if (!op) throw new Error(`unknown workload ${workload}`);
 // Long enough, and in the same batches as the counted calls, for V8 to have optimized every function
 // they run (a function run once per batch included): tiering up after the warm-up would be counted as
 // the calls' cost.
-const WARM_UP = workload === 'handshake' ? 1000 : 20_000;
+// At least 100 batches, whatever their size: what runs once per batch must be optimized too.
+const WARM_UP = Math.max(workload === 'handshake' ? 1000 : 20_000, 100 * batch);
 await inBatches(WARM_UP);
 await inBatches(ops);
 cleanup();

@@ -56,9 +56,11 @@ export class BatchTally<A, B> {
       if (entries[i]!.a === a && entries[i]!.b === b) return i;
     }
     const at = this.used++;
-    // A slot of an earlier batch, for another pair, gets this one (its array is kept).
-    if (at < entries.length) entries[at] = { a, b, count: 0, values: entries[at]!.values };
-    else entries.push({ a, b, count: 0, values: [] });
+    // A new array, never the slot's last one: that one may have been handed out (an event heard
+    // while a batch is told can add to the next).
+    const entry = { a, b, count: 0, values: [] };
+    if (at < entries.length) entries[at] = entry;
+    else entries.push(entry);
     return at;
   }
 }

@@ -73,4 +73,22 @@ describe('a batch tally', function () {
     assert.deepEqual(taken[0].values, [1, 3], "the first batch's array, once handed out, is not reused");
     assert.equal(tally.pending, false);
   });
+
+  it('counts an event heard while a batch is told in the next batch, alone', function () {
+    const tally = new BatchTally();
+    const taken = [];
+    let reentered = false;
+    const take = (entry) => {
+      taken.push([entry.count, entry.values]);
+      if (!reentered) {
+        reentered = true;
+        tally.add('Acquire', 0, 99);
+      }
+    };
+    tally.add('Acquire', 0, 1);
+    tally.add('Acquire', 0, 2);
+    tally.flush(take);
+    tally.flush(take);
+    assert.deepEqual(taken, [[2, [1, 2]], [1, [99]]]);
+  });
 });
