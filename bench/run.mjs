@@ -351,28 +351,35 @@ async function profileRuns(keepDir) {
     rmSync(profDir, { recursive: true, force: true });
     results.push({ workload, config: name, ...analyzeProfile(kept, { root: ROOT, ops: result.ops, window: result.window, top: 15 }), profile: kept });
   }
-  results.push(await profileE2eServer(keepDir, preload));
+  results.push(...(await profileE2eServers(keepDir, preload)));
   return results;
 }
 
 /**
- * The demo server under section 10's load, default settings: where a login's agent time goes when
- * calls come one request at a time (batches of a few rows), not in tight loops. Its op is a login.
+ * The demo server under section 10's load, without the agent and with it (default settings): where
+ * a login's time goes when calls come one request at a time (batches of a few rows), not in tight
+ * loops, and what else runs slower beside the agent. Its op is a login.
  */
-async function profileE2eServer(keepDir, preload) {
+async function profileE2eServers(keepDir, preload) {
+  const results = [];
+  for (const [config, nodeArgs] of [['no agent', []], ['default settings', preload]]) results.push(await profileE2eServer(keepDir, config, nodeArgs));
+  return results;
+}
+
+async function profileE2eServer(keepDir, config, preload) {
   const { concurrency, blockMs, warmupMs } = sizes.e2e;
   const pairs = Math.max(1, Math.round(sizes.profile.ms / (2 * blockMs)));
-  progress(`CPU profile of the demo server with the agent (default settings) under ${concurrency} closed-loop login clients, ${pairs * 2 * blockMs} ms`);
+  progress(`CPU profile of the demo server, ${config}, under ${concurrency} closed-loop login clients, ${pairs * 2 * blockMs} ms`);
   const profDir = mkdtempSync(join(tmpdir(), 'sspi-bench-prof-'));
   const nodeArgs = [...preload, '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'];
   const { logins, window } = await driveOneServer({ concurrency, blockMs, pairs, warmupMs }, childEnv({}), nodeArgs);
   const main = readdirSync(profDir).map((f) => join(profDir, f)).sort((a, b) => statSync(b).size - statSync(a).size)[0];
-  const kept = join(keepDir, 'login-server-default.cpuprofile');
+  const kept = join(keepDir, `login-server-${config.replaceAll(' ', '-')}.cpuprofile`);
   copyFileSync(main, kept);
   rmSync(profDir, { recursive: true, force: true });
   // Its µs/op is wall time per login, the server's idle time (waiting on its clients) included: the
   // buckets say how much of it is whose.
-  return { workload: 'NTLM login over HTTP (server side)', config: 'default settings', ...analyzeProfile(kept, { root: ROOT, ops: logins, window, top: 15 }), profile: kept };
+  return { workload: 'NTLM login over HTTP (server side)', config, ...analyzeProfile(kept, { root: ROOT, ops: logins, window, top: 15 }), profile: kept };
 }
 
 function shortPath(path) {
