@@ -362,16 +362,17 @@ async function profileRuns(keepDir) {
  */
 async function profileE2eServers(keepDir, preload) {
   const results = [];
-  for (const [config, nodeArgs] of [['no agent', []], ['default settings', preload]]) results.push(await profileE2eServer(keepDir, config, nodeArgs));
+  for (const [config, agentArgs] of [['no agent', []], ['default settings', preload]]) results.push(await profileE2eServer(keepDir, config, agentArgs));
   return results;
 }
 
-async function profileE2eServer(keepDir, config, preload) {
+/** One server's profile; `agentArgs`: the node arguments that preload the agent, or none. */
+async function profileE2eServer(keepDir, config, agentArgs) {
   const { concurrency, blockMs, warmupMs } = sizes.e2e;
   const pairs = Math.max(1, Math.round(sizes.profile.ms / (2 * blockMs)));
   progress(`CPU profile of the demo server, ${config}, under ${concurrency} closed-loop login clients, ${pairs * 2 * blockMs} ms`);
   const profDir = mkdtempSync(join(tmpdir(), 'sspi-bench-prof-'));
-  const nodeArgs = [...preload, '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'];
+  const nodeArgs = [...agentArgs, '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'];
   const { logins, window } = await driveOneServer({ concurrency, blockMs, pairs, warmupMs }, childEnv({}), nodeArgs);
   const main = readdirSync(profDir).map((f) => join(profDir, f)).sort((a, b) => statSync(b).size - statSync(a).size)[0];
   const kept = join(keepDir, `login-server-${config.replaceAll(' ', '-')}.cpuprofile`);

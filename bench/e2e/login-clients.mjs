@@ -31,11 +31,11 @@ async function block(url, ms) {
   return { logins: latencies.length, seconds, perSecond: latencies.length / seconds, failed, latencies };
 }
 
-// Warm-up in the same alternating blocks: both servers (and this process) get there by the same path,
-// and the JIT's and the allocator's climb, which lasts seconds, ends before the counted pairs start.
 const answered = (done) => done.logins + done.failed;
 // Every login each server answered (rejected ones too), warm-up included: what its CPU time is divided by.
 const served = { raw: 0, agent: 0 };
+// Warm-up in the same alternating blocks: both servers (and this process) get there by the same path,
+// and the JIT's and the allocator's climb, which lasts seconds, ends before the counted pairs start.
 for (let ms = 0; ms < warmupMs; ms += blockMs) {
   served.raw += answered(await block(urls.raw, blockMs));
   served.agent += answered(await block(urls.agent, blockMs));

@@ -9,11 +9,19 @@ export interface Tallied<A, B> {
   readonly b: B;
   count: number;
   /** One number per event, in call order. */
-  values: number[];
+  readonly values: number[];
 }
 
 export class BatchTally<A, B> {
-  private readonly entries: Tallied<A, B>[] = [];
+  /**
+   * The batch's entries, slots 0 to `used`; the two lists take turns, so that an event heard while
+   * one batch is told (a listener's own call) lands in the other list and overwrites none of the
+   * entries still to be told. Each batch's entries, arrays included, are new: a told entry is never
+   * written again, and emptying an array (`length = 0`) is a call into V8's runtime, dearer than a
+   * small new one when a batch is the few calls of one request.
+   */
+  private entries: Tallied<A, B>[] = [];
+  private told: Tallied<A, B>[] = [];
   private used = 0;
   /** The entry the last event went to: runs of one pair find it at once. */
   private last = -1;
@@ -33,21 +41,15 @@ export class BatchTally<A, B> {
     return this.used !== 0;
   }
 
-  /**
-   * Hands each pair's events to `take`, then starts over. Each pair's numbers start in a new array:
-   * emptying one (`length = 0`) is a call into V8's runtime, dearer than a small new array, and a
-   * server's batches are the few calls of one request.
-   */
+  /** Hands each pair's events to `take`, then starts over. */
   flush(take: (entry: Tallied<A, B>) => void): void {
+    const entries = this.entries;
     const used = this.used;
+    this.entries = this.told;
+    this.told = entries;
     this.used = 0;
     this.last = -1;
-    for (let i = 0; i < used; i++) {
-      const entry = this.entries[i]!;
-      if (entry.count !== 0) take(entry);
-      entry.count = 0;
-      if (entry.values.length !== 0) entry.values = [];
-    }
+    for (let i = 0; i < used; i++) take(entries[i]!);
   }
 
   private find(a: A, b: B): number {
@@ -56,8 +58,6 @@ export class BatchTally<A, B> {
       if (entries[i]!.a === a && entries[i]!.b === b) return i;
     }
     const at = this.used++;
-    // A new array, never the slot's last one: that one may have been handed out (an event heard
-    // while a batch is told can add to the next).
     const entry = { a, b, count: 0, values: [] };
     if (at < entries.length) entries[at] = entry;
     else entries.push(entry);

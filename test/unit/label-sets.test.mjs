@@ -91,4 +91,24 @@ describe('a batch tally', function () {
     tally.flush(take);
     assert.deepEqual(taken, [[2, [1, 2]], [1, [99]]]);
   });
+
+  it('tells every pair of a batch when a listener adds new pairs while it is told', function () {
+    const tally = new BatchTally();
+    const taken = [];
+    let reentered = false;
+    const take = (entry) => {
+      taken.push([entry.a, entry.count, [...entry.values]]);
+      if (!reentered) {
+        reentered = true;
+        tally.add('Query', 0, 7);
+        tally.add('Delete', 0, 8);
+      }
+    };
+    tally.add('Acquire', 0, 1);
+    tally.add('Free', 0, 2);
+    tally.flush(take);
+    tally.flush(take);
+    assert.deepEqual(taken, [['Acquire', 1, [1]], ['Free', 1, [2]], ['Query', 1, [7]], ['Delete', 1, [8]]]);
+    assert.equal(tally.pending, false);
+  });
 });

@@ -79,8 +79,6 @@ export class ReleaseFilter {
   }
 
   clear(): void {
-    // While nothing was added, a latest value is NULL or unreadable at most, which answers nothing.
-    if (this.empty) return;
     this.credential.clear();
     this.context.clear();
     this.buffer.clear();
