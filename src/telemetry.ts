@@ -36,24 +36,32 @@ export interface TelemetrySources {
 }
 
 /**
- * What the OpenTelemetry side declares of each call's caller, while `open()`: the trace exporter's
- * capture, after making sure the meter's instruments exist.
+ * What the OpenTelemetry side declares of each call's caller, while `open()`: the caller's active
+ * context, when spans want it. A call asks no exporter anything: the tracer and the meter are looked
+ * up when the calls are applied, where an absent tracer drops the spans.
+ *
+ * The first context taken also makes the meter's instruments, once: the calls wait in the registry's
+ * log, and an app's collection in the same turn (a shutdown right after its last calls) applies them
+ * only through the observable instruments' callbacks, so those must exist by then. A meter provider
+ * registered after that first call is picked up when the next batch is applied.
  */
 function gatedCapture(open: () => boolean, traces: OtelTraceExporter, metrics: OtelMetricsExporter): CallerCapture {
-  const traceCapture = traces.captures;
+  const traceContext = traces.captures.context;
+  let prepared = false;
   return {
     context: () => {
       if (!open()) return undefined;
-      // The calls wait in the registry's queue: an app's collection in this turn applies them
-      // through the observable instruments' callbacks, so those must exist by then.
-      try {
-        metrics.prepare();
-      } catch (err) {
-        agentError('otel.metrics', err);
+      if (!prepared) {
+        prepared = true;
+        try {
+          metrics.prepare();
+        } catch (err) {
+          agentError('otel.metrics', err);
+        }
       }
-      return traceCapture.context();
+      return traceContext();
     },
-    details: traceCapture.details,
+    details: traces.captures.details,
   };
 }
 

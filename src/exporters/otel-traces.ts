@@ -133,11 +133,12 @@ export class OtelTraceExporter implements RegistryListener {
   private readonly spanned: ReadonlySet<string>;
 
   constructor(private readonly options: OtelTraceOptions) {
-    const { tracer } = options;
     this.spanned = CALL_SPAN_FUNCTIONS[options.callSpans];
     const spans = this.spanned.size > 0 || options.leakSpans;
+    // The API's active context, read whether or not a tracer is registered now: the tracer is
+    // looked up when the spans are built, so a call's path does not depend on it.
     this.captures = {
-      context: () => (!spans || tracer() === undefined ? undefined : otelApi().context.active()),
+      context: spans ? () => otelApi().context.active() : () => undefined,
       details: this.spanned,
     };
   }

@@ -133,6 +133,14 @@ describe('OpenTelemetry call spans', function () {
     assert.deepEqual(off.spans.map((s) => s.name).sort(), ['acquire async', 'login negotiate', 'login ok', 'login rejected']);
   });
 
+  it('asks the SDK nothing while the calls are made: the tracer and meter are looked up when the calls are applied', async function () {
+    const run = result(await runApp('otel/per-call-asks.mjs'));
+    assert.equal(run.lookupsDuringCalls, 0, 'global tracer or meter provider looked up during the logins');
+    // The calls did carry their caller's context: each login's calls that do work got their span.
+    const perLogin = Object.values(WORK_SPANS).reduce((a, b) => a + b, 0);
+    assert.deepEqual([run.spansBeforeSettle, run.spansAfterSettle - run.spansBeforeSettle], [perLogin, perLogin * run.logins]);
+  });
+
   it('asks the OpenTelemetry API for no tracer and no span when no SDK is registered', async function () {
     const run = await runApp('otel/no-sdk.mjs');
     assert.equal(run.code, 0, explain(run));
