@@ -71,6 +71,14 @@ describe('OpenTelemetry call spans', function () {
       assert.deepEqual(issued.map((s) => s.name), names);
       for (const span of issued) assert.equal(span.parentSpanId, run.requests.async.spanId, span.name);
       assert.deepEqual(spans.filter((s) => !s.parentSpanId), [], 'no root call span');
+      // Its times: from the call's issue to its callback, inside the request (2 ms, as above), the
+      // acquire's before the free's, which was issued after the acquire's callback.
+      const request = run.spans.find((s) => s.spanId === run.requests.async.spanId);
+      for (const span of issued) {
+        const where = `${span.name} [${span.startMs}, ${span.endMs}] within the request span [${request.startMs}, ${request.endMs}]`;
+        assert.ok(span.startMs >= request.startMs - 2 && span.endMs <= request.endMs + 2 && span.endMs >= span.startMs, where);
+      }
+      if (issued.length === 2) assert.ok(issued[0].startMs <= issued[1].startMs, `${issued[0].name} issued before ${issued[1].name}`);
     }
   });
 

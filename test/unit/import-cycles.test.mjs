@@ -13,11 +13,21 @@ function sourceFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 }
 
-/** The relative modules a file imports or re-exports, as source paths. */
+/**
+ * The relative modules a file imports or re-exports, as source paths: static imports (side-effect
+ * ones too), dynamic `import()`, and the modules loaded on demand (`onDemand('./x.js')`, whose paths
+ * are from the root of src/, as in the bundle).
+ */
 function importsOf(file) {
   const text = readFileSync(file, 'utf8');
-  const specifiers = [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]/gm)].map((m) => m[1]);
-  return specifiers.map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')));
+  const fromFile = (m) => resolve(dirname(file), m[1].replace(/\.js$/, '.ts'));
+  const fromSrc = (m) => resolve(SRC, m[1].replace(/\.js$/, '.ts'));
+  return [
+    ...[...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]/gm)].map(fromFile),
+    ...[...text.matchAll(/^\s*import\s+['"](\.{1,2}\/[^'"]+)['"]/gm)].map(fromFile),
+    ...[...text.matchAll(/\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)].map(fromFile),
+    ...[...text.matchAll(/\bonDemand(?:<[^>]*>)?\(\s*['"](\.\/[^'"]+)['"]\s*\)/g)].map(fromSrc),
+  ];
 }
 
 /** One cycle, as the files in it, or undefined. */
@@ -105,6 +115,14 @@ describe('module structure', function () {
     const found = knots(entryGraph(files));
     assert.equal(found.length, 1);
     assert.ok(found[0].includes('otel/instrumentation-base.ts → agent.ts'), found[0].join('\n'));
+  });
+
+  it('reads the imports the agent loads later too: dynamic import() and onDemand()', function () {
+    const files = fileGraph();
+    assert.ok(files.get(join(SRC, 'index.ts')).includes(join(SRC, 'agent.ts')), "index.ts's import('./agent.js')");
+    assert.ok(files.get(join(SRC, 'telemetry-gate.ts')).includes(join(SRC, 'telemetry.ts')), "telemetry-gate.ts's onDemand('./telemetry.js')");
+    assert.ok(files.get(join(SRC, 'hooks', 'koffi-hook.ts')).includes(join(SRC, 'core', 'lifecycle.ts')), "koffi-hook.ts's onDemand('./core/lifecycle.js')");
+    for (const [file, deps] of files) for (const dep of deps) assert.ok(files.has(dep), `${relative(SRC, file)} → ${relative(SRC, dep)}: no such source file`);
   });
 
   it('has no import cycle in src/', function () {
