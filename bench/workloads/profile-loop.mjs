@@ -1,19 +1,24 @@
 // Child process for `npm run bench -- --profile`: under `node --cpu-prof --import <the agent>`, runs one
 // workload through the instrumented binding only, for a fixed time, so the profile shows where an
 // instrumented call spends its time, optionally with `live` tracked handles held first.
-// argv[2]: JSON { workload, ms, spans, live }; argv[3]: output file.
+// `reference`: instead, one of bench/lib/reference-wrappers.mjs's wrappers on the un-instrumented
+// library (the agent loaded and idle, as where the calls group measures it), for a profile to set
+// beside the agent's.
+// argv[2]: JSON { workload, ms, spans, live, reference }; argv[3]: output file.
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { startCountingSdk } from '../lib/otel-sdk.mjs';
+import { referenceBinding } from '../lib/reference-wrappers.mjs';
 import { checkedHandshake, loadBindings, operations } from '../lib/sspi.mjs';
 
-const { workload, ms, spans, live = 0 } = JSON.parse(process.argv[2]);
+const { workload, ms, spans, live = 0, reference } = JSON.parse(process.argv[2]);
 const sdk = spans ? await startCountingSdk() : undefined;
-const { wrapped, samFile, cleanup } = await loadBindings();
-checkedHandshake(wrapped, samFile);
-const op = operations(wrapped, samFile)[workload];
+const { raw, wrapped, samFile, cleanup } = await loadBindings();
+const binding = reference ? referenceBinding(raw.libraryPath, reference) : wrapped;
+checkedHandshake(binding, samFile);
+const op = operations(binding, samFile)[workload];
 const held = [];
-while (held.length < live) held.push(wrapped.acquireServerCredentials());
+while (held.length < live) held.push(binding.acquireServerCredentials());
 
 /** Batches of 100 with a turn of the event loop between them (as between an app's requests), for `ms`. */
 async function measuredLoop() {
