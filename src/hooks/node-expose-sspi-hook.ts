@@ -10,7 +10,8 @@
 import * as clock from '../core/clock.js';
 import { agentError, debug } from '../diagnostics.js';
 import { guardCall, recordBlockedCall, recordObservedCall, isRelease, mayCreateHandle } from '../core/lifecycle.js';
-import type { ObservedCall, Provider } from '../core/observed-call.js';
+import type { Provider } from '../core/observed-call.js';
+import { CallFacts } from './call-facts.js';
 import type { HandleRegistry } from '../core/registry.js';
 import { sspiFunction, type SspiFunction } from '../sspi/functions.js';
 import { SEC_E_INTERNAL_ERROR, SEC_E_INVALID_HANDLE, SEC_E_OK } from '../sspi/status.js';
@@ -115,6 +116,8 @@ export class NodeExposeSspiHook extends PatchingHook {
   }
 }
 
+const sharedFacts = new CallFacts();
+
 function observe(
   fn: SspiFunction,
   mapping: Mapping,
@@ -126,26 +129,24 @@ function observe(
   result: unknown,
   start: number,
 ): void {
+  // One facts object serves every call, as for koffi's synchronous calls (call-facts.ts): the rules
+  // copy it into the call log. A call observed while it is in use (from inside the rules) gets its own.
+  const call = sharedFacts.busy ? new CallFacts() : sharedFacts;
   try {
     const end = clock.now();
-    const call: ObservedCall = {
-      fn,
-      provider,
-      status,
-      durationSeconds: (end - start) / 1000,
-      // The registry applies the call later: its time is now.
-      at: end,
-      packageName: inputs.packageName,
-      credentialUse: inputs.credentialUse,
-      credential: inputs.credential,
-      context: inputs.context,
-      site,
-      outHandle: result !== undefined && mapping.out ? mapping.out(result) : undefined,
-      tokenVerdict: tokenVerdictOf(fn, inputs, status, result),
-    };
+    call.begin(fn, provider, inputs.credential, inputs.context, undefined, inputs.packageName, inputs.credentialUse);
+    call.status = status;
+    call.durationSeconds = (end - start) / 1000;
+    // The registry applies the call later: its time is now.
+    call.at = end;
+    call.site = site;
+    call.outHandle = result !== undefined && mapping.out ? mapping.out(result) : undefined;
+    call.tokenVerdict = tokenVerdictOf(fn, inputs, status, result);
     recordObservedCall(registry, call);
   } catch (err) {
     agentError('node-expose-sspi.after', err);
+  } finally {
+    call.end();
   }
 }
 

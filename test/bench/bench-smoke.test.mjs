@@ -152,13 +152,20 @@ describe('benchmark (smoke run)', function () {
     await run(['--profile', '--out', out]);
     const doc = JSON.parse(readFileSync(out, 'utf8'));
     const names = doc.profiles.map((p) => `${p.workload} ${p.config}`);
-    for (const name of ['acquireFree stacks-off', 'acquireFree stacks-off-live-1k', 'handshake stacks-off', 'NTLM login over HTTP (server side) default settings']) assert.ok(names.includes(name), name);
+    for (const name of ['acquireFree stacks-off', 'acquireFree stacks-off-live-1k', 'handshake stacks-off', 'queryInfoFree stacks-off', 'handshake call-spans', 'handshake span-floor', 'NTLM login over HTTP (server side) default settings']) {
+      assert.ok(names.includes(name), name);
+    }
+    // The span floor's profile: the reference wrapper's loop, the agent idle beside it; its native
+    // call is told apart by the wrapper's line all the same.
+    const floor = doc.profiles.filter((p) => p.config === 'span-floor');
+    assert.equal(floor.length, 1, 'the span floor profiled');
+    assert.ok(floor[0].ops > 0 && floor[0].buckets.some((b) => b.bucket.startsWith('native SSPI call')), 'the span floor: its native call is found');
     // The demo server's profile without the agent, beside the one with it: no agent time there.
     const withoutAgent = doc.profiles.filter((p) => p.config === 'no agent');
     assert.equal(withoutAgent.length, 1, 'the server profiled without the agent');
     assert.ok(!withoutAgent[0].buckets.some((b) => b.bucket === 'agent (src/)'), 'no agent time without the agent');
     assert.ok(withoutAgent[0].ops > 0 && withoutAgent[0].buckets.some((b) => b.bucket.startsWith('app')), 'the app time of the server without the agent');
-    for (const p of doc.profiles.filter((p) => p !== withoutAgent[0])) {
+    for (const p of doc.profiles.filter((p) => p !== withoutAgent[0] && p !== floor[0])) {
       assert.ok(p.ops > 0 && p.windowMs > 0);
       assert.ok(p.buckets.some((b) => b.bucket === 'agent (src/)'), `${p.workload}: time in the agent is found`);
       assert.ok(p.functions.some((f) => /^src\/.+\.ts:\d+$/.test(f.location)), `${p.workload}: agent frames are mapped to src/*.ts`);

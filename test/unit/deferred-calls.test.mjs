@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { setImmediate as turn } from 'node:timers/promises';
 import { HandleRegistry, PENDING_LIMIT } from '../../dist/core/registry.js';
+import { gatedListener } from '../../dist/core/registry-events.js';
 import { guardCall, recordBlockedCall, recordObservedCall } from '../../dist/core/lifecycle.js';
 import { sspiFunction } from '../../dist/sspi/functions.js';
 import { agentErrorCounts, setMessageSink } from '../../dist/diagnostics.js';
@@ -405,7 +406,10 @@ describe('calls applied in batches: what readers see', function () {
         const sdkTracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }).getTracer('test');
         const traces = new OtelTraceExporter({ tracer: () => tracer, callSpans: 'all', leakSpans: true });
         const registry = new HandleRegistry();
-        registry.subscribe(traces);
+        // As the OpenTelemetry side's gate has it (telemetry.ts): the exporter's capture runs only
+        // while an SDK is registered.
+        const capture = { context: () => (tracer ? traces.captures.context() : undefined), details: traces.captures.details };
+        registry.subscribe(gatedListener(() => true, [traces], capture));
         const request = sdkTracer.startSpan('request');
         const inRequest = trace.setSpan(context.active(), request);
         context.with(inRequest, () => {
