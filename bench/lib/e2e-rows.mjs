@@ -1,8 +1,6 @@
 // Section 10's rows: logins per second and login latency, agent against raw, from ABBA blocks.
-import { summarize } from './stats.mjs';
-
-const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
-const fmtMs = (ms) => (Number.isFinite(ms) ? `${ms.toFixed(ms >= 100 ? 0 : 1)} ms` : '—');
+import { fmtMs, fmtRatio } from './formats.mjs';
+import { quantile, summarize } from './stats.mjs';
 
 /** The issue's targets: logins/s at least this share of raw; p99 latency at most this multiple. */
 const TARGETS = {
@@ -18,11 +16,6 @@ const LABELS = {
   all: 'stacks all',
   spans: 'call spans + OTel SDK (the app registers it in both servers)',
 };
-
-function quantile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
 
 /** Per ABBA pair, the agent's logins/s over raw's: one ratio per pair. */
 function pairRatios(blocks) {

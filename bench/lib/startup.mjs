@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../../examples/lib/free-port.mjs';
+import { fmtDelta, fmtIn } from './formats.mjs';
 import { summarize } from './stats.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -97,13 +98,12 @@ const TARGETS = {
   default: { ms: 25, mib: 8 },
 };
 
-const signed = (x, unit, digits) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)} ${unit}`;
 
 function deltaRow(variant, figure, key, unit, digits, rounds, max, label = LABELS[variant.id]) {
   const base = rounds.map((r) => r.runs[variant.base][key]);
   const agent = rounds.map((r) => r.runs[variant.id][key]);
   const d = summarize(rounds.map((r) => r.runs[variant.id][key] - r.runs[variant.base][key]));
-  const fmt = (x) => `${x.toFixed(digits)} ${unit}`;
+  const fmt = (x) => fmtIn(x, unit, digits);
   return {
     workload: '12. start-up, whole process (koffi loaded, a function declared)',
     config: label,
@@ -111,9 +111,9 @@ function deltaRow(variant, figure, key, unit, digits, rounds, max, label = LABEL
     agent: fmt(summarize(agent).median),
     figure,
     value: d.median,
-    median: signed(d.median, unit, digits),
-    iqr: `${signed(d.q1, unit, digits)} – ${signed(d.q3, unit, digits)}`,
-    range: `${signed(d.min, unit, digits)} – ${signed(d.max, unit, digits)}`,
+    median: fmtDelta(d.median, unit, digits),
+    iqr: `${fmtDelta(d.q1, unit, digits)} – ${fmtDelta(d.q3, unit, digits)}`,
+    range: `${fmtDelta(d.min, unit, digits)} – ${fmtDelta(d.max, unit, digits)}`,
     amortized: '',
     runs: `${rounds.length} paired processes`,
     ...(max === undefined ? { target: '', ok: undefined } : { target: `≤ +${max} ${unit}`, ok: d.median <= max }),

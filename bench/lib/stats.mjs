@@ -2,7 +2,12 @@
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 
-function quantile(sorted, q) {
+/** The q-quantile of a sample, interpolated between the two nearest values. */
+export function quantile(values, q) {
+  return quantileOfSorted([...values].sort((a, b) => a - b), q);
+}
+
+function quantileOfSorted(sorted, q) {
   if (sorted.length === 0) return NaN;
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
@@ -16,9 +21,9 @@ export function summarize(values) {
   return {
     n: sorted.length,
     mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
-    median: quantile(sorted, 0.5),
-    q1: quantile(sorted, 0.25),
-    q3: quantile(sorted, 0.75),
+    median: quantileOfSorted(sorted, 0.5),
+    q1: quantileOfSorted(sorted, 0.25),
+    q3: quantileOfSorted(sorted, 0.75),
     min: sorted[0] ?? NaN,
     max: sorted[sorted.length - 1] ?? NaN,
   };

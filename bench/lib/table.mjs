@@ -4,20 +4,7 @@ import { testPluginRows } from './test-plugin-rows.mjs';
 import { summarize } from './stats.mjs';
 import { e2eRows } from './e2e-rows.mjs';
 import { startupRows } from './startup.mjs';
-
-const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
-const fmtRange = (a, b, f) => (Number.isFinite(a) && Number.isFinite(b) ? `${f(a)}–${f(b)}` : '—');
-
-function fmtTime(ns) {
-  if (!Number.isFinite(ns)) return '—';
-  if (ns >= 1e6) return `${(ns / 1e6).toFixed(ns >= 1e8 ? 0 : 1)} ms`;
-  if (ns >= 1e3) return `${(ns / 1e3).toFixed(ns >= 1e5 ? 0 : 1)} µs`;
-  return `${ns.toFixed(0)} ns`;
-}
-
-const fmtMs = (ms) => fmtTime(ms * 1e6);
-const fmtBytes = (b) => (Number.isFinite(b) ? `${Math.round(b)} B` : '—');
-const fmtCount = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
+import { fmtBytes, fmtCount, fmtMs, fmtRange, fmtRatio, fmtTime } from './formats.mjs';
 
 /** A ratio row from an `interleave` result. */
 function ratioRow(workload, config, r, target) {
@@ -126,7 +113,6 @@ function spanFloorDelta(name, calls, workload) {
   };
 }
 
-export { fmtCount };
 
 export function buildRows(results, defaults) {
   const rows = [];

@@ -1,9 +1,10 @@
 // Section 11: what sspi-agent/mocha adds per test (issue 22: ≤ 2 ms per test on 500 trivial tests),
 // from pairs of runs of the same suite with and without the plugin's hooks, in one process.
+import { fmtDelta, fmtIn } from './formats.mjs';
 import { summarize } from './stats.mjs';
 
-const fmt = (ms) => `${ms < 0 ? '−' : ''}${Math.abs(ms).toFixed(3)} ms`;
-const signed = (ms) => `${ms >= 0 ? '+' : ''}${fmt(ms)}`;
+const fmt = (ms) => fmtIn(ms, 'ms', 3);
+const signed = (ms) => fmtDelta(ms, 'ms', 3);
 
 export function testPluginRows(runs) {
   return (runs ?? []).map((run) => {
