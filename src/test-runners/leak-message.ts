@@ -1,13 +1,13 @@
 /**
  * What a test plugin says of a test's (or a suite's) leaks: one line per allocation site, with the
- * kind, package and direction, the creating function, the allocation `file:line:col` and the frames
- * down to the test's own file (paths relative to the directory the tests run from) and, for a
- * context, its handshake history. No handle value, no secret.
+ * kind, package and direction (as the exit report writes them), the creating function, the
+ * allocation `file:line:col` and the frames down to the test's own file (paths relative to the
+ * directory the tests run from) and, for a context, its handshake history. No handle value, no secret.
  */
 import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LeakGroup } from '../exporters/leak-report.js';
-import { plural } from '../exporters/leak-report-text.js';
+import { packageText, plural } from '../exporters/leak-report-text.js';
 
 /** Whose leaks: a test, or a suite (what its `before`/`beforeEach`/`after` hooks made). */
 export interface LeakOwner {
@@ -52,9 +52,8 @@ function callerFrames(stack: readonly string[], file: string | undefined): strin
 
 function siteLines(group: SiteLeak, file: string | undefined): string[] {
   const where = group.thread !== undefined ? ` in worker thread ${group.thread}` : '';
-  const negotiated = group.negotiated ? `, negotiated ${group.negotiated}` : '';
   const lines = [
-    `  ${plural(group.count, group.kind)} [${group.package}${negotiated}, ${group.direction}] created by ${group.createdBy}${where} at ${shortPath(group.site)}`,
+    `  ${plural(group.count, group.kind)} [${packageText(group)}, ${group.direction}] created by ${group.createdBy}${where} at ${shortPath(group.site)}`,
   ];
   for (const frame of callerFrames(group.stack, file)) lines.push(`      ${shortFrame(frame)}`);
   if (group.history) lines.push(`    history: ${group.history.join(', ')}`);
