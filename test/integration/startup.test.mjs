@@ -88,8 +88,17 @@ describe('what the preload loads, and when', function () {
 
 describe('the parts the agent loads on demand', function () {
   const RECORDER = join(REPO, 'test', 'fixtures', 'startup', 'record-loads.mjs');
-  /** `parts-loaded.mjs` under the agent: the agent's source modules loaded at each phase. */
-  async function loads(action, env = {}) {
+  /**
+   * `parts-loaded.mjs` under the agent: the agent's source modules loaded at each phase. One run per
+   * action and settings, shared by the tests that read it (most read the plain 'none' run).
+   */
+  const runs = new Map();
+  function loads(action, env = {}) {
+    const key = JSON.stringify([action, env]);
+    if (!runs.has(key)) runs.set(key, loadsOnce(action, env));
+    return runs.get(key);
+  }
+  async function loadsOnce(action, env) {
     const port = await freePort();
     const run = await runApp('startup/parts-loaded.mjs', {
       agent: false,
