@@ -37,31 +37,46 @@ export interface TelemetrySources {
 
 /**
  * What the OpenTelemetry side declares of each call's caller, while `open()`: the caller's active
- * context, when spans want it. A call asks no exporter anything: the tracer and the meter are looked
- * up when the calls are applied, where an absent tracer drops the spans.
- *
- * The first context taken also makes the meter's instruments, once: the calls wait in the registry's
- * log, and an app's collection in the same turn (a shutdown right after its last calls) applies them
- * only through the observable instruments' callbacks, so those must exist by then. A meter provider
- * registered after that first call is picked up when the next batch is applied.
+ * context, when spans want it and a tracer is registered. The exporters are asked once per batch, at
+ * its first call, not per call: whether a tracer is registered (which also lets the agent's own SDK
+ * start), and the meter's instruments, made if the meter is new. Those must exist before an app's
+ * collection in the same turn (a shutdown right after its last calls): their callbacks are what
+ * applies the calls waiting in the registry's log. A provider registered in the middle of a turn's
+ * calls is found at the next turn's first call.
  */
-function gatedCapture(open: () => boolean, traces: OtelTraceExporter, metrics: OtelMetricsExporter): CallerCapture {
+interface GatedCapture {
+  readonly capture: CallerCapture;
+  /** A batch was applied: the next call asks again. */
+  readonly batchApplied: RegistryListener;
+}
+
+function gatedCapture(open: () => boolean, traces: OtelTraceExporter, metrics: OtelMetricsExporter): GatedCapture {
   const traceContext = traces.captures.context;
-  let prepared = false;
+  let asked = false;
+  let tracing = false;
+  const ask = () => {
+    asked = true;
+    try {
+      metrics.prepare();
+    } catch (err) {
+      agentError('otel.metrics', err);
+    }
+    tracing = traces.tracing();
+  };
   return {
-    context: () => {
-      if (!open()) return undefined;
-      if (!prepared) {
-        prepared = true;
-        try {
-          metrics.prepare();
-        } catch (err) {
-          agentError('otel.metrics', err);
-        }
-      }
-      return traceContext();
+    capture: {
+      context: () => {
+        if (!open()) return undefined;
+        if (!asked) ask();
+        return tracing ? traceContext() : undefined;
+      },
+      details: traces.captures.details,
     },
-    details: traces.captures.details,
+    batchApplied: {
+      onCalls: () => {
+        asked = false;
+      },
+    },
   };
 }
 
@@ -148,7 +163,8 @@ export class Telemetry implements Flusher {
     const open = sources.tracers.global
       ? () => !nothingRegistered() || (bootstrap !== undefined && !bootstrap.decided)
       : () => true;
-    this.subscribed = gatedListener(open, [traces, this.metrics.events], gatedCapture(open, traces, this.metrics));
+    const { capture, batchApplied } = gatedCapture(open, traces, this.metrics);
+    this.subscribed = gatedListener(open, [traces, this.metrics.events, batchApplied], capture);
     this.unsubscribe = this.registry.subscribe(this.subscribed);
   }
 

@@ -98,7 +98,6 @@ const TARGETS = {
   default: { ms: 25, mib: 8 },
 };
 
-
 function deltaRow(variant, figure, key, unit, digits, rounds, max, label = LABELS[variant.id]) {
   const base = rounds.map((r) => r.runs[variant.base][key]);
   const agent = rounds.map((r) => r.runs[variant.id][key]);

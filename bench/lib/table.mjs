@@ -113,7 +113,6 @@ function spanFloorDelta(name, calls, workload) {
   };
 }
 
-
 export function buildRows(results, defaults) {
   const rows = [];
   for (const workload of Object.keys(WORKLOAD_NAMES)) {

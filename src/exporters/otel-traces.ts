@@ -117,7 +117,8 @@ function handleAttributes(handle: TrackedHandle): Attributes {
 export class OtelTraceExporter implements RegistryListener {
   /**
    * Call spans and the links of findings need the caller's active context (none is taken while both
-   * are off or no SDK is registered), and call spans the details of the functions they are made for.
+   * are off or no tracer is registered: `tracing()`), and call spans the details of the functions they
+   * are made for.
    */
   readonly captures: CallerCapture;
   /** Where each handle was made: the creating call's span, or the span active then. */
@@ -131,16 +132,23 @@ export class OtelTraceExporter implements RegistryListener {
   private lastCallSpan: SpanContext | undefined = undefined;
   /** The functions whose calls are spans. */
   private readonly spanned: ReadonlySet<string>;
+  /** Call or leak spans are on: they need the callers' contexts. */
+  private readonly wantsCallers: boolean;
 
   constructor(private readonly options: OtelTraceOptions) {
     this.spanned = CALL_SPAN_FUNCTIONS[options.callSpans];
     const spans = this.spanned.size > 0 || options.leakSpans;
-    // The API's active context, read whether or not a tracer is registered now: the tracer is
-    // looked up when the spans are built, so a call's path does not depend on it.
+    this.wantsCallers = spans;
+    // Read only while `tracing()` (telemetry.ts asks it once per batch): the API is loaded then.
     this.captures = {
       context: spans ? () => otelApi().context.active() : () => undefined,
       details: this.spanned,
     };
+  }
+
+  /** Whether calls should carry their caller now: spans are on and a tracer is registered. */
+  tracing(): boolean {
+    return this.wantsCallers && this.options.tracer() !== undefined;
   }
 
   onCall(fn: string, status: number, durationSeconds: number, details?: CallDetails, caller?: CallerFacts): void {

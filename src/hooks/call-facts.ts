@@ -1,4 +1,4 @@
-/** The facts of one call through a koffi-declared SSPI function, as the wrapper reads them. */
+/** The facts of one call through a wrapped SSPI function (koffi's, node-expose-sspi's), as its hook reads them. */
 import type { AllocatedBuffer, ObservedCall, Provider } from '../core/observed-call.js';
 import type { SspiFunction } from '../sspi/functions.js';
 import type { TokenVerdict } from '../sspi/negotiation-tokens.js';

@@ -46,6 +46,14 @@ describe('Without @opentelemetry/api where the agent can load it', function () {
     assert.equal(agentLines(r).length, 1, r.stderr);
     assert.match(agentLines(r)[0], /SspiInstrumentation does nothing here: @opentelemetry\/api cannot be loaded/);
   });
+
+  it('when the app registered OpenTelemetry through a copy it cannot load: says so once, and counts no error per call', async function () {
+    const r = await run(QUIET, ['registered']);
+    const out = ranAndCounted(r);
+    assert.equal(out.agentErrors, 0, r.stderr);
+    assert.equal(agentLines(r).length, 1, r.stderr);
+    assert.match(agentLines(r)[0], /cannot be loaded from sspi-agent/);
+  });
 });
 
 describe('An app on OpenTelemetry JS 2.x (api 1.9.1) without an SDK of its own', function () {

@@ -407,7 +407,7 @@ describe('calls applied in batches: what readers see', function () {
         const traces = new OtelTraceExporter({ tracer: () => tracer, callSpans: 'all', leakSpans: true });
         const registry = new HandleRegistry();
         // As the OpenTelemetry side's gate has it (telemetry.ts): the exporter's capture runs only
-        // while an SDK is registered.
+        // while a tracer is registered (there, asked once per batch).
         const capture = { context: () => (tracer ? traces.captures.context() : undefined), details: traces.captures.details };
         registry.subscribe(gatedListener(() => true, [traces], capture));
         const request = sdkTracer.startSpan('request');
