@@ -344,24 +344,38 @@ async function profileRuns(keepDir) {
     if (spans && spansMissing) continue;
     const what = reference ? `the ${reference} reference wrapper's` : 'the instrumented';
     progress(`CPU profile of ${what} ${workload} loop, ${config}${live ? ` (${fmtCount(sizes.profile.live)})` : ''}, ${sizes.profile.ms} ms`);
-    const profDir = mkdtempSync(join(tmpdir(), 'sspi-bench-prof-'));
-    const { result } = await runChild('profile-loop.mjs', {
-      agent: false,
-      env: { ...env, SSPI_AGENT_BENCH_API: api },
-      nodeArgs: [...preload, '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100', '--max-old-space-size=6144'],
-      input: { workload, ms: sizes.profile.ms, spans: Boolean(spans), live: live ? sizes.profile.live : 0, reference },
-    });
-    // One profile per thread (the ESM loader hook has its own); the main thread's is the biggest.
-    const files = readdirSync(profDir).map((f) => join(profDir, f));
-    const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
     const name = live ? `${config}-${fmtCount(sizes.profile.live)}` : config;
     const kept = join(keepDir, `${workload}-${name}.cpuprofile`);
-    copyFileSync(main, kept);
-    rmSync(profDir, { recursive: true, force: true });
+    const result = await keptProfile(kept, async (profilerArgs) => {
+      const { result } = await runChild('profile-loop.mjs', {
+        agent: false,
+        env: { ...env, SSPI_AGENT_BENCH_API: api },
+        nodeArgs: [...preload, ...profilerArgs, '--max-old-space-size=6144'],
+        input: { workload, ms: sizes.profile.ms, spans: Boolean(spans), live: live ? sizes.profile.live : 0, reference },
+      });
+      return result;
+    });
     results.push({ workload, config: name, ...analyzeProfile(kept, { root: ROOT, ops: result.ops, window: result.window, top: 15 }), profile: kept });
   }
   results.push(...(await profileE2eServers(keepDir, preload)));
   return results;
+}
+
+/**
+ * Runs `run` with the node arguments that profile a process into a directory of its own, and keeps
+ * the main thread's profile as `kept` (one profile per thread: the ESM loader hook has its own; the
+ * main thread's is the biggest). Resolves with what `run` resolved with.
+ */
+async function keptProfile(kept, run) {
+  const profDir = mkdtempSync(join(tmpdir(), 'sspi-bench-prof-'));
+  try {
+    const result = await run(['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100']);
+    const files = readdirSync(profDir).map((f) => join(profDir, f));
+    copyFileSync(files.sort((a, b) => statSync(b).size - statSync(a).size)[0], kept);
+    return result;
+  } finally {
+    rmSync(profDir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -380,13 +394,10 @@ async function profileE2eServer(keepDir, config, agentArgs) {
   const { concurrency, blockMs, warmupMs } = sizes.e2e;
   const pairs = Math.max(1, Math.round(sizes.profile.ms / (2 * blockMs)));
   progress(`CPU profile of the demo server, ${config}, under ${concurrency} closed-loop login clients, ${pairs * 2 * blockMs} ms`);
-  const profDir = mkdtempSync(join(tmpdir(), 'sspi-bench-prof-'));
-  const nodeArgs = [...agentArgs, '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'];
-  const { logins, window } = await driveOneServer({ concurrency, blockMs, pairs, warmupMs }, childEnv({}), nodeArgs);
-  const main = readdirSync(profDir).map((f) => join(profDir, f)).sort((a, b) => statSync(b).size - statSync(a).size)[0];
   const kept = join(keepDir, `login-server-${config.replaceAll(' ', '-')}.cpuprofile`);
-  copyFileSync(main, kept);
-  rmSync(profDir, { recursive: true, force: true });
+  const { logins, window } = await keptProfile(kept, (profilerArgs) =>
+    driveOneServer({ concurrency, blockMs, pairs, warmupMs }, childEnv({}), [...agentArgs, ...profilerArgs]),
+  );
   // Its µs/op is wall time per login, the server's idle time (waiting on its clients) included: the
   // buckets say how much of it is whose.
   return { workload: 'NTLM login over HTTP (server side)', config, ...analyzeProfile(kept, { root: ROOT, ops: logins, window, top: 15 }), profile: kept };

@@ -137,11 +137,10 @@ export class OtelTraceExporter implements RegistryListener {
 
   constructor(private readonly options: OtelTraceOptions) {
     this.spanned = CALL_SPAN_FUNCTIONS[options.callSpans];
-    const spans = this.spanned.size > 0 || options.leakSpans;
-    this.wantsCallers = spans;
+    this.wantsCallers = this.spanned.size > 0 || options.leakSpans;
     // Read only while `tracing()` (telemetry.ts asks it once per batch): the API is loaded then.
     this.captures = {
-      context: spans ? () => otelApi().context.active() : () => undefined,
+      context: this.wantsCallers ? () => otelApi().context.active() : () => undefined,
       details: this.spanned,
     };
   }
